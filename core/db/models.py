@@ -1,0 +1,210 @@
+"""The tables. Services turn rows into frozen views (``core.views``); rows never leave core."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db.base import Base, Model, created_column, name_column, utcnow
+from core.enums import (
+    DiskFormat,
+    EventLevel,
+    EventState,
+    EventType,
+    ImageState,
+    JobKind,
+    JobStatus,
+    ResourceKind,
+    VirtType,
+)
+from core.states import InstanceState
+
+
+class Account(Model):
+    __tablename__ = "accounts"
+
+    name: Mapped[name_column] = mapped_column(unique=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    users: Mapped[list[User]] = relationship(back_populates="account")
+
+
+class User(Model):
+    __tablename__ = "users"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    username: Mapped[name_column] = mapped_column(unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    account: Mapped[Account] = relationship(back_populates="users")
+    credentials: Mapped[list[Credential]] = relationship(back_populates="user")
+
+
+class Credential(Model):
+    """One access key + secret pair; it signs EC2 (SigV2/SigV4) and native (HMAC-SHA1) calls.
+
+    The secret is kept as is because HMAC verification needs it, exactly as AWS and CloudStack do.
+    """
+
+    __tablename__ = "credentials"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    access_key: Mapped[str] = mapped_column(String(128), unique=True)
+    secret_key: Mapped[str] = mapped_column(String(128))
+    user: Mapped[User] = relationship(back_populates="credentials")
+
+
+class Zone(Model):
+    __tablename__ = "zones"
+
+    name: Mapped[name_column] = mapped_column(unique=True)
+    region: Mapped[name_column]
+
+
+class Host(Model):
+    __tablename__ = "hosts"
+
+    zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"), index=True)
+    uri: Mapped[str] = mapped_column(String(1024), unique=True)
+    hostname: Mapped[name_column]
+    virt_type: Mapped[VirtType]
+    cpus: Mapped[int]
+    memory_mib: Mapped[int]
+    disk_gib: Mapped[int]
+    enabled: Mapped[bool] = mapped_column(default=True)
+    zone: Mapped[Zone] = relationship()
+
+
+class Image(Model):
+    __tablename__ = "images"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[name_column]
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_public: Mapped[bool] = mapped_column(default=False)
+    disk_format: Mapped[DiskFormat]
+    path: Mapped[str] = mapped_column(String(1024))
+    virtual_size: Mapped[int]
+    checksum: Mapped[str] = mapped_column(String(64))
+    state: Mapped[ImageState] = mapped_column(default=ImageState.AVAILABLE)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
+class Flavor(Model):
+    """An instance type (EC2) and service offering (CloudStack) at once."""
+
+    __tablename__ = "flavors"
+
+    name: Mapped[name_column] = mapped_column(unique=True)
+    vcpus: Mapped[int]
+    memory_mib: Mapped[int]
+    disk_gib: Mapped[int]
+
+
+class KeyPair(Model):
+    __tablename__ = "key_pairs"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[name_column]
+    key_type: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(Text)
+    fingerprint_md5: Mapped[str] = mapped_column(String(64))
+    fingerprint_aws: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
+class Instance(Model):
+    __tablename__ = "instances"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
+    host_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hosts.id"), index=True)
+    image_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("images.id"))
+    flavor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flavors.id"))
+    name: Mapped[name_column]
+    hostname: Mapped[name_column]
+    state: Mapped[InstanceState] = mapped_column(index=True)
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    key_name: Mapped[str | None] = mapped_column(String(255))
+    public_key: Mapped[str | None] = mapped_column(Text)
+    user_data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    reservation_ref: Mapped[str] = mapped_column(String(32), index=True)
+    launch_index: Mapped[int] = mapped_column(default=0)
+    client_token: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    launched_at: Mapped[dt.datetime | None]
+    terminated_at: Mapped[dt.datetime | None]
+
+    image: Mapped[Image] = relationship()
+    flavor: Mapped[Flavor] = relationship()
+    zone: Mapped[Zone] = relationship()
+    host: Mapped[Host | None] = relationship()
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    resource_kind: Mapped[ResourceKind]
+    resource_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    key: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str] = mapped_column(String(256), default="")
+
+    __table_args__ = (UniqueConstraint("resource_id", "key"),)
+
+
+class Job(Model):
+    """A unit of host work. Written in the same transaction as the intent it carries out."""
+
+    __tablename__ = "jobs"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[JobKind]
+    status: Mapped[JobStatus] = mapped_column(index=True)
+    resource_kind: Mapped[ResourceKind]
+    resource_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[dt.datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_kind: Mapped[str | None] = mapped_column(String(64))
+    error_text: Mapped[str | None] = mapped_column(Text)
+    scheduled_event_seq: Mapped[int | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class Event(Base):
+    """One line of the event log. ``seq`` orders it: timestamps can tie, sequence numbers can't."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[EventType] = mapped_column(index=True)
+    state: Mapped[EventState]
+    level: Mapped[EventLevel]
+    description: Mapped[str] = mapped_column(Text)
+    resource_kind: Mapped[ResourceKind | None]
+    resource_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    parent_seq: Mapped[int | None]
+    created_at: Mapped[created_column]
+
+
+class Setting(Base):
+    """Facts of this installation that must survive restarts (its id, bootstrap done)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

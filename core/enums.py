@@ -1,0 +1,79 @@
+"""Core vocabulary other than the instance state machine (that lives in ``core.states``).
+
+Values are core's own spelling. Event types use CloudStack's names because DESIGN rule 6 makes
+them the one event vocabulary all four APIs read.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ResourceKind(enum.Enum):
+    ACCOUNT = "account"
+    HOST = "host"
+    IMAGE = "image"
+    FLAVOR = "flavor"
+    INSTANCE = "instance"
+    KEY_PAIR = "key-pair"
+
+
+class VirtType(enum.Enum):
+    """How a host runs guests: hardware KVM, QEMU's TCG emulator, or libvirt's test driver."""
+
+    KVM = "kvm"
+    TCG = "tcg"
+    TEST = "test"
+
+
+class DiskFormat(enum.Enum):
+    QCOW2 = "qcow2"
+    RAW = "raw"
+
+
+class ImageState(enum.Enum):
+    AVAILABLE = "available"
+    DEREGISTERED = "deregistered"
+
+
+class JobKind(enum.Enum):
+    LAUNCH_INSTANCE = "launch-instance"
+    START_INSTANCE = "start-instance"
+    STOP_INSTANCE = "stop-instance"
+    REBOOT_INSTANCE = "reboot-instance"
+    TERMINATE_INSTANCE = "terminate-instance"
+
+
+class JobStatus(enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
+
+
+class EventType(enum.Enum):
+    VM_CREATE = "VM.CREATE"
+    VM_START = "VM.START"
+    VM_STOP = "VM.STOP"
+    VM_REBOOT = "VM.REBOOT"
+    VM_DESTROY = "VM.DESTROY"
+    REGISTER_SSH_KEYPAIR = "REGISTER.SSH.KEYPAIR"
+    ACCOUNT_CREATE = "ACCOUNT.CREATE"
+    TEMPLATE_CREATE = "TEMPLATE.CREATE"
+    HOST_ADD = "HOST.ADD"
+
+
+class EventState(enum.Enum):
+    CREATED = "Created"
+    SCHEDULED = "Scheduled"
+    STARTED = "Started"
+    COMPLETED = "Completed"
+
+
+class EventLevel(enum.Enum):
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"

@@ -1,0 +1,86 @@
+"""What core raises. Front ends render these through ``translations/errors.py``.
+
+Core errors carry core facts only (the kind of resource, its ref, its state); each API's wire
+code is looked up from these facts in ``translations``, never stored here.
+
+* CoreError
+  + NotFound(kind, ref)            the caller cannot see a resource by that id or name
+  + Conflict(kind, ref, reason)    a unique name is taken, or the resource is in use
+  + InvalidArgument(field, why)    a value the caller sent is malformed or out of range
+  + InvalidState(kind, ref, state, action)   the state machine refuses the action
+  + QuotaExceeded(resource, limit) a per-request or per-account limit
+  + CapacityUnavailable(resource)  no host can fit the request
+  + HostError(message)             libvirt failed in a way the caller cannot fix
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class CoreError(Exception):
+    """Base of every error that crosses the core boundary."""
+
+    kind_of_error: ClassVar[str] = "core"
+
+
+class NotFound(CoreError):
+    kind_of_error = "not-found"
+
+    def __init__(self, kind: str, ref: str) -> None:
+        super().__init__(f"{kind} {ref!r} does not exist")
+        self.kind = kind
+        self.ref = ref
+
+
+class Conflict(CoreError):
+    kind_of_error = "conflict"
+
+    def __init__(self, kind: str, ref: str, reason: str) -> None:
+        super().__init__(f"{kind} {ref!r}: {reason}")
+        self.kind = kind
+        self.ref = ref
+        self.reason = reason
+
+
+class InvalidArgument(CoreError):
+    kind_of_error = "invalid-argument"
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(f"{field}: {why}")
+        self.field = field
+        self.why = why
+
+
+class InvalidState(CoreError):
+    kind_of_error = "invalid-state"
+
+    def __init__(self, kind: str, ref: str, state: str, action: str) -> None:
+        super().__init__(f"cannot {action} {kind} {ref!r} while it is {state}")
+        self.kind = kind
+        self.ref = ref
+        self.state = state
+        self.action = action
+
+
+class QuotaExceeded(CoreError):
+    kind_of_error = "quota-exceeded"
+
+    def __init__(self, resource: str, limit: int) -> None:
+        super().__init__(f"{resource}: the limit is {limit}")
+        self.resource = resource
+        self.limit = limit
+
+
+class CapacityUnavailable(CoreError):
+    kind_of_error = "capacity-unavailable"
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(f"no host has enough free {resource}")
+        self.resource = resource
+
+
+class HostError(CoreError):
+    """libvirt refused or failed; the message is safe to show, the details go to the log."""
+
+    kind_of_error = "host-error"

@@ -1,0 +1,112 @@
+"""The seam between core and a hypervisor: one narrow, typed interface per libvirt URI.
+
+Everything above this line speaks core types (UUIDs, PowerState, GuestSpec); libvirt's
+identities, XML and error codes stay below it. Contracts, method by method:
+
+* ``create_guest`` is idempotent: the domain UUID is the instance UUID, and if it fails any
+  partial guest is removed again before the error is raised.
+* ``destroy_guest`` succeeds when the guest is already gone.
+* Only guests and volumes tagged with this installation's id are ever listed or touched.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.enums import DiskFormat, ResourceKind, VirtType
+
+
+class PowerState(enum.Enum):
+    RUNNING = "running"
+    SHUTOFF = "shutoff"
+    PAUSED = "paused"
+    CRASHED = "crashed"
+    UNKNOWN = "unknown"  # libvirt has no state for it yet (NOSTATE); nobody acts on it
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeInfo:
+    """A file in our storage pool and the core resource it belongs to, read from its name."""
+
+    name: str
+    owner_kind: ResourceKind
+    owner_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class HostCapabilities:
+    hostname: str
+    virt_type: VirtType
+    cpus: int
+    memory_mib: int
+    disk_gib: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSource:
+    """A base image as a host needs it: our id for the pool volume, and the local file."""
+
+    id: uuid.UUID
+    path: str
+    disk_format: DiskFormat
+    virtual_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigDrive:
+    """NoCloud contextualization: what cloud-init (and our tiny image) reads at boot."""
+
+    instance_id: str
+    hostname: str
+    public_keys: tuple[str, ...]
+    user_data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GuestSpec:
+    uuid: uuid.UUID
+    name: str
+    vcpus: int
+    memory_mib: int
+    root_disk_bytes: int
+    image: ImageSource
+    config_drive: ConfigDrive
+
+
+@dataclass(frozen=True, slots=True)
+class GuestInfo:
+    uuid: uuid.UUID
+    power_state: PowerState
+
+
+class HostDriver(Protocol):
+    """One libvirt URI. Takes and returns core types only; raises core.errors only."""
+
+    def capabilities(self) -> HostCapabilities: ...
+
+    def create_guest(self, spec: GuestSpec) -> None: ...
+
+    def has_guest(self, guest: uuid.UUID) -> bool: ...
+
+    def start(self, guest: uuid.UUID) -> None: ...
+
+    def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool: ...
+
+    def reboot(self, guest: uuid.UUID) -> None: ...
+
+    def destroy_guest(self, guest: uuid.UUID) -> None: ...
+
+    def power_state(self, guest: uuid.UUID) -> PowerState: ...
+
+    def guests(self) -> list[GuestInfo]: ...
+
+    def volumes(self) -> list[VolumeInfo]: ...
+
+    def delete_volume(self, name: str) -> None: ...
+
+    def console_output(self, guest: uuid.UUID) -> bytes: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,373 @@
+"""HostDriver over libvirt: qemu:///system (KVM or TCG), remote URIs, and test:///default.
+
+All libvirt error handling happens in this module: ``_host_errors`` turns libvirtError into
+HostError, and ``_lookup`` turns "no such domain" into None. Disks, config drives and console
+logs are volumes of one directory pool of ours, written through libvirt's stream API so that a
+remote host needs nothing but its libvirt URI.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Final
+
+import libvirt
+
+from core.enums import DiskFormat, ResourceKind, VirtType
+from core.errors import HostError
+from core.hosts import config_drive, domain_xml
+from core.hosts.driver import (
+    GuestInfo,
+    GuestSpec,
+    HostCapabilities,
+    ImageSource,
+    PowerState,
+    VolumeInfo,
+)
+from core.hosts.probe import probe_virt_type
+
+log = logging.getLogger(__name__)
+
+GIB: Final = 1024**3
+_STREAM_CHUNK: Final = 256 * 1024
+_POLL_SECONDS: Final = 0.2
+
+# libvirt's domain states, by name; NOSTATE and PMSUSPENDED are the odd ones out.
+_POWER_STATES: Final = {
+    libvirt.VIR_DOMAIN_NOSTATE: PowerState.UNKNOWN,
+    libvirt.VIR_DOMAIN_RUNNING: PowerState.RUNNING,
+    libvirt.VIR_DOMAIN_BLOCKED: PowerState.RUNNING,  # running, its vCPUs idle
+    libvirt.VIR_DOMAIN_PAUSED: PowerState.PAUSED,
+    libvirt.VIR_DOMAIN_SHUTDOWN: PowerState.RUNNING,  # still running while it shuts down
+    libvirt.VIR_DOMAIN_SHUTOFF: PowerState.SHUTOFF,
+    libvirt.VIR_DOMAIN_CRASHED: PowerState.CRASHED,
+    libvirt.VIR_DOMAIN_PMSUSPENDED: PowerState.PAUSED,  # guest-initiated suspend to RAM
+}
+
+_UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_IMAGE_VOLUME: Final = re.compile(rf"image-({_UUID})\.(qcow2|raw)")
+_GUEST_VOLUME: Final = re.compile(rf"({_UUID})-(root\.qcow2|config\.iso|console\.log)")
+
+
+def _silence_default_handler(_ctx: object, _err: object) -> None:
+    """libvirt prints every error to stderr by default; we raise and log them instead."""
+
+
+libvirt.registerErrorHandler(_silence_default_handler, None)
+
+
+@contextmanager
+def _host_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except libvirt.libvirtError as exc:
+        log.warning("libvirt failed to %s: %s", action, exc)
+        raise HostError(f"the host failed to {action}: {exc.get_error_message()}") from exc
+
+
+def image_volume_name(image: ImageSource) -> str:
+    return f"image-{image.id}.{image.disk_format.value}"
+
+
+def guest_volume_name(guest: uuid.UUID, part: str) -> str:
+    return f"{guest}-{part}"
+
+
+class LibvirtDriver:
+    """One libvirt connection, reopened when libvirtd restarts; safe to share between threads."""
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        installation: str,
+        pool_name: str,
+        pool_path: Path,
+        virt_type: VirtType | None = None,
+    ) -> None:
+        self.uri = uri
+        self._installation = installation
+        self._pool_name = pool_name
+        self._pool_path = pool_path
+        self._lock = threading.Lock()
+        self._conn: libvirt.virConnect | None = None
+        self._virt_type = virt_type or probe_virt_type(self._connection())
+        self._ensure_pool()
+
+    # connection and pool
+
+    def _connection(self) -> libvirt.virConnect:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    if self._conn.isAlive():
+                        return self._conn
+                except libvirt.libvirtError:
+                    pass
+            with _host_errors(f"connect to {self.uri}"):
+                self._conn = libvirt.open(self.uri)
+            return self._conn
+
+    def _ensure_pool(self) -> None:
+        conn = self._connection()
+        with _host_errors("prepare the storage pool"):
+            try:
+                pool = conn.storagePoolLookupByName(self._pool_name)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
+                    raise
+                pool = conn.storagePoolDefineXML(
+                    domain_xml.dir_pool(self._pool_name, str(self._pool_path))
+                )
+                pool.build(0)
+            if not pool.isActive():
+                pool.create(0)
+            pool.setAutostart(1)
+
+    def _pool(self) -> libvirt.virStoragePool:
+        with _host_errors("open the storage pool"):
+            return self._connection().storagePoolLookupByName(self._pool_name)
+
+    def _find_volume(self, name: str) -> libvirt.virStorageVol | None:
+        try:
+            return self._pool().storageVolLookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+                return None
+            raise
+
+    def _upload(self, volume: libvirt.virStorageVol, source: BinaryIO, size: int) -> None:
+        """Stream bytes into a volume; libvirt's test driver keeps no bytes, so it has no upload."""
+        if self._virt_type is VirtType.TEST:
+            return
+        stream = self._connection().newStream(0)
+        volume.upload(stream, 0, size, 0)
+        while chunk := source.read(_STREAM_CHUNK):
+            stream.send(chunk)
+        stream.finish()
+
+    def _new_volume(self, name: str, xml: str) -> libvirt.virStorageVol:
+        existing = self._find_volume(name)
+        if existing is not None:
+            existing.delete(0)
+        return self._pool().createXML(xml, 0)
+
+    def _ensure_image(self, image: ImageSource) -> libvirt.virStorageVol:
+        name = image_volume_name(image)
+        found = self._find_volume(name)
+        if found is not None:
+            return found
+        path = Path(image.path)
+        size = image.virtual_size if self._virt_type is VirtType.TEST else path.stat().st_size
+        xml = domain_xml.volume(name, capacity=size, disk_format=DiskFormat.RAW)
+        volume = self._pool().createXML(xml, 0)
+        try:
+            if self._virt_type is not VirtType.TEST:
+                with path.open("rb") as source:
+                    self._upload(volume, source, size)
+        except BaseException:
+            volume.delete(0)
+            raise
+        return volume
+
+    # HostDriver
+
+    def capabilities(self) -> HostCapabilities:
+        conn = self._connection()
+        with _host_errors("describe itself"):
+            _model, memory_mib, cpus, *_ = conn.getInfo()
+            capacity = self._pool().info()[1]
+            return HostCapabilities(
+                hostname=conn.getHostname(),
+                virt_type=self._virt_type,
+                cpus=int(cpus),
+                memory_mib=int(memory_mib),
+                disk_gib=int(capacity // GIB),
+            )
+
+    def _lookup(self, guest: uuid.UUID) -> libvirt.virDomain | None:
+        try:
+            return self._connection().lookupByUUIDString(str(guest))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise HostError(f"the host failed to look up a guest: {exc}") from exc
+
+    def _domain(self, guest: uuid.UUID) -> libvirt.virDomain:
+        found = self._lookup(guest)
+        if found is None:
+            raise HostError(f"guest {guest} is not defined on {self.uri}")
+        return found
+
+    def has_guest(self, guest: uuid.UUID) -> bool:
+        return self._lookup(guest) is not None
+
+    def create_guest(self, spec: GuestSpec) -> None:
+        if self.has_guest(spec.uuid):
+            return
+        try:
+            with _host_errors("create the guest's disks and domain"):
+                base = self._ensure_image(spec.image)
+                root = self._new_volume(
+                    guest_volume_name(spec.uuid, "root.qcow2"),
+                    domain_xml.volume(
+                        guest_volume_name(spec.uuid, "root.qcow2"),
+                        capacity=max(spec.root_disk_bytes, spec.image.virtual_size),
+                        disk_format=DiskFormat.QCOW2,
+                        backing=(base.path(), spec.image.disk_format),
+                    ),
+                )
+                iso_bytes = config_drive.build_iso(spec.config_drive)
+                iso_name = guest_volume_name(spec.uuid, "config.iso")
+                iso = self._new_volume(
+                    iso_name,
+                    domain_xml.volume(iso_name, capacity=len(iso_bytes), disk_format=DiskFormat.RAW),
+                )
+                self._upload(iso, io.BytesIO(iso_bytes), len(iso_bytes))
+                console = self._pool_path / guest_volume_name(spec.uuid, "console.log")
+                self._connection().defineXML(
+                    domain_xml.domain(
+                        guest=spec.uuid,
+                        name=spec.name,
+                        virt_type=self._virt_type,
+                        vcpus=spec.vcpus,
+                        memory_mib=spec.memory_mib,
+                        disks=domain_xml.DomainDisks(root.path(), iso.path(), str(console)),
+                        installation=self._installation,
+                    )
+                )
+        except BaseException:
+            self.destroy_guest(spec.uuid)
+            raise
+
+    def start(self, guest: uuid.UUID) -> None:
+        dom = self._domain(guest)
+        with _host_errors("start the guest"):
+            if not dom.isActive():
+                dom.create()
+
+    def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool:
+        """ACPI power-off, then a forced one after ``timeout``. True when force was needed."""
+        dom = self._domain(guest)
+        with _host_errors("stop the guest"):
+            if not dom.isActive():
+                return False
+            if not force:
+                dom.shutdown()
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    if not dom.isActive():
+                        return False
+                    time.sleep(_POLL_SECONDS)
+                log.info("guest %s ignored ACPI shutdown for %.0fs; forcing it off", guest, timeout)
+            try:
+                dom.destroy()
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:  # already off
+                    raise
+            return True
+
+    def reboot(self, guest: uuid.UUID) -> None:
+        dom = self._domain(guest)
+        with _host_errors("reboot the guest"):
+            dom.reboot(0)
+
+    def destroy_guest(self, guest: uuid.UUID) -> None:
+        with _host_errors("remove the guest"):
+            dom = self._lookup(guest)
+            if dom is not None:
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+            pool = self._pool()
+            pool.refresh(0)
+            for volume in pool.listAllVolumes(0):
+                if volume.name().startswith(f"{guest}-"):
+                    volume.delete(0)
+
+    def power_state(self, guest: uuid.UUID) -> PowerState:
+        dom = self._lookup(guest)
+        if dom is None:
+            raise HostError(f"guest {guest} is not defined on {self.uri}")
+        with _host_errors("report the guest's state"):
+            return _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN)
+
+    def _is_ours(self, dom: libvirt.virDomain) -> bool:
+        try:
+            metadata = dom.metadata(
+                libvirt.VIR_DOMAIN_METADATA_ELEMENT, domain_xml.METADATA_NS, 0
+            )
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN_METADATA, libvirt.VIR_ERR_NO_DOMAIN):
+                return False
+            raise
+        return domain_xml.installation_of(metadata) == self._installation
+
+    def guests(self) -> list[GuestInfo]:
+        with _host_errors("list its guests"):
+            return [
+                GuestInfo(uuid.UUID(dom.UUIDString()), _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN))
+                for dom in self._connection().listAllDomains(0)
+                if self._is_ours(dom)
+            ]
+
+    def volumes(self) -> list[VolumeInfo]:
+        with _host_errors("list its volumes"):
+            pool = self._pool()
+            pool.refresh(0)
+            found = []
+            for volume in pool.listAllVolumes(0):
+                name = volume.name()
+                if image := _IMAGE_VOLUME.fullmatch(name):
+                    found.append(VolumeInfo(name, ResourceKind.IMAGE, uuid.UUID(image[1])))
+                elif part := _GUEST_VOLUME.fullmatch(name):
+                    found.append(VolumeInfo(name, ResourceKind.INSTANCE, uuid.UUID(part[1])))
+            return found
+
+    def delete_volume(self, name: str) -> None:
+        with _host_errors("delete a volume"):
+            volume = self._find_volume(name)
+            if volume is not None:
+                volume.delete(0)
+
+    def console_output(self, guest: uuid.UUID) -> bytes:
+        """The serial log, read through libvirt so it works for remote hosts too."""
+        name = guest_volume_name(guest, "console.log")
+        with _host_errors("read the console log"):
+            pool = self._pool()
+            pool.refresh(0)
+            volume = self._find_volume(name)
+            if volume is None:
+                return b""
+            size = volume.info()[1]
+            if size == 0:
+                return b""
+            stream = self._connection().newStream(0)
+            try:
+                volume.download(stream, 0, size, 0)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                    return b""
+                raise
+            chunks = []
+            while (chunk := stream.recv(_STREAM_CHUNK)) and isinstance(chunk, bytes):
+                chunks.append(chunk)
+            stream.finish()
+            return b"".join(chunks)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                except libvirt.libvirtError as exc:
+                    log.debug("closing %s: %s", self.uri, exc)
+                self._conn = None

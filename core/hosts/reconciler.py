@@ -1,0 +1,141 @@
+"""Aligns the database with what libvirt reports, at start-up and then periodically.
+
+* a guest that powered itself off → the instance is stopped (and an event says why);
+* a domain that vanished from its host → the instance is in error;
+* guests and volumes of ours that no live row owns → removed (orphans of a crash).
+
+Instances with a job queued or running are left alone: the job owns them until it finishes.
+The host is listed before the database is read, and rows always exist before the libvirt
+objects they own, so a guest created during a pass can never be mistaken for an orphan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import events
+from core.db.database import Database
+from core.db.models import Host, Image, Instance, Job
+from core.enums import EventLevel, EventState, EventType, ImageState, JobStatus, ResourceKind
+from core.errors import CoreError
+from core.hosts.driver import GuestInfo, HostDriver, PowerState, VolumeInfo
+from core.hosts.registry import HostDrivers
+from core.states import InstanceState, Transition, next_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    powered_off: list[uuid.UUID] = field(default_factory=list)
+    vanished: list[uuid.UUID] = field(default_factory=list)
+    orphan_guests: list[uuid.UUID] = field(default_factory=list)
+    orphan_volumes: list[str] = field(default_factory=list)
+
+
+class Reconciler:
+    def __init__(self, db: Database, drivers: HostDrivers, *, interval: float) -> None:
+        self._db = db
+        self._drivers = drivers
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="cloudgate-reconciler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                self.reconcile_once()
+            except Exception:
+                log.exception("reconcile pass failed; trying again in %.0fs", self._interval)
+
+    def reconcile_once(self) -> ReconcileReport:
+        report = ReconcileReport()
+        with self._db.transaction() as session:
+            hosts = [(h.id, h.uri, h.virt_type) for h in session.scalars(select(Host))]
+        for host_id, uri, virt_type in hosts:
+            driver = self._drivers.get(host_id, uri, virt_type)
+            try:
+                self._reconcile_host(host_id, driver, report)
+            except CoreError as exc:
+                log.warning("cannot reconcile host %s: %s", uri, exc)
+        return report
+
+    def _reconcile_host(self, host_id: uuid.UUID, driver: HostDriver,
+                        report: ReconcileReport) -> None:
+        guests = {guest.uuid: guest for guest in driver.guests()}
+        volumes = driver.volumes()
+        with self._db.transaction() as session:
+            busy = set(session.scalars(select(Job.resource_id).where(
+                Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)))))
+            live = set(session.scalars(select(Instance.id).where(
+                Instance.state != InstanceState.TERMINATED)))
+            images = set(session.scalars(select(Image.id).where(
+                Image.state == ImageState.AVAILABLE)))
+            settled = session.scalars(select(Instance).where(
+                Instance.host_id == host_id,
+                Instance.state.in_((InstanceState.RUNNING, InstanceState.STOPPED)),
+            )).all()
+            for instance in settled:
+                if instance.id not in busy:
+                    self._align(session, instance, guests.get(instance.id), report)
+        report.orphan_guests.extend(self._orphan_guests(guests.values(), live | busy))
+        report.orphan_volumes.extend(self._orphan_volumes(volumes, live | busy, images))
+        for guest in report.orphan_guests:
+            log.info("removing orphan guest %s from %s", guest, driver)
+            driver.destroy_guest(guest)
+        for name in report.orphan_volumes:
+            log.info("removing orphan volume %s", name)
+            driver.delete_volume(name)
+
+    @staticmethod
+    def _orphan_guests(guests: Iterable[GuestInfo], owned: set[uuid.UUID]) -> list[uuid.UUID]:
+        return [guest.uuid for guest in guests if guest.uuid not in owned]
+
+    @staticmethod
+    def _orphan_volumes(volumes: list[VolumeInfo], owned: set[uuid.UUID],
+                        images: set[uuid.UUID]) -> list[str]:
+        return [
+            v.name for v in volumes
+            if (v.owner_kind is ResourceKind.INSTANCE and v.owner_id not in owned)
+            or (v.owner_kind is ResourceKind.IMAGE and v.owner_id not in images)
+        ]
+
+    @staticmethod
+    def _align(session: Session, instance: Instance, guest: GuestInfo | None,
+               report: ReconcileReport) -> None:
+        if guest is None:
+            transition, why = Transition.VANISH, "the domain vanished from its host"
+            report.vanished.append(instance.id)
+        elif instance.state is InstanceState.RUNNING and guest.power_state in (
+            PowerState.SHUTOFF, PowerState.CRASHED
+        ):
+            transition, why = Transition.POWER_OFF, f"the guest is {guest.power_state.value}"
+            report.powered_off.append(instance.id)
+        else:
+            return
+        instance.state = next_state(instance.state, transition, ref=instance.ref)
+        instance.state_reason = why
+        events.record(
+            session, account_id=instance.account_id, user_id=None, type=EventType.VM_STOP,
+            state=EventState.COMPLETED,
+            level=EventLevel.ERROR if transition is Transition.VANISH else EventLevel.INFO,
+            description=f"instance i-{instance.ref}: {why}",
+            resource=(ResourceKind.INSTANCE, instance.id),
+        )

@@ -1,0 +1,179 @@
+"""The host work behind each instance action, one handler per job kind.
+
+Every handler is safe to run again after a crash: creating a guest that exists, starting a
+running one or removing a removed one is a no-op. A job's outcome only moves the instance if it
+is still in the state the job was queued for, so a terminate that overtook a pending stop wins.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
+
+from sqlalchemy.orm import Session
+
+from core.db.base import utcnow
+from core.db.database import Database
+from core.db.models import Host, Instance
+from core.enums import EventType, JobKind
+from core.errors import CoreError, HostError
+from core.hosts.driver import ConfigDrive, GuestSpec, HostDriver, ImageSource, PowerState
+from core.hosts.registry import HostDrivers
+from core.jobs.queue import ClaimedJob
+from core.jobs.worker import JobHandler
+from core.states import InstanceState, Transition, next_state
+
+GIB: Final = 1024**3
+
+
+def guest_spec(instance: Instance) -> GuestSpec:
+    image = instance.image
+    return GuestSpec(
+        uuid=instance.id,
+        name=f"cloudgate-{instance.ref}",
+        vcpus=instance.flavor.vcpus,
+        memory_mib=instance.flavor.memory_mib,
+        root_disk_bytes=instance.flavor.disk_gib * GIB,
+        image=ImageSource(image.id, image.path, image.disk_format, image.virtual_size),
+        config_drive=ConfigDrive(
+            instance_id=str(instance.id),
+            hostname=instance.hostname,
+            public_keys=(instance.public_key,) if instance.public_key else (),
+            user_data=instance.user_data,
+        ),
+    )
+
+
+class InstanceJob(abc.ABC):
+    """Shared by every instance handler: load the instance, and settle or fail it."""
+
+    event_type: ClassVar[EventType]
+    expected: ClassVar[InstanceState]
+
+    def __init__(self, db: Database, drivers: HostDrivers, *, stop_timeout: float) -> None:
+        self._db = db
+        self._drivers = drivers
+        self._stop_timeout = stop_timeout
+
+    def _host(self, instance_id: uuid.UUID) -> tuple[HostDriver | None, GuestSpec]:
+        with self._db.transaction() as session:
+            instance = session.get_one(Instance, instance_id)
+            host: Host | None = instance.host
+            driver = None if host is None else self._drivers.get(host.id, host.uri, host.virt_type)
+            return driver, guest_spec(instance)
+
+    def _placed(self, instance_id: uuid.UUID) -> tuple[HostDriver, GuestSpec]:
+        driver, spec = self._host(instance_id)
+        if driver is None:
+            raise HostError(f"instance {instance_id} has no host")
+        return driver, spec
+
+    @abc.abstractmethod
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]: ...
+
+    def _on_settled(self, instance: Instance) -> None:
+        """Extra bookkeeping when the instance settles (timestamps)."""
+
+    def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
+        instance = session.get_one(Instance, job.resource_id)
+        if instance.state is self.expected:
+            instance.state = next_state(instance.state, Transition.SETTLE, ref=instance.ref)
+            instance.state_reason = ""
+            self._on_settled(instance)
+
+    def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
+        instance = session.get_one(Instance, job.resource_id)
+        if instance.state is self.expected:
+            instance.state = next_state(instance.state, Transition.FAIL, ref=instance.ref)
+            instance.state_reason = reason
+
+
+def _require_running(driver: HostDriver, guest: uuid.UUID) -> None:
+    state = driver.power_state(guest)
+    if state is not PowerState.RUNNING:
+        raise HostError(f"the guest is {state.value} after start")
+
+
+class LaunchInstance(InstanceJob):
+    event_type = EventType.VM_CREATE
+    expected = InstanceState.PENDING
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._placed(job.resource_id)
+        try:
+            driver.create_guest(spec)
+            driver.start(spec.uuid)
+            _require_running(driver, spec.uuid)
+        except CoreError:
+            driver.destroy_guest(spec.uuid)  # nothing half-made: the instance ends in error alone
+            raise
+        return {}
+
+    def _on_settled(self, instance: Instance) -> None:
+        instance.launched_at = utcnow()
+
+
+class StartInstance(InstanceJob):
+    event_type = EventType.VM_START
+    expected = InstanceState.PENDING
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._placed(job.resource_id)
+        driver.start(spec.uuid)
+        _require_running(driver, spec.uuid)
+        return {}
+
+    def _on_settled(self, instance: Instance) -> None:
+        instance.launched_at = utcnow()
+
+
+class StopInstance(InstanceJob):
+    event_type = EventType.VM_STOP
+    expected = InstanceState.STOPPING
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._placed(job.resource_id)
+        forced = driver.stop(spec.uuid, force=bool(job.params.get("force")),
+                             timeout=self._stop_timeout)
+        return {"forced": forced}
+
+
+class RebootInstance(InstanceJob):
+    event_type = EventType.VM_REBOOT
+    expected = InstanceState.REBOOTING
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._placed(job.resource_id)
+        driver.reboot(spec.uuid)
+        return {}
+
+
+class TerminateInstance(InstanceJob):
+    event_type = EventType.VM_DESTROY
+    expected = InstanceState.SHUTTING_DOWN
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._host(job.resource_id)
+        if driver is not None:
+            driver.destroy_guest(spec.uuid)
+        return {}
+
+    def _on_settled(self, instance: Instance) -> None:
+        instance.terminated_at = utcnow()
+
+
+def instance_handlers(
+    db: Database, drivers: HostDrivers, *, stop_timeout: float
+) -> dict[JobKind, JobHandler]:
+    def make(cls: type[InstanceJob]) -> InstanceJob:
+        return cls(db, drivers, stop_timeout=stop_timeout)
+
+    return {
+        JobKind.LAUNCH_INSTANCE: make(LaunchInstance),
+        JobKind.START_INSTANCE: make(StartInstance),
+        JobKind.STOP_INSTANCE: make(StopInstance),
+        JobKind.REBOOT_INSTANCE: make(RebootInstance),
+        JobKind.TERMINATE_INSTANCE: make(TerminateInstance),
+    }

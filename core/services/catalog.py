@@ -1,0 +1,123 @@
+"""Zones, hosts and flavors: what an installation offers and where guests can run."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import or_, select
+
+from core import events
+from core.db.database import Database
+from core.db.models import Account, Flavor, Host, Zone
+from core.enums import EventState, EventType, ResourceKind
+from core.errors import Conflict, NotFound
+from core.hosts.registry import HostDrivers
+from core.services.lookup import by_identity, find_one
+from core.views import Caller, FlavorView, HostView, ZoneView
+
+# (name, vCPUs, memory MiB, root disk GiB): EC2 instance types, also CloudStack offerings.
+DEFAULT_FLAVORS: Final = (
+    ("t1.micro", 1, 613, 8),
+    ("t2.nano", 1, 512, 8),
+    ("t2.micro", 1, 1024, 8),
+    ("t2.small", 1, 2048, 8),
+    ("t2.medium", 2, 4096, 8),
+    ("m1.small", 1, 1740, 20),
+    ("m1.medium", 1, 3840, 40),
+    ("m1.large", 2, 7680, 80),
+)
+
+
+def flavor_view(flavor: Flavor) -> FlavorView:
+    return FlavorView(flavor.id, flavor.ref, flavor.name, flavor.vcpus, flavor.memory_mib,
+                      flavor.disk_gib)
+
+
+def host_view(host: Host, zone: Zone) -> HostView:
+    return HostView(host.id, host.ref, host.uri, host.hostname, zone.name, host.virt_type,
+                    host.cpus, host.memory_mib, host.disk_gib, host.enabled, host.created_at)
+
+
+class CatalogService:
+    def __init__(self, db: Database, drivers: HostDrivers) -> None:
+        self._db = db
+        self._drivers = drivers
+
+    def ensure_zone(self, name: str, region: str) -> ZoneView:
+        with self._db.transaction() as session:
+            zone = session.scalar(select(Zone).where(Zone.name == name))
+            if zone is None:
+                zone = Zone(name=name, region=region)
+                session.add(zone)
+                session.flush()
+            return ZoneView(zone.id, zone.ref, zone.name, zone.region)
+
+    def list_zones(self) -> list[ZoneView]:
+        with self._db.transaction() as session:
+            return [ZoneView(z.id, z.ref, z.name, z.region)
+                    for z in session.scalars(select(Zone).order_by(Zone.name))]
+
+    def ensure_flavors(self) -> None:
+        with self._db.transaction() as session:
+            existing = set(session.scalars(select(Flavor.name)))
+            session.add_all(
+                Flavor(name=name, vcpus=vcpus, memory_mib=memory, disk_gib=disk)
+                for name, vcpus, memory, disk in DEFAULT_FLAVORS
+                if name not in existing
+            )
+
+    def list_flavors(self) -> list[FlavorView]:
+        with self._db.transaction() as session:
+            rows = session.scalars(select(Flavor).order_by(Flavor.vcpus, Flavor.memory_mib))
+            return [flavor_view(f) for f in rows]
+
+    def get_flavor(self, text: str) -> FlavorView:
+        """By name (``t2.micro``), UUID or ref."""
+        with self._db.transaction() as session:
+            flavor = session.scalar(select(Flavor).where(Flavor.name == text)) or find_one(
+                session, by_identity(Flavor, text)
+            )
+            if flavor is None:
+                raise NotFound("flavor", text)
+            return flavor_view(flavor)
+
+    def add_host(self, uri: str, zone_name: str) -> HostView:
+        """Connect, probe KVM or TCG and measure capacity, then record the host."""
+        with self._db.transaction() as session:
+            if session.scalar(select(Host).where(Host.uri == uri)) is not None:
+                raise Conflict("host", uri, "this libvirt URI is already registered")
+        driver = self._drivers.open(uri)
+        try:
+            caps = driver.capabilities()
+        finally:
+            driver.close()
+        with self._db.transaction() as session:
+            zone = session.scalar(select(Zone).where(Zone.name == zone_name))
+            if zone is None:
+                raise NotFound("zone", zone_name)
+            host = Host(zone=zone, uri=uri, hostname=caps.hostname, virt_type=caps.virt_type,
+                        cpus=caps.cpus, memory_mib=caps.memory_mib, disk_gib=caps.disk_gib)
+            session.add(host)
+            session.flush()
+            admin = session.scalar(
+                select(Account.id).where(Account.is_admin).order_by(Account.created_at).limit(1)
+            )
+            if admin is None:
+                raise NotFound("account", "admin")
+            events.record(session, account_id=admin, user_id=None, type=EventType.HOST_ADD,
+                          state=EventState.CREATED, description=f"host {uri} added "
+                          f"({caps.virt_type.value}, {caps.cpus} CPUs, {caps.memory_mib} MiB)",
+                          resource=(ResourceKind.HOST, host.id))
+            return host_view(host, zone)
+
+    def list_hosts(self, caller: Caller) -> list[HostView]:
+        if not caller.is_admin:
+            return []
+        with self._db.transaction() as session:
+            rows = session.execute(select(Host, Zone).join(Zone).order_by(Host.created_at))
+            return [host_view(host, zone) for host, zone in rows]
+
+    def has_host(self, text: str) -> bool:
+        with self._db.transaction() as session:
+            query = select(Host.id).where(or_(Host.uri == text, Host.hostname == text))
+            return session.scalar(query) is not None

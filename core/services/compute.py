@@ -1,0 +1,331 @@
+"""Instances: launch, start, stop, reboot, terminate, describe, console output.
+
+Each mutating call checks everything first, then records the intent in one transaction (new
+state, job, Scheduled event) and returns; the worker pool does the libvirt work. A refused
+action anywhere in a multi-instance call changes none of them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from core import ids, tags
+from core.db.database import Database
+from core.db.models import Flavor, Image, Instance, KeyPair, Tag, Zone
+from core.enums import EventType, ImageState, JobKind, ResourceKind
+from core.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
+from core.hosts import scheduler
+from core.hosts.registry import HostDrivers
+from core.jobs import queue
+from core.services.lookup import identity_clause, identity_clauses
+from core.settings import CoreSettings
+from core.states import InstanceState, Transition, next_state
+from core.views import Caller, InstanceQuery, InstanceView, Page, Reservation, StateChange
+
+MAX_USER_DATA: Final = 16 * 1024
+_HOSTNAME: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchRequest:
+    image: str
+    flavor: str
+    count: int = 1
+    key_name: str | None = None
+    user_data: bytes = b""
+    name: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    client_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Action:
+    transition: Transition
+    job: JobKind
+    event: EventType
+    verb: str
+
+
+_START: Final = _Action(Transition.START, JobKind.START_INSTANCE, EventType.VM_START, "starting")
+_STOP: Final = _Action(Transition.STOP, JobKind.STOP_INSTANCE, EventType.VM_STOP, "stopping")
+_REBOOT: Final = _Action(Transition.REBOOT, JobKind.REBOOT_INSTANCE, EventType.VM_REBOOT,
+                         "rebooting")
+_TERMINATE: Final = _Action(Transition.TERMINATE, JobKind.TERMINATE_INSTANCE,
+                            EventType.VM_DESTROY, "terminating")
+
+
+def hostname_for(name: str | None, ref: str) -> str:
+    candidate = (name or "").lower().replace("_", "-").replace(" ", "-")
+    return candidate if _HOSTNAME.fullmatch(candidate) else f"i-{ref}"
+
+
+def _view(instance: Instance, instance_tags: Mapping[str, str]) -> InstanceView:
+    return InstanceView(
+        id=instance.id,
+        ref=instance.ref,
+        account_id=instance.account_id,
+        name=instance.name,
+        hostname=instance.hostname,
+        state=instance.state,
+        state_reason=instance.state_reason,
+        zone_name=instance.zone.name,
+        host_id=instance.host_id,
+        image_id=instance.image_id,
+        image_ref=instance.image.ref,
+        image_name=instance.image.name,
+        flavor_name=instance.flavor.name,
+        vcpus=instance.flavor.vcpus,
+        memory_mib=instance.flavor.memory_mib,
+        disk_gib=instance.flavor.disk_gib,
+        key_name=instance.key_name,
+        user_data=instance.user_data,
+        reservation_ref=instance.reservation_ref,
+        launch_index=instance.launch_index,
+        client_token=instance.client_token,
+        tags=dict(instance_tags),
+        created_at=instance.created_at,
+        launched_at=instance.launched_at,
+        terminated_at=instance.terminated_at,
+    )
+
+
+def _scoped(caller: Caller) -> Select[tuple[Instance]]:
+    query = select(Instance).options(
+        joinedload(Instance.image), joinedload(Instance.flavor), joinedload(Instance.zone)
+    )
+    return query if caller.is_admin else query.where(Instance.account_id == caller.account_id)
+
+
+class ComputeService:
+    def __init__(self, db: Database, drivers: HostDrivers, settings: CoreSettings,
+                 wake_workers: Callable[[], None]) -> None:
+        self._db = db
+        self._drivers = drivers
+        self._settings = settings
+        self._wake = wake_workers
+
+    # launch
+
+    def _validate(self, request: LaunchRequest) -> None:
+        if request.count < 1:
+            raise InvalidArgument("count", "must be at least 1")
+        if request.count > self._settings.max_instances_per_request:
+            raise QuotaExceeded("instances per request", self._settings.max_instances_per_request)
+        if len(request.user_data) > MAX_USER_DATA:
+            raise InvalidArgument("user_data", f"at most {MAX_USER_DATA} bytes")
+        if request.name is not None and len(request.name) > 255:
+            raise InvalidArgument("name", "at most 255 characters")
+        tags.validate(request.tags)
+
+    def _image(self, session: Session, caller: Caller, text: str) -> Image:
+        clause = identity_clause(Image, text)
+        query = select(Image).where(
+            Image.state == ImageState.AVAILABLE,
+            clause if clause is not None else Image.name == text,
+        )
+        if not caller.is_admin:
+            query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
+        rows = session.scalars(query).all()
+        own = [image for image in rows if image.account_id == caller.account_id]
+        if not rows:
+            raise NotFound("image", text)
+        return (own or rows)[0]
+
+    def _flavor(self, session: Session, text: str) -> Flavor:
+        clause = identity_clause(Flavor, text)
+        flavor = session.scalar(
+            select(Flavor).where(or_(Flavor.name == text, clause) if clause is not None
+                                 else Flavor.name == text)
+        )
+        if flavor is None:
+            raise NotFound("flavor", text)
+        return flavor
+
+    def _replay(self, session: Session, caller: Caller, request: LaunchRequest,
+                image: Image, flavor: Flavor) -> Reservation | None:
+        """ClientToken idempotency: the same token with the same request gets the same answer."""
+        if request.client_token is None:
+            return None
+        earlier = session.scalars(
+            _scoped(caller).where(Instance.account_id == caller.account_id,
+                                  Instance.client_token == request.client_token)
+            .order_by(Instance.launch_index)
+        ).all()
+        if not earlier:
+            return None
+        first = earlier[0]
+        if (first.image_id, first.flavor_id, len(earlier)) != (image.id, flavor.id, request.count):
+            raise Conflict("client-token", request.client_token,
+                           "was used with different parameters")
+        found = tags.of(session, [i.id for i in earlier])
+        return Reservation(first.reservation_ref, first.account_id,
+                           [_view(i, found.get(i.id, {})) for i in earlier], [])
+
+    def launch(self, caller: Caller, request: LaunchRequest) -> Reservation:
+        self._validate(request)
+        with self._db.transaction() as session:
+            image = self._image(session, caller, request.image)
+            flavor = self._flavor(session, request.flavor)
+            if (replayed := self._replay(session, caller, request, image, flavor)) is not None:
+                return replayed
+            key = None
+            if request.key_name is not None:
+                key = session.scalar(select(KeyPair).where(KeyPair.account_id == caller.account_id,
+                                                           KeyPair.name == request.key_name))
+                if key is None:
+                    raise NotFound("key-pair", request.key_name)
+            zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
+            if zone is None:
+                raise NotFound("zone", self._settings.zone)
+            hosts = scheduler.place(session, zone.id, flavor, request.count,
+                                    cpu_overcommit=self._settings.cpu_overcommit,
+                                    memory_overcommit=self._settings.memory_overcommit)
+            reservation = ids.new_ref()
+            launched: list[Instance] = []
+            job_ids = []
+            for index, host in enumerate(hosts):
+                ref = ids.new_ref()
+                instance = Instance(
+                    ref=ref, account_id=caller.account_id, zone=zone, host=host, image=image,
+                    flavor=flavor, name=request.name or f"i-{ref}",
+                    hostname=hostname_for(request.name, ref), state=InstanceState.PENDING,
+                    key_name=key.name if key else None, public_key=key.public_key if key else None,
+                    user_data=request.user_data, reservation_ref=reservation, launch_index=index,
+                    client_token=request.client_token,
+                )
+                session.add(instance)
+                session.flush()
+                tags.add(session, caller.account_id, ResourceKind.INSTANCE, instance.id,
+                         request.tags)
+                job = queue.enqueue(
+                    session, caller, kind=JobKind.LAUNCH_INSTANCE,
+                    resource=(ResourceKind.INSTANCE, instance.id), account_id=caller.account_id,
+                    event_type=EventType.VM_CREATE,
+                    description=f"launching instance i-{ref} from {image.name} as {flavor.name}",
+                )
+                launched.append(instance)
+                job_ids.append(job.id)
+            views = [_view(i, dict(request.tags)) for i in launched]
+        self._wake()
+        return Reservation(reservation, caller.account_id, views, job_ids)
+
+    # actions on existing instances
+
+    def _lock(self, session: Session, caller: Caller, refs: Sequence[str]) -> list[Instance]:
+        """The named instances, locked, in the order named; NotFound names the first missing."""
+        if not refs:
+            raise InvalidArgument("InstanceId", "at least one instance is required")
+        rows = session.scalars(
+            _scoped(caller).where(identity_clauses(Instance, tuple(refs))).with_for_update(of=Instance)
+        ).unique().all()
+        index = {key: row for row in rows for key in (row.ref, str(row.id))}
+        found: dict[uuid.UUID, Instance] = {}
+        for text in refs:
+            parsed = ids.parse_uuid(text)
+            match = index.get(str(parsed) if parsed else text)
+            if match is None:
+                raise NotFound("instance", text)
+            found[match.id] = match
+        return list(found.values())
+
+    @staticmethod
+    def _target(instance: Instance, action: _Action) -> InstanceState:
+        """The state the action leads to; terminating a terminated instance changes nothing."""
+        if action is _TERMINATE and instance.state in (InstanceState.TERMINATED,
+                                                       InstanceState.SHUTTING_DOWN):
+            return instance.state
+        return next_state(instance.state, action.transition, ref=instance.ref)
+
+    def _act(self, caller: Caller, refs: Sequence[str], action: _Action,
+             params: Mapping[str, object] | None = None) -> list[StateChange]:
+        with self._db.transaction() as session:
+            instances = self._lock(session, caller, refs)
+            planned = [(i, i.state, self._target(i, action)) for i in instances]
+            changes = []
+            for instance, previous, current in planned:
+                job_id = None
+                if current is not previous:
+                    instance.state = current
+                    job_id = queue.enqueue(
+                        session, caller, kind=action.job,
+                        resource=(ResourceKind.INSTANCE, instance.id),
+                        account_id=instance.account_id, event_type=action.event,
+                        description=f"{action.verb} instance i-{instance.ref}", params=params,
+                    ).id
+                changes.append(StateChange(instance.id, instance.ref, previous, current, job_id))
+        self._wake()
+        return changes
+
+    def start_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        return self._act(caller, refs, _START)
+
+    def stop_instances(self, caller: Caller, refs: Sequence[str], *,
+                       force: bool = False) -> list[StateChange]:
+        return self._act(caller, refs, _STOP, {"force": force})
+
+    def reboot_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        return self._act(caller, refs, _REBOOT)
+
+    def terminate_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        return self._act(caller, refs, _TERMINATE)
+
+    # reading
+
+    def get_instance(self, caller: Caller, ref: str) -> InstanceView:
+        with self._db.transaction() as session:
+            clause = identity_clause(Instance, ref)
+            instance = None if clause is None else session.scalars(
+                _scoped(caller).where(clause)).first()
+            if instance is None:
+                raise NotFound("instance", ref)
+            return _view(instance, tags.of(session, [instance.id]).get(instance.id, {}))
+
+    def list_instances(self, caller: Caller, query: InstanceQuery) -> Page[InstanceView]:
+        if query.offset < 0 or (query.limit is not None and query.limit < 0):
+            raise InvalidArgument("page", "offset and limit must not be negative")
+        statement = _scoped(caller)
+        if query.ids:
+            statement = statement.where(identity_clauses(Instance, tuple(query.ids)))
+        if query.states:
+            statement = statement.where(Instance.state.in_(query.states))
+        if not query.include_terminated:
+            statement = statement.where(Instance.state != InstanceState.TERMINATED)
+        if query.names:
+            statement = statement.where(Instance.name.in_(query.names))
+        for key, values in query.tags.items():
+            match = and_(Tag.resource_id == Instance.id, Tag.key == key)
+            if values:
+                match = and_(match, Tag.value.in_(values))
+            statement = statement.where(select(Tag.id).where(match).exists())
+        with self._db.transaction() as session:
+            total = session.scalar(
+                select(func.count()).select_from(statement.with_only_columns(Instance.id).subquery())
+            ) or 0
+            rows = session.scalars(
+                statement.order_by(Instance.created_at, Instance.ref)
+                .offset(query.offset).limit(query.limit)
+            ).unique().all()
+            found = tags.of(session, [i.id for i in rows])
+            return Page([_view(i, found.get(i.id, {})) for i in rows], total)
+
+    def console_output(self, caller: Caller, ref: str) -> bytes:
+        """The guest's serial log so far, as the host recorded it (empty before first boot)."""
+        with self._db.transaction() as session:
+            clause = identity_clause(Instance, ref)
+            instance = None if clause is None else session.scalars(
+                _scoped(caller).where(clause)).first()
+            if instance is None:
+                raise NotFound("instance", ref)
+            host = instance.host
+            if host is None or instance.state is InstanceState.TERMINATED:
+                return b""
+            driver = self._drivers.get(host.id, host.uri, host.virt_type)
+            guest: uuid.UUID = instance.id
+        return driver.console_output(guest)

@@ -1,0 +1,75 @@
+"""Every core service for one process, built from settings and passed to the front ends.
+
+Nothing here is a module-level singleton: two ``Services`` in one test process share nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.bootstrap import installation_id
+from core.db import migrate
+from core.db.database import Database
+from core.enums import VirtType
+from core.events import EventService
+from core.hosts.driver import HostDriver
+from core.hosts.libvirt_driver import LibvirtDriver
+from core.hosts.reconciler import Reconciler
+from core.hosts.registry import HostDrivers
+from core.jobs.instance_jobs import instance_handlers
+from core.jobs.queue import JobService
+from core.jobs.worker import WorkerPool
+from core.services.catalog import CatalogService
+from core.services.compute import ComputeService
+from core.services.identity import IdentityService
+from core.services.images import ImageService
+from core.services.keypairs import KeyPairService
+from core.settings import CoreSettings
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: CoreSettings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.database_url)
+        migrate.upgrade(self.db)
+        self.installation = installation_id(self.db)
+        self.drivers = HostDrivers(self._open_driver)
+        self.workers = WorkerPool(
+            self.db,
+            instance_handlers(self.db, self.drivers, stop_timeout=settings.stop_timeout),
+            size=settings.workers,
+        )
+        self.identity = IdentityService(self.db)
+        self.catalog = CatalogService(self.db, self.drivers)
+        self.images = ImageService(self.db, settings.images_dir)
+        self.key_pairs = KeyPairService(self.db)
+        self.compute = ComputeService(self.db, self.drivers, settings, self.workers.wake)
+        self.jobs = JobService(self.db)
+        self.events = EventService(self.db)
+        self.reconciler = Reconciler(self.db, self.drivers, interval=settings.reconcile_interval)
+        self._background = False
+
+    def _open_driver(self, uri: str, virt_type: VirtType | None) -> HostDriver:
+        return LibvirtDriver(uri, installation=self.installation,
+                             pool_name=self.settings.pool_name,
+                             pool_path=self.settings.pool_path, virt_type=virt_type)
+
+    def start_background(self) -> None:
+        """Recover interrupted jobs, align with the hosts once, then keep working."""
+        self.workers.recover()
+        report = self.reconciler.reconcile_once()
+        log.info("start-up reconcile: %s", report)
+        self.workers.start()
+        self.reconciler.start()
+        self._background = True
+
+    def close(self) -> None:
+        if self._background:
+            self.reconciler.stop()
+            self.workers.stop()
+            self._background = False
+        self.drivers.close()
+        self.db.dispose()

@@ -1,0 +1,85 @@
+"""SSH key pairs of an account: created here (private key shown once) or imported."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from sqlalchemy import select
+
+from core import events, keys
+from core.db.database import Database
+from core.db.models import KeyPair
+from core.enums import EventState, EventType, ResourceKind
+from core.errors import Conflict, InvalidArgument, NotFound
+from core.views import Caller, KeyPairView, NewKeyPair
+
+_NAME: Final = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def to_view(pair: KeyPair) -> KeyPairView:
+    return KeyPairView(pair.id, pair.ref, pair.account_id, pair.name, pair.key_type,
+                       pair.public_key, pair.fingerprint_md5, pair.fingerprint_aws,
+                       pair.created_at)
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.fullmatch(name) or name != name.strip():
+        raise InvalidArgument("KeyName", "1-255 printable ASCII characters, no edge spaces")
+
+
+class KeyPairService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _store(self, caller: Caller, name: str, public: keys.PublicKey, aws: str) -> KeyPairView:
+        with self._db.transaction() as session:
+            clash = select(KeyPair.id).where(KeyPair.account_id == caller.account_id,
+                                            KeyPair.name == name)
+            if session.scalar(clash) is not None:
+                raise Conflict("key-pair", name, "a key pair with this name exists")
+            pair = KeyPair(account_id=caller.account_id, name=name, key_type=public.key_type,
+                           public_key=public.openssh, fingerprint_md5=keys.ssh_md5(public),
+                           fingerprint_aws=aws)
+            session.add(pair)
+            session.flush()
+            events.record(session, account_id=caller.account_id, user_id=caller.user_id,
+                          type=EventType.REGISTER_SSH_KEYPAIR, state=EventState.COMPLETED,
+                          description=f"key pair {name} registered",
+                          resource=(ResourceKind.KEY_PAIR, pair.id))
+            return to_view(pair)
+
+    def create_key_pair(self, caller: Caller, name: str,
+                        key_type: keys.KeyType = "rsa") -> NewKeyPair:
+        _check_name(name)
+        generated = keys.generate(key_type, comment=name.replace(" ", "_"))
+        view = self._store(caller, name, generated.public, generated.aws_fingerprint)
+        return NewKeyPair(view, generated.private_pem)
+
+    def import_key_pair(self, caller: Caller, name: str, public_key: str | bytes) -> KeyPairView:
+        _check_name(name)
+        public = keys.parse_public_key(public_key)
+        return self._store(caller, name, public, keys.aws_imported_fingerprint(public))
+
+    def delete_key_pair(self, caller: Caller, name: str) -> None:
+        with self._db.transaction() as session:
+            pair = session.scalar(select(KeyPair).where(KeyPair.account_id == caller.account_id,
+                                                        KeyPair.name == name))
+            if pair is None:
+                raise NotFound("key-pair", name)
+            session.delete(pair)  # CloudStack has no event type for this, so none is written
+
+    def get_key_pair(self, caller: Caller, name: str) -> KeyPairView:
+        with self._db.transaction() as session:
+            pair = session.scalar(select(KeyPair).where(KeyPair.account_id == caller.account_id,
+                                                        KeyPair.name == name))
+            if pair is None:
+                raise NotFound("key-pair", name)
+            return to_view(pair)
+
+    def list_key_pairs(self, caller: Caller) -> list[KeyPairView]:
+        query = select(KeyPair).order_by(KeyPair.name)
+        if not caller.is_admin:
+            query = query.where(KeyPair.account_id == caller.account_id)
+        with self._db.transaction() as session:
+            return [to_view(pair) for pair in session.scalars(query)]

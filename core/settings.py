@@ -1,0 +1,30 @@
+"""What core needs to know about its environment; the gateway fills it from TOML and env."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSettings:
+    database_url: str
+    libvirt_uri: str
+    data_dir: Path
+    pool_name: str = "cloudgate"
+    region: str = "cloudgate-1"
+    zone: str = "cloudgate-1a"
+    workers: int = 4
+    stop_timeout: float = 30.0
+    reconcile_interval: float = 10.0
+    max_instances_per_request: int = 20
+    cpu_overcommit: float = 4.0
+    memory_overcommit: float = 1.0
+
+    @property
+    def pool_path(self) -> Path:
+        return self.data_dir / "pool"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"

@@ -1,0 +1,47 @@
+"""Tags: key/value pairs on any resource, validated once for every API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db.models import Tag
+from core.enums import ResourceKind
+from core.errors import InvalidArgument, QuotaExceeded
+
+MAX_TAGS: Final = 50
+MAX_KEY: Final = 128
+MAX_VALUE: Final = 256
+RESERVED_PREFIXES: Final = ("aws:", "cloudgate:")
+
+
+def validate(tags: Mapping[str, str]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise QuotaExceeded("tags per resource", MAX_TAGS)
+    for key, value in tags.items():
+        if not 1 <= len(key) <= MAX_KEY:
+            raise InvalidArgument("Tag.Key", f"1-{MAX_KEY} characters")
+        if len(value) > MAX_VALUE:
+            raise InvalidArgument("Tag.Value", f"at most {MAX_VALUE} characters")
+        if key.lower().startswith(RESERVED_PREFIXES):
+            raise InvalidArgument("Tag.Key", f"the prefixes {', '.join(RESERVED_PREFIXES)} are reserved")
+
+
+def add(session: Session, account_id: uuid.UUID, kind: ResourceKind, resource_id: uuid.UUID,
+        tags: Mapping[str, str]) -> None:
+    session.add_all(Tag(account_id=account_id, resource_kind=kind, resource_id=resource_id,
+                        key=key, value=value) for key, value in tags.items())
+
+
+def of(session: Session, resource_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, str]]:
+    found: dict[uuid.UUID, dict[str, str]] = {}
+    wanted = list(resource_ids)
+    if not wanted:
+        return found
+    for tag in session.scalars(select(Tag).where(Tag.resource_id.in_(wanted)).order_by(Tag.key)):
+        found.setdefault(tag.resource_id, {})[tag.key] = tag.value
+    return found

@@ -1,0 +1,223 @@
+"""What core services return: frozen values, never ORM rows (rows stay inside a transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from core.enums import (
+    DiskFormat,
+    EventLevel,
+    EventState,
+    EventType,
+    ImageState,
+    JobKind,
+    JobStatus,
+    ResourceKind,
+    VirtType,
+)
+from core.states import InstanceState
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking. Every service call is scoped to ``account_id`` unless ``is_admin``."""
+
+    account_id: uuid.UUID
+    user_id: uuid.UUID | None
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: uuid.UUID
+    ref: str
+    name: str
+    is_admin: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """Returned once at creation: the password and secret key are not shown again."""
+
+    account: AccountView
+    user_id: uuid.UUID
+    username: str
+    password: str
+    access_key: str
+    secret_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneView:
+    id: uuid.UUID
+    ref: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    id: uuid.UUID
+    ref: str
+    uri: str
+    hostname: str
+    zone_name: str
+    virt_type: VirtType
+    cpus: int
+    memory_mib: int
+    disk_gib: int
+    enabled: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImageView:
+    id: uuid.UUID
+    ref: str
+    name: str
+    description: str
+    owner_account_id: uuid.UUID
+    is_public: bool
+    disk_format: DiskFormat
+    virtual_size: int
+    checksum: str
+    state: ImageState
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FlavorView:
+    id: uuid.UUID
+    ref: str
+    name: str
+    vcpus: int
+    memory_mib: int
+    disk_gib: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPairView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    name: str
+    key_type: str
+    public_key: str
+    fingerprint_md5: str
+    fingerprint_aws: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewKeyPair:
+    """Returned once by create: the private key is never stored."""
+
+    key_pair: KeyPairView
+    private_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    name: str
+    hostname: str
+    state: InstanceState
+    state_reason: str
+    zone_name: str
+    host_id: uuid.UUID | None
+    image_id: uuid.UUID
+    image_ref: str
+    image_name: str
+    flavor_name: str
+    vcpus: int
+    memory_mib: int
+    disk_gib: int
+    key_name: str | None
+    user_data: bytes
+    reservation_ref: str
+    launch_index: int
+    client_token: str | None
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+    launched_at: dt.datetime | None
+    terminated_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    instance_id: uuid.UUID
+    ref: str
+    previous: InstanceState
+    current: InstanceState
+    job_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    ref: str
+    account_id: uuid.UUID
+    instances: Sequence[InstanceView]
+    job_ids: Sequence[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    kind: JobKind
+    status: JobStatus
+    resource_kind: ResourceKind
+    resource_id: uuid.UUID
+    attempts: int
+    result: Mapping[str, Any] | None
+    error_kind: str | None
+    error_text: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: uuid.UUID
+    seq: int
+    account_id: uuid.UUID
+    user_id: uuid.UUID | None
+    type: EventType
+    state: EventState
+    level: EventLevel
+    description: str
+    resource_kind: ResourceKind | None
+    resource_id: uuid.UUID | None
+    job_id: uuid.UUID | None
+    parent_seq: int | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceQuery:
+    """Filters of a listing; empty tuples mean "any". Refs and UUIDs both identify."""
+
+    ids: Sequence[str] = ()
+    states: Sequence[InstanceState] = ()
+    names: Sequence[str] = ()
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    include_terminated: bool = True
+    offset: int = 0
+    limit: int | None = None
