@@ -68,6 +68,15 @@ def aws_imported_fingerprint(key: PublicKey) -> str:
     return _colon_hex(hashlib.md5(der, usedforsecurity=False).digest())
 
 
+def aws_created_fingerprint(private_pem: str) -> str:
+    """What AWS CreateKeyPair reports for an RSA key it generated: SHA-1 of the PKCS#8 DER."""
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    pkcs8 = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return _colon_hex(hashlib.sha1(pkcs8, usedforsecurity=False).digest())
+
+
 def parse_public_key(text: str | bytes) -> PublicKey:
     """An OpenSSH public key line (``ssh-rsa AAAA... comment``), checked by really loading it.
 
@@ -110,13 +119,5 @@ def generate(key_type: KeyType, comment: str) -> GeneratedKey:
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     ).decode()
     public = parse_public_key(f"{line} {comment}")
-    if key_type == "rsa":
-        pkcs8 = private.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        aws = _colon_hex(hashlib.sha1(pkcs8, usedforsecurity=False).digest())
-    else:
-        aws = aws_imported_fingerprint(public)
+    aws = aws_created_fingerprint(pem) if key_type == "rsa" else aws_imported_fingerprint(public)
     return GeneratedKey(public, pem, aws)

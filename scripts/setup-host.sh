@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Prepares this machine to run Cloudgate: Debian packages, the users and groups libvirt needs,
+# virtlogd and libvirtd (there is no systemd here), then waits until qemu:///system answers.
+# Idempotent: a second run installs nothing and starts nothing that is already running.
+set -euo pipefail
+
+PACKAGES=(
+  # hypervisor and libvirt
+  qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  libvirt-dev pkg-config dnsmasq-base
+  # config drives (ISO 9660) and XML checks
+  genisoimage libxml2-utils
+  # the offline tiny guest image: busybox, initramfs, a FAT boot partition with syslinux
+  busybox-static cpio syslinux syslinux-common mtools dosfstools fdisk
+  # building libvirt-python and the project's virtualenv
+  gcc python3-dev python3-venv
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env=PATH "$0" "$@"
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup-host: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# apt-get download (used to build the tiny image) needs package lists even when nothing was missing.
+if ! apt-cache show busybox-static >/dev/null 2>&1; then
+  apt-get update -qq
+fi
+
+getent group kvm >/dev/null || groupadd --system kvm
+getent group libvirt >/dev/null || groupadd --system libvirt
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+if ! getent passwd libvirt-qemu >/dev/null; then
+  useradd --system --gid libvirt-qemu --groups kvm --home-dir /var/lib/libvirt \
+    --no-create-home --shell /usr/sbin/nologin libvirt-qemu
+fi
+if [ -e /dev/kvm ]; then
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+fi
+mkdir -p /var/log/libvirt /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt
+
+pgrep -x virtlogd >/dev/null || virtlogd --daemon
+pgrep -x libvirtd >/dev/null || libvirtd --daemon
+
+for _ in $(seq 1 60); do
+  if virsh --connect qemu:///system version >/dev/null 2>&1; then
+    echo "setup-host: libvirtd answers on qemu:///system"
+    exit 0
+  fi
+  sleep 1
+done
+echo "setup-host: libvirtd did not answer on qemu:///system within 60s" >&2
+tail -n 20 /var/log/libvirt/libvirtd.log >&2 || true
+exit 1

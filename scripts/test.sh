@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the tests need (host packages, libvirtd, the virtualenv), then runs every test:
+# lint, types, unit and contract tests on libvirt's test driver, and real-guest integration tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-host.sh
+scripts/setup-python.sh
+.venv/bin/ruff check .
+.venv/bin/mypy
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,34 @@
+"""Small readers shared by unit tests: they look at the database only through core's tables."""
+
+from __future__ import annotations
+
+import libvirt
+from sqlalchemy import func, select
+
+from core.db.models import Event, Instance, Job, Tag
+from core.hosts.driver import HostDriver
+from core.services.container import Services
+
+
+def row_counts(services: Services) -> dict[str, int]:
+    """How many instances, jobs, events and tags exist: compared before and after a refusal."""
+    with services.db.transaction() as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Instance, Job, Event, Tag)
+        }
+
+
+def host_driver(services: Services) -> HostDriver:
+    host = services.catalog.list_hosts(services.identity.caller_for("admin"))[0]
+    return services.drivers.get(host.id, host.uri, host.virt_type)
+
+
+def behind_cores_back(services: Services) -> libvirt.virConnect:
+    """A second connection to test:///default, for changing the host as an outsider would.
+
+    The test driver shares its state between connections only while one is open, so core's
+    driver is opened first.
+    """
+    host_driver(services)
+    return libvirt.open("test:///default")
