@@ -20,7 +20,7 @@ def new_uuid() -> uuid.UUID:
 
 
 def new_ref() -> str:
-    """17 random hex digits (68 bits): collisions are checked by a unique index, not assumed away."""
+    """17 random hex digits (68 bits); the unique index on ``ref`` catches a collision."""
     return secrets.token_hex(9)[:REF_LENGTH]
 
 

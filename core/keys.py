@@ -115,9 +115,11 @@ def generate(key_type: KeyType, comment: str) -> GeneratedKey:
     pem = private.private_bytes(
         serialization.Encoding.PEM, private_format, serialization.NoEncryption()
     ).decode()
-    line = private.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    ).decode()
+    line = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
     public = parse_public_key(f"{line} {comment}")
     aws = aws_created_fingerprint(pem) if key_type == "rsa" else aws_imported_fingerprint(public)
     return GeneratedKey(public, pem, aws)

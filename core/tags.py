@@ -28,13 +28,24 @@ def validate(tags: Mapping[str, str]) -> None:
         if len(value) > MAX_VALUE:
             raise InvalidArgument("Tag.Value", f"at most {MAX_VALUE} characters")
         if key.lower().startswith(RESERVED_PREFIXES):
-            raise InvalidArgument("Tag.Key", f"the prefixes {', '.join(RESERVED_PREFIXES)} are reserved")
+            raise InvalidArgument(
+                "Tag.Key", f"the prefixes {', '.join(RESERVED_PREFIXES)} are reserved"
+            )
 
 
-def add(session: Session, account_id: uuid.UUID, kind: ResourceKind, resource_id: uuid.UUID,
-        tags: Mapping[str, str]) -> None:
-    session.add_all(Tag(account_id=account_id, resource_kind=kind, resource_id=resource_id,
-                        key=key, value=value) for key, value in tags.items())
+def add(
+    session: Session,
+    account_id: uuid.UUID,
+    kind: ResourceKind,
+    resource_id: uuid.UUID,
+    tags: Mapping[str, str],
+) -> None:
+    session.add_all(
+        Tag(
+            account_id=account_id, resource_kind=kind, resource_id=resource_id, key=key, value=value
+        )
+        for key, value in tags.items()
+    )
 
 
 def of(session: Session, resource_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, str]]:

@@ -17,6 +17,7 @@ from typing import Any
 from core.bootstrap import ADMIN_ACCOUNT, bootstrap
 from core.errors import CoreError, NotFound
 from core.services.container import Services
+from core.views import ImageView, NewAccount
 from gateway.config import ConfigError, GatewayConfig, load
 
 TINY_IMAGE_NAME = "tiny-linux"
@@ -42,15 +43,27 @@ def _print_admin_keys(services: Services) -> None:
         print("Created the admin account. Its keys are shown only this once:")
         print(json.dumps(_account_json(result.admin), indent=2))
     if result.host is not None:
-        print(f"Registered host {result.host.uri} ({result.host.virt_type.value}, "
-              f"{result.host.cpus} CPUs, {result.host.memory_mib} MiB)")
+        print(
+            f"Registered host {result.host.uri} ({result.host.virt_type.value}, "
+            f"{result.host.cpus} CPUs, {result.host.memory_mib} MiB)"
+        )
     sys.stdout.flush()
 
 
-def _account_json(new: Any) -> dict[str, str]:
-    return {"account_id": str(new.account.id), "account": new.account.name,
-            "username": new.username, "password": new.password,
-            "access_key": new.access_key, "secret_key": new.secret_key}
+def _print_registered(image: ImageView) -> None:
+    size = f"{image.virtual_size} bytes, {image.disk_format.value}"
+    print(f"Registered {image.name} as {image.id} ({size})")
+
+
+def _account_json(new: NewAccount) -> dict[str, str]:
+    return {
+        "account_id": str(new.account.id),
+        "account": new.account.name,
+        "username": new.username,
+        "password": new.password,
+        "access_key": new.access_key,
+        "secret_key": new.secret_key,
+    }
 
 
 def cmd_serve(args: argparse.Namespace, services: Services) -> int:
@@ -78,24 +91,38 @@ def cmd_account_create(args: argparse.Namespace, services: Services) -> int:
 
 def cmd_account_list(args: argparse.Namespace, services: Services) -> int:
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
-    rows = [{"id": str(a.id), "name": a.name, "admin": a.is_admin,
-             "created": a.created_at.isoformat()} for a in services.identity.list_accounts(admin)]
+    rows = [
+        {"id": str(a.id), "name": a.name, "admin": a.is_admin, "created": a.created_at.isoformat()}
+        for a in services.identity.list_accounts(admin)
+    ]
     _print_table(rows, args.json)
     return 0
 
 
 def cmd_host_add(args: argparse.Namespace, services: Services) -> int:
     host = services.catalog.add_host(args.uri, services.settings.zone)
-    print(f"Registered host {host.uri} ({host.virt_type.value}, {host.cpus} CPUs, "
-          f"{host.memory_mib} MiB, {host.disk_gib} GiB)")
+    print(
+        f"Registered host {host.uri} ({host.virt_type.value}, {host.cpus} CPUs, "
+        f"{host.memory_mib} MiB, {host.disk_gib} GiB)"
+    )
     return 0
 
 
 def cmd_host_list(args: argparse.Namespace, services: Services) -> int:
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
-    rows = [{"id": str(h.id), "uri": h.uri, "hostname": h.hostname, "zone": h.zone_name,
-             "virt": h.virt_type.value, "cpus": h.cpus, "memory_mib": h.memory_mib,
-             "disk_gib": h.disk_gib} for h in services.catalog.list_hosts(admin)]
+    rows = [
+        {
+            "id": str(h.id),
+            "uri": h.uri,
+            "hostname": h.hostname,
+            "zone": h.zone_name,
+            "virt": h.virt_type.value,
+            "cpus": h.cpus,
+            "memory_mib": h.memory_mib,
+            "disk_gib": h.disk_gib,
+        }
+        for h in services.catalog.list_hosts(admin)
+    ]
     _print_table(rows, args.json)
     return 0
 
@@ -113,30 +140,45 @@ def cmd_image_build_tiny(args: argparse.Namespace, services: Services) -> int:
         return 0
     cache = services.settings.data_dir / "cache"
     built = build_tiny_image(cache / "tiny-linux.qcow2", cache_dir=cache / "debs")
-    image = services.images.register(admin, built, name=TINY_IMAGE_NAME, public=True,
-                                     description="Cloudgate's tiny busybox test guest")
-    print(f"Registered {image.name} as {image.id} ({image.virtual_size} bytes, {image.disk_format.value})")
+    image = services.images.register(
+        admin,
+        built,
+        name=TINY_IMAGE_NAME,
+        public=True,
+        description="Cloudgate's tiny busybox test guest",
+    )
+    _print_registered(image)
     return 0
 
 
 def cmd_image_import(args: argparse.Namespace, services: Services) -> int:
     owner = services.identity.caller_for(args.account)
     image = services.images.register(owner, Path(args.file), name=args.name, public=args.public)
-    print(f"Registered {image.name} as {image.id} ({image.virtual_size} bytes, {image.disk_format.value})")
+    _print_registered(image)
     return 0
 
 
 def cmd_image_list(args: argparse.Namespace, services: Services) -> int:
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
-    rows = [{"id": str(i.id), "name": i.name, "format": i.disk_format.value,
-             "size": i.virtual_size, "public": i.is_public} for i in services.images.list_images(admin)]
+    rows = [
+        {
+            "id": str(i.id),
+            "name": i.name,
+            "format": i.disk_format.value,
+            "size": i.virtual_size,
+            "public": i.is_public,
+        }
+        for i in services.images.list_images(admin)
+    ]
     _print_table(rows, args.json)
     return 0
 
 
 def cmd_flavor_list(args: argparse.Namespace, services: Services) -> int:
-    rows = [{"name": f.name, "vcpus": f.vcpus, "memory_mib": f.memory_mib, "disk_gib": f.disk_gib}
-            for f in services.catalog.list_flavors()]
+    rows = [
+        {"name": f.name, "vcpus": f.vcpus, "memory_mib": f.memory_mib, "disk_gib": f.disk_gib}
+        for f in services.catalog.list_flavors()
+    ]
     _print_table(rows, args.json)
     return 0
 
@@ -159,18 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
     add(commands, "init", cmd_init, "create the database, admin account and local host")
 
     account = commands.add_parser("account", help="accounts (tenants)").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     create = add(account, "create", cmd_account_create, "create an account", json_flag=True)
     create.add_argument("name")
     create.add_argument("--admin", action="store_true", help="the account administers the cloud")
     add(account, "list", cmd_account_list, "list accounts", json_flag=True)
 
-    host = commands.add_parser("host", help="KVM hosts").add_subparsers(dest="action", required=True)
+    host = commands.add_parser("host", help="KVM hosts").add_subparsers(
+        dest="action", required=True
+    )
     add(host, "add", cmd_host_add, "register a libvirt URI as a host").add_argument("uri")
     add(host, "list", cmd_host_list, "list hosts", json_flag=True)
 
     image = commands.add_parser("image", help="guest images").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     add(image, "build-tiny", cmd_image_build_tiny, "build and register the tiny-linux image")
     imported = add(image, "import", cmd_image_import, "register a qcow2 or raw image file")
     imported.add_argument("file")
@@ -180,18 +226,22 @@ def build_parser() -> argparse.ArgumentParser:
     add(image, "list", cmd_image_list, "list images", json_flag=True)
 
     flavor = commands.add_parser("flavor", help="instance types").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     add(flavor, "list", cmd_flavor_list, "list flavors", json_flag=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        args.config_loaded = load(args.config, host=getattr(args, "host", None),
-                                  port=getattr(args, "port", None))
+        args.config_loaded = load(
+            args.config, host=getattr(args, "host", None), port=getattr(args, "port", None)
+        )
     except ConfigError as exc:
         print(f"cloudgate: configuration error: {exc}", file=sys.stderr)
         return 2

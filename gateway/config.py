@@ -59,13 +59,17 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
-def load(config_file: Path | None = None, environ: Mapping[str, str] | None = None,
-         **overrides: Any) -> GatewayConfig:
+def load(
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> GatewayConfig:
     """Merge the layers; ``overrides`` are command-line flags and win over everything."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    path = config_file or (Path(environ[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in environ
-                           else DEFAULT_CONFIG_FILE)
+    path = config_file or (
+        Path(environ[f"{ENV_PREFIX}CONFIG"])
+        if f"{ENV_PREFIX}CONFIG" in environ
+        else DEFAULT_CONFIG_FILE
+    )
     if config_file is not None or path.exists():
         try:
             values.update(tomllib.loads(path.read_text()))

@@ -30,14 +30,16 @@ class StateNames:
 
 S = InstanceState
 
-INSTANCE_STATES: Final[Mapping[InstanceState, StateNames]] = MappingProxyType({
-    #                  ec2 (name, code)          native        occi        cimi
-    S.PENDING: StateNames(("pending", 0), "Starting", "inactive", "STARTING"),
-    S.RUNNING: StateNames(("running", 16), "Running", "active", "STARTED"),
-    S.STOPPING: StateNames(("stopping", 64), "Stopping", "active", "STOPPING"),
-    S.STOPPED: StateNames(("stopped", 80), "Stopped", "inactive", "STOPPED"),
-    S.REBOOTING: StateNames(("running", 16), "Running", "active", "STARTING"),
-    S.SHUTTING_DOWN: StateNames(("shutting-down", 32), "Expunging", "inactive", "DELETING"),
-    S.TERMINATED: StateNames(("terminated", 48), "Destroyed", "inactive", "DELETING"),
-    S.ERROR: StateNames(("stopped", 80), "Error", "error", "ERROR"),
-})
+INSTANCE_STATES: Final[Mapping[InstanceState, StateNames]] = MappingProxyType(
+    {
+        #                  ec2 (name, code)          native        occi        cimi
+        S.PENDING: StateNames(("pending", 0), "Starting", "inactive", "STARTING"),
+        S.RUNNING: StateNames(("running", 16), "Running", "active", "STARTED"),
+        S.STOPPING: StateNames(("stopping", 64), "Stopping", "active", "STOPPING"),
+        S.STOPPED: StateNames(("stopped", 80), "Stopped", "inactive", "STOPPED"),
+        S.REBOOTING: StateNames(("running", 16), "Running", "active", "STARTING"),
+        S.SHUTTING_DOWN: StateNames(("shutting-down", 32), "Expunging", "inactive", "DELETING"),
+        S.TERMINATED: StateNames(("terminated", 48), "Destroyed", "inactive", "DELETING"),
+        S.ERROR: StateNames(("stopped", 80), "Error", "error", "ERROR"),
+    }
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -57,7 +57,7 @@ def _enum_values(cls: type[enum.Enum]) -> list[str]:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         enum.Enum: Enum(enum.Enum, native_enum=False, values_callable=_enum_values, length=32),
         dt.datetime: UTCDateTime(),
     }

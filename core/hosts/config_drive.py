@@ -46,9 +46,20 @@ def build_iso(drive: ConfigDrive) -> bytes:
         output = Path(tmp) / "cidata.iso"
         try:
             subprocess.run(
-                ["genisoimage", "-quiet", "-output", str(output), "-volid", VOLUME_LABEL,
-                 "-joliet", "-rock", str(root / "user-data"), str(root / "meta-data")],
-                check=True, capture_output=True,
+                [
+                    "genisoimage",
+                    "-quiet",
+                    "-output",
+                    str(output),
+                    "-volid",
+                    VOLUME_LABEL,
+                    "-joliet",
+                    "-rock",
+                    str(root / "user-data"),
+                    str(root / "meta-data"),
+                ],
+                check=True,
+                capture_output=True,
             )
         except FileNotFoundError:
             raise HostError("genisoimage is not installed (run scripts/setup-host.sh)") from None

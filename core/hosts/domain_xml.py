@@ -69,7 +69,8 @@ def domain(
                 E.driver(name="qemu", type="qcow2"),
                 E.source(file=disks.root),
                 E.target(dev="vda", bus="virtio"),
-                type="file", device="disk",
+                type="file",
+                device="disk",
             ),
             E.controller(type="scsi", index="0", model="virtio-scsi"),
             E.disk(
@@ -77,10 +78,12 @@ def domain(
                 E.source(file=disks.config_drive),
                 E.target(dev="sda", bus="scsi"),
                 E.readonly(),
-                type="file", device="cdrom",
+                type="file",
+                device="cdrom",
             ),
-            E.serial(E.source(path=disks.console_log, append="on"), E.target(port="0"),
-                     type="file"),
+            E.serial(
+                E.source(path=disks.console_log, append="on"), E.target(port="0"), type="file"
+            ),
             E.memballoon(model="none"),
         ),
         type=_DOMAIN_TYPES[virt_type],
@@ -88,8 +91,13 @@ def domain(
     return etree.tostring(xml, encoding="unicode")
 
 
-def volume(name: str, *, capacity: int, disk_format: DiskFormat,
-           backing: tuple[str, DiskFormat] | None = None) -> str:
+def volume(
+    name: str,
+    *,
+    capacity: int,
+    disk_format: DiskFormat,
+    backing: tuple[str, DiskFormat] | None = None,
+) -> str:
     parts = [
         E.name(name),
         E.capacity(str(capacity), unit="bytes"),

@@ -229,7 +229,9 @@ class LibvirtDriver:
                 iso_name = guest_volume_name(spec.uuid, "config.iso")
                 iso = self._new_volume(
                     iso_name,
-                    domain_xml.volume(iso_name, capacity=len(iso_bytes), disk_format=DiskFormat.RAW),
+                    domain_xml.volume(
+                        iso_name, capacity=len(iso_bytes), disk_format=DiskFormat.RAW
+                    ),
                 )
                 self._upload(iso, io.BytesIO(iso_bytes), len(iso_bytes))
                 console = self._pool_path / guest_volume_name(spec.uuid, "console.log")
@@ -302,11 +304,12 @@ class LibvirtDriver:
 
     def _is_ours(self, dom: libvirt.virDomain) -> bool:
         try:
-            metadata = dom.metadata(
-                libvirt.VIR_DOMAIN_METADATA_ELEMENT, domain_xml.METADATA_NS, 0
-            )
+            metadata = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, domain_xml.METADATA_NS, 0)
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN_METADATA, libvirt.VIR_ERR_NO_DOMAIN):
+            if exc.get_error_code() in (
+                libvirt.VIR_ERR_NO_DOMAIN_METADATA,
+                libvirt.VIR_ERR_NO_DOMAIN,
+            ):
                 return False
             raise
         return domain_xml.installation_of(metadata) == self._installation
@@ -314,7 +317,10 @@ class LibvirtDriver:
     def guests(self) -> list[GuestInfo]:
         with _host_errors("list its guests"):
             return [
-                GuestInfo(uuid.UUID(dom.UUIDString()), _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN))
+                GuestInfo(
+                    uuid.UUID(dom.UUIDString()),
+                    _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN),
+                )
                 for dom in self._connection().listAllDomains(0)
                 if self._is_ours(dom)
             ]

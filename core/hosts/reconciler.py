@@ -77,21 +77,33 @@ class Reconciler:
                 log.warning("cannot reconcile host %s: %s", uri, exc)
         return report
 
-    def _reconcile_host(self, host_id: uuid.UUID, driver: HostDriver,
-                        report: ReconcileReport) -> None:
+    def _reconcile_host(
+        self, host_id: uuid.UUID, driver: HostDriver, report: ReconcileReport
+    ) -> None:
         guests = {guest.uuid: guest for guest in driver.guests()}
         volumes = driver.volumes()
         with self._db.transaction() as session:
-            busy = set(session.scalars(select(Job.resource_id).where(
-                Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)))))
-            live = set(session.scalars(select(Instance.id).where(
-                Instance.state != InstanceState.TERMINATED)))
-            images = set(session.scalars(select(Image.id).where(
-                Image.state == ImageState.AVAILABLE)))
-            settled = session.scalars(select(Instance).where(
-                Instance.host_id == host_id,
-                Instance.state.in_((InstanceState.RUNNING, InstanceState.STOPPED)),
-            )).all()
+            busy = set(
+                session.scalars(
+                    select(Job.resource_id).where(
+                        Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING))
+                    )
+                )
+            )
+            live = set(
+                session.scalars(
+                    select(Instance.id).where(Instance.state != InstanceState.TERMINATED)
+                )
+            )
+            images = set(
+                session.scalars(select(Image.id).where(Image.state == ImageState.AVAILABLE))
+            )
+            settled = session.scalars(
+                select(Instance).where(
+                    Instance.host_id == host_id,
+                    Instance.state.in_((InstanceState.RUNNING, InstanceState.STOPPED)),
+                )
+            ).all()
             for instance in settled:
                 if instance.id not in busy:
                     self._align(session, instance, guests.get(instance.id), report)
@@ -109,22 +121,26 @@ class Reconciler:
         return [guest.uuid for guest in guests if guest.uuid not in owned]
 
     @staticmethod
-    def _orphan_volumes(volumes: list[VolumeInfo], owned: set[uuid.UUID],
-                        images: set[uuid.UUID]) -> list[str]:
+    def _orphan_volumes(
+        volumes: list[VolumeInfo], owned: set[uuid.UUID], images: set[uuid.UUID]
+    ) -> list[str]:
         return [
-            v.name for v in volumes
+            v.name
+            for v in volumes
             if (v.owner_kind is ResourceKind.INSTANCE and v.owner_id not in owned)
             or (v.owner_kind is ResourceKind.IMAGE and v.owner_id not in images)
         ]
 
     @staticmethod
-    def _align(session: Session, instance: Instance, guest: GuestInfo | None,
-               report: ReconcileReport) -> None:
+    def _align(
+        session: Session, instance: Instance, guest: GuestInfo | None, report: ReconcileReport
+    ) -> None:
         if guest is None:
             transition, why = Transition.VANISH, "the domain vanished from its host"
             report.vanished.append(instance.id)
         elif instance.state is InstanceState.RUNNING and guest.power_state in (
-            PowerState.SHUTOFF, PowerState.CRASHED
+            PowerState.SHUTOFF,
+            PowerState.CRASHED,
         ):
             transition, why = Transition.POWER_OFF, f"the guest is {guest.power_state.value}"
             report.powered_off.append(instance.id)
@@ -133,7 +149,10 @@ class Reconciler:
         instance.state = next_state(instance.state, transition, ref=instance.ref)
         instance.state_reason = why
         events.record(
-            session, account_id=instance.account_id, user_id=None, type=EventType.VM_STOP,
+            session,
+            account_id=instance.account_id,
+            user_id=None,
+            type=EventType.VM_STOP,
             state=EventState.COMPLETED,
             level=EventLevel.ERROR if transition is Transition.VANISH else EventLevel.INFO,
             description=f"instance i-{instance.ref}: {why}",

@@ -35,7 +35,9 @@ def place(
     memory_overcommit: float,
 ) -> list[Host]:
     hosts = session.scalars(
-        select(Host).where(Host.zone_id == zone_id, Host.enabled).order_by(Host.created_at)
+        select(Host)
+        .where(Host.zone_id == zone_id, Host.enabled)
+        .order_by(Host.created_at)
         .with_for_update()
     ).all()
     if not hosts:
@@ -50,8 +52,11 @@ def place(
         )
     }
     free = [
-        _Free(h, h.cpus * cpu_overcommit - used.get(h.id, (0, 0))[0],
-              h.memory_mib * memory_overcommit - used.get(h.id, (0, 0))[1])
+        _Free(
+            h,
+            h.cpus * cpu_overcommit - used.get(h.id, (0, 0))[0],
+            h.memory_mib * memory_overcommit - used.get(h.id, (0, 0))[1],
+        )
         for h in hosts
     ]
     placed = []

@@ -73,7 +73,7 @@ class InstanceJob(abc.ABC):
     @abc.abstractmethod
     def run(self, job: ClaimedJob) -> Mapping[str, Any]: ...
 
-    def _on_settled(self, instance: Instance) -> None:
+    def _on_settled(self, instance: Instance) -> None:  # noqa: B027  (an optional hook)
         """Extra bookkeeping when the instance settles (timestamps)."""
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
@@ -135,8 +135,9 @@ class StopInstance(InstanceJob):
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
         driver, spec = self._placed(job.resource_id)
-        forced = driver.stop(spec.uuid, force=bool(job.params.get("force")),
-                             timeout=self._stop_timeout)
+        forced = driver.stop(
+            spec.uuid, force=bool(job.params.get("force")), timeout=self._stop_timeout
+        )
         return {"forced": forced}
 
 

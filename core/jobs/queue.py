@@ -75,7 +75,9 @@ def enqueue(
     return job
 
 
-def claim(db: Database, worker: str, started_event: Mapping[JobKind, EventType]) -> ClaimedJob | None:
+def claim(
+    db: Database, worker: str, started_event: Mapping[JobKind, EventType]
+) -> ClaimedJob | None:
     running = aliased(Job)
     older = aliased(Job)
     query = (
@@ -212,5 +214,7 @@ class JobService:
             query = query.where(Job.status.in_(statuses))
         with self._db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(Job.created_at.desc()).offset(offset).limit(limit))
+            rows = session.scalars(
+                query.order_by(Job.created_at.desc()).offset(offset).limit(limit)
+            )
             return Page([to_view(job) for job in rows], total)

@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ INTERNAL_ERROR = "internal"
 
 
 class JobHandler(Protocol):
-    event_type: EventType
+    event_type: ClassVar[EventType]
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]: ...
 
@@ -66,20 +66,30 @@ class WorkerPool:
                     job.status = JobStatus.PENDING
                     job.claimed_by = None
                     continue
-                claimed = ClaimedJob(job.id, job.kind, job.account_id, job.user_id,
-                                     job.resource_id, dict(job.params), job.attempts,
-                                     job.scheduled_event_seq)
+                claimed = ClaimedJob(
+                    job.id,
+                    job.kind,
+                    job.account_id,
+                    job.user_id,
+                    job.resource_id,
+                    dict(job.params),
+                    job.attempts,
+                    job.scheduled_event_seq,
+                )
                 reason = f"interrupted {job.attempts} times; giving up"
                 handler = self._handlers[job.kind]
                 handler.failed(session, claimed, reason)
-                queue.finish(session, job.id, event_type=handler.event_type,
-                             error=(INTERNAL_ERROR, reason))
+                queue.finish(
+                    session, job.id, event_type=handler.event_type, error=(INTERNAL_ERROR, reason)
+                )
 
     def start(self) -> None:
         self.recover()
         for index in range(self._size):
             thread = threading.Thread(
-                target=self._loop, args=(f"{self._name}-{index}",), name=f"cloudgate-{self._name}-{index}",
+                target=self._loop,
+                args=(f"{self._name}-{index}",),
+                name=f"cloudgate-{self._name}-{index}",
                 daemon=True,
             )
             thread.start()
@@ -137,5 +147,10 @@ class WorkerPool:
                 handler.succeeded(session, job, result)
             else:
                 handler.failed(session, job, error[1])
-            queue.finish(session, job.id, event_type=handler.event_type,
-                         result=result if error is None else None, error=error)
+            queue.finish(
+                session,
+                job.id,
+                event_type=handler.event_type,
+                result=result if error is None else None,
+                error=error,
+            )

@@ -29,13 +29,25 @@ DEFAULT_FLAVORS: Final = (
 
 
 def flavor_view(flavor: Flavor) -> FlavorView:
-    return FlavorView(flavor.id, flavor.ref, flavor.name, flavor.vcpus, flavor.memory_mib,
-                      flavor.disk_gib)
+    return FlavorView(
+        flavor.id, flavor.ref, flavor.name, flavor.vcpus, flavor.memory_mib, flavor.disk_gib
+    )
 
 
 def host_view(host: Host, zone: Zone) -> HostView:
-    return HostView(host.id, host.ref, host.uri, host.hostname, zone.name, host.virt_type,
-                    host.cpus, host.memory_mib, host.disk_gib, host.enabled, host.created_at)
+    return HostView(
+        host.id,
+        host.ref,
+        host.uri,
+        host.hostname,
+        zone.name,
+        host.virt_type,
+        host.cpus,
+        host.memory_mib,
+        host.disk_gib,
+        host.enabled,
+        host.created_at,
+    )
 
 
 class CatalogService:
@@ -54,8 +66,10 @@ class CatalogService:
 
     def list_zones(self) -> list[ZoneView]:
         with self._db.transaction() as session:
-            return [ZoneView(z.id, z.ref, z.name, z.region)
-                    for z in session.scalars(select(Zone).order_by(Zone.name))]
+            return [
+                ZoneView(z.id, z.ref, z.name, z.region)
+                for z in session.scalars(select(Zone).order_by(Zone.name))
+            ]
 
     def ensure_flavors(self) -> None:
         with self._db.transaction() as session:
@@ -95,8 +109,15 @@ class CatalogService:
             zone = session.scalar(select(Zone).where(Zone.name == zone_name))
             if zone is None:
                 raise NotFound("zone", zone_name)
-            host = Host(zone=zone, uri=uri, hostname=caps.hostname, virt_type=caps.virt_type,
-                        cpus=caps.cpus, memory_mib=caps.memory_mib, disk_gib=caps.disk_gib)
+            host = Host(
+                zone=zone,
+                uri=uri,
+                hostname=caps.hostname,
+                virt_type=caps.virt_type,
+                cpus=caps.cpus,
+                memory_mib=caps.memory_mib,
+                disk_gib=caps.disk_gib,
+            )
             session.add(host)
             session.flush()
             admin = session.scalar(
@@ -104,10 +125,16 @@ class CatalogService:
             )
             if admin is None:
                 raise NotFound("account", "admin")
-            events.record(session, account_id=admin, user_id=None, type=EventType.HOST_ADD,
-                          state=EventState.CREATED, description=f"host {uri} added "
-                          f"({caps.virt_type.value}, {caps.cpus} CPUs, {caps.memory_mib} MiB)",
-                          resource=(ResourceKind.HOST, host.id))
+            events.record(
+                session,
+                account_id=admin,
+                user_id=None,
+                type=EventType.HOST_ADD,
+                state=EventState.CREATED,
+                description=f"host {uri} added "
+                f"({caps.virt_type.value}, {caps.cpus} CPUs, {caps.memory_mib} MiB)",
+                resource=(ResourceKind.HOST, host.id),
+            )
             return host_view(host, zone)
 
     def list_hosts(self, caller: Caller) -> list[HostView]:

@@ -55,10 +55,12 @@ class _Action:
 
 _START: Final = _Action(Transition.START, JobKind.START_INSTANCE, EventType.VM_START, "starting")
 _STOP: Final = _Action(Transition.STOP, JobKind.STOP_INSTANCE, EventType.VM_STOP, "stopping")
-_REBOOT: Final = _Action(Transition.REBOOT, JobKind.REBOOT_INSTANCE, EventType.VM_REBOOT,
-                         "rebooting")
-_TERMINATE: Final = _Action(Transition.TERMINATE, JobKind.TERMINATE_INSTANCE,
-                            EventType.VM_DESTROY, "terminating")
+_REBOOT: Final = _Action(
+    Transition.REBOOT, JobKind.REBOOT_INSTANCE, EventType.VM_REBOOT, "rebooting"
+)
+_TERMINATE: Final = _Action(
+    Transition.TERMINATE, JobKind.TERMINATE_INSTANCE, EventType.VM_DESTROY, "terminating"
+)
 
 
 def hostname_for(name: str | None, ref: str) -> str:
@@ -96,7 +98,7 @@ def _view(instance: Instance, instance_tags: Mapping[str, str]) -> InstanceView:
     )
 
 
-def _scoped(caller: Caller) -> Select[tuple[Instance]]:
+def _scoped(caller: Caller) -> Select[Instance]:
     query = select(Instance).options(
         joinedload(Instance.image), joinedload(Instance.flavor), joinedload(Instance.zone)
     )
@@ -104,8 +106,13 @@ def _scoped(caller: Caller) -> Select[tuple[Instance]]:
 
 
 class ComputeService:
-    def __init__(self, db: Database, drivers: HostDrivers, settings: CoreSettings,
-                 wake_workers: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        drivers: HostDrivers,
+        settings: CoreSettings,
+        wake_workers: Callable[[], None],
+    ) -> None:
         self._db = db
         self._drivers = drivers
         self._settings = settings
@@ -141,32 +148,42 @@ class ComputeService:
     def _flavor(self, session: Session, text: str) -> Flavor:
         clause = identity_clause(Flavor, text)
         flavor = session.scalar(
-            select(Flavor).where(or_(Flavor.name == text, clause) if clause is not None
-                                 else Flavor.name == text)
+            select(Flavor).where(
+                or_(Flavor.name == text, clause) if clause is not None else Flavor.name == text
+            )
         )
         if flavor is None:
             raise NotFound("flavor", text)
         return flavor
 
-    def _replay(self, session: Session, caller: Caller, request: LaunchRequest,
-                image: Image, flavor: Flavor) -> Reservation | None:
+    def _replay(
+        self, session: Session, caller: Caller, request: LaunchRequest, image: Image, flavor: Flavor
+    ) -> Reservation | None:
         """ClientToken idempotency: the same token with the same request gets the same answer."""
         if request.client_token is None:
             return None
         earlier = session.scalars(
-            _scoped(caller).where(Instance.account_id == caller.account_id,
-                                  Instance.client_token == request.client_token)
+            _scoped(caller)
+            .where(
+                Instance.account_id == caller.account_id,
+                Instance.client_token == request.client_token,
+            )
             .order_by(Instance.launch_index)
         ).all()
         if not earlier:
             return None
         first = earlier[0]
         if (first.image_id, first.flavor_id, len(earlier)) != (image.id, flavor.id, request.count):
-            raise Conflict("client-token", request.client_token,
-                           "was used with different parameters")
+            raise Conflict(
+                "client-token", request.client_token, "was used with different parameters"
+            )
         found = tags.of(session, [i.id for i in earlier])
-        return Reservation(first.reservation_ref, first.account_id,
-                           [_view(i, found.get(i.id, {})) for i in earlier], [])
+        return Reservation(
+            first.reservation_ref,
+            first.account_id,
+            [_view(i, found.get(i.id, {})) for i in earlier],
+            [],
+        )
 
     def launch(self, caller: Caller, request: LaunchRequest) -> Reservation:
         self._validate(request)
@@ -177,36 +194,57 @@ class ComputeService:
                 return replayed
             key = None
             if request.key_name is not None:
-                key = session.scalar(select(KeyPair).where(KeyPair.account_id == caller.account_id,
-                                                           KeyPair.name == request.key_name))
+                key = session.scalar(
+                    select(KeyPair).where(
+                        KeyPair.account_id == caller.account_id, KeyPair.name == request.key_name
+                    )
+                )
                 if key is None:
                     raise NotFound("key-pair", request.key_name)
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)
-            hosts = scheduler.place(session, zone.id, flavor, request.count,
-                                    cpu_overcommit=self._settings.cpu_overcommit,
-                                    memory_overcommit=self._settings.memory_overcommit)
+            hosts = scheduler.place(
+                session,
+                zone.id,
+                flavor,
+                request.count,
+                cpu_overcommit=self._settings.cpu_overcommit,
+                memory_overcommit=self._settings.memory_overcommit,
+            )
             reservation = ids.new_ref()
             launched: list[Instance] = []
             job_ids = []
             for index, host in enumerate(hosts):
                 ref = ids.new_ref()
                 instance = Instance(
-                    ref=ref, account_id=caller.account_id, zone=zone, host=host, image=image,
-                    flavor=flavor, name=request.name or f"i-{ref}",
-                    hostname=hostname_for(request.name, ref), state=InstanceState.PENDING,
-                    key_name=key.name if key else None, public_key=key.public_key if key else None,
-                    user_data=request.user_data, reservation_ref=reservation, launch_index=index,
+                    ref=ref,
+                    account_id=caller.account_id,
+                    zone=zone,
+                    host=host,
+                    image=image,
+                    flavor=flavor,
+                    name=request.name or f"i-{ref}",
+                    hostname=hostname_for(request.name, ref),
+                    state=InstanceState.PENDING,
+                    key_name=key.name if key else None,
+                    public_key=key.public_key if key else None,
+                    user_data=request.user_data,
+                    reservation_ref=reservation,
+                    launch_index=index,
                     client_token=request.client_token,
                 )
                 session.add(instance)
                 session.flush()
-                tags.add(session, caller.account_id, ResourceKind.INSTANCE, instance.id,
-                         request.tags)
+                tags.add(
+                    session, caller.account_id, ResourceKind.INSTANCE, instance.id, request.tags
+                )
                 job = queue.enqueue(
-                    session, caller, kind=JobKind.LAUNCH_INSTANCE,
-                    resource=(ResourceKind.INSTANCE, instance.id), account_id=caller.account_id,
+                    session,
+                    caller,
+                    kind=JobKind.LAUNCH_INSTANCE,
+                    resource=(ResourceKind.INSTANCE, instance.id),
+                    account_id=caller.account_id,
                     event_type=EventType.VM_CREATE,
                     description=f"launching instance i-{ref} from {image.name} as {flavor.name}",
                 )
@@ -222,9 +260,15 @@ class ComputeService:
         """The named instances, locked, in the order named; NotFound names the first missing."""
         if not refs:
             raise InvalidArgument("InstanceId", "at least one instance is required")
-        rows = session.scalars(
-            _scoped(caller).where(identity_clauses(Instance, tuple(refs))).with_for_update(of=Instance)
-        ).unique().all()
+        rows = (
+            session.scalars(
+                _scoped(caller)
+                .where(identity_clauses(Instance, tuple(refs)))
+                .with_for_update(of=Instance)
+            )
+            .unique()
+            .all()
+        )
         index = {key: row for row in rows for key in (row.ref, str(row.id))}
         found: dict[uuid.UUID, Instance] = {}
         for text in refs:
@@ -238,13 +282,20 @@ class ComputeService:
     @staticmethod
     def _target(instance: Instance, action: _Action) -> InstanceState:
         """The state the action leads to; terminating a terminated instance changes nothing."""
-        if action is _TERMINATE and instance.state in (InstanceState.TERMINATED,
-                                                       InstanceState.SHUTTING_DOWN):
+        if action is _TERMINATE and instance.state in (
+            InstanceState.TERMINATED,
+            InstanceState.SHUTTING_DOWN,
+        ):
             return instance.state
         return next_state(instance.state, action.transition, ref=instance.ref)
 
-    def _act(self, caller: Caller, refs: Sequence[str], action: _Action,
-             params: Mapping[str, object] | None = None) -> list[StateChange]:
+    def _act(
+        self,
+        caller: Caller,
+        refs: Sequence[str],
+        action: _Action,
+        params: Mapping[str, object] | None = None,
+    ) -> list[StateChange]:
         with self._db.transaction() as session:
             instances = self._lock(session, caller, refs)
             planned = [(i, i.state, self._target(i, action)) for i in instances]
@@ -254,10 +305,14 @@ class ComputeService:
                 if current is not previous:
                     instance.state = current
                     job_id = queue.enqueue(
-                        session, caller, kind=action.job,
+                        session,
+                        caller,
+                        kind=action.job,
                         resource=(ResourceKind.INSTANCE, instance.id),
-                        account_id=instance.account_id, event_type=action.event,
-                        description=f"{action.verb} instance i-{instance.ref}", params=params,
+                        account_id=instance.account_id,
+                        event_type=action.event,
+                        description=f"{action.verb} instance i-{instance.ref}",
+                        params=params,
                     ).id
                 changes.append(StateChange(instance.id, instance.ref, previous, current, job_id))
         self._wake()
@@ -266,8 +321,9 @@ class ComputeService:
     def start_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
         return self._act(caller, refs, _START)
 
-    def stop_instances(self, caller: Caller, refs: Sequence[str], *,
-                       force: bool = False) -> list[StateChange]:
+    def stop_instances(
+        self, caller: Caller, refs: Sequence[str], *, force: bool = False
+    ) -> list[StateChange]:
         return self._act(caller, refs, _STOP, {"force": force})
 
     def reboot_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
@@ -281,8 +337,9 @@ class ComputeService:
     def get_instance(self, caller: Caller, ref: str) -> InstanceView:
         with self._db.transaction() as session:
             clause = identity_clause(Instance, ref)
-            instance = None if clause is None else session.scalars(
-                _scoped(caller).where(clause)).first()
+            instance = (
+                None if clause is None else session.scalars(_scoped(caller).where(clause)).first()
+            )
             if instance is None:
                 raise NotFound("instance", ref)
             return _view(instance, tags.of(session, [instance.id]).get(instance.id, {}))
@@ -305,13 +362,23 @@ class ComputeService:
                 match = and_(match, Tag.value.in_(values))
             statement = statement.where(select(Tag.id).where(match).exists())
         with self._db.transaction() as session:
-            total = session.scalar(
-                select(func.count()).select_from(statement.with_only_columns(Instance.id).subquery())
-            ) or 0
-            rows = session.scalars(
-                statement.order_by(Instance.created_at, Instance.ref)
-                .offset(query.offset).limit(query.limit)
-            ).unique().all()
+            total = (
+                session.scalar(
+                    select(func.count()).select_from(
+                        statement.with_only_columns(Instance.id).subquery()
+                    )
+                )
+                or 0
+            )
+            rows = (
+                session.scalars(
+                    statement.order_by(Instance.created_at, Instance.ref)
+                    .offset(query.offset)
+                    .limit(query.limit)
+                )
+                .unique()
+                .all()
+            )
             found = tags.of(session, [i.id for i in rows])
             return Page([_view(i, found.get(i.id, {})) for i in rows], total)
 
@@ -319,8 +386,9 @@ class ComputeService:
         """The guest's serial log so far, as the host recorded it (empty before first boot)."""
         with self._db.transaction() as session:
             clause = identity_clause(Instance, ref)
-            instance = None if clause is None else session.scalars(
-                _scoped(caller).where(clause)).first()
+            instance = (
+                None if clause is None else session.scalars(_scoped(caller).where(clause)).first()
+            )
             if instance is None:
                 raise NotFound("instance", ref)
             host = instance.host

@@ -53,9 +53,13 @@ class Services:
         self._background = False
 
     def _open_driver(self, uri: str, virt_type: VirtType | None) -> HostDriver:
-        return LibvirtDriver(uri, installation=self.installation,
-                             pool_name=self.settings.pool_name,
-                             pool_path=self.settings.pool_path, virt_type=virt_type)
+        return LibvirtDriver(
+            uri,
+            installation=self.installation,
+            pool_name=self.settings.pool_name,
+            pool_path=self.settings.pool_path,
+            virt_type=virt_type,
+        )
 
     def start_background(self) -> None:
         """Recover interrupted jobs, align with the hosts once, then keep working."""

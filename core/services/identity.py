@@ -77,17 +77,28 @@ class IdentityService:
                 raise Conflict("account", name, "an account with this name exists")
             account = Account(name=name, is_admin=admin)
             user = User(account=account, username=name, password_hash=hash_password(password))
-            credential = Credential(user=user, access_key=new_access_key(),
-                                    secret_key=new_secret_key())
+            credential = Credential(
+                user=user, access_key=new_access_key(), secret_key=new_secret_key()
+            )
             session.add_all([account, user, credential])
             session.flush()
             events.record(
-                session, account_id=account.id, user_id=None, type=EventType.ACCOUNT_CREATE,
-                state=EventState.CREATED, description=f"account {name} created",
+                session,
+                account_id=account.id,
+                user_id=None,
+                type=EventType.ACCOUNT_CREATE,
+                state=EventState.CREATED,
+                description=f"account {name} created",
                 resource=(ResourceKind.ACCOUNT, account.id),
             )
-            return NewAccount(to_view(account), user.id, user.username, password,
-                              credential.access_key, credential.secret_key)
+            return NewAccount(
+                to_view(account),
+                user.id,
+                user.username,
+                password,
+                credential.access_key,
+                credential.secret_key,
+            )
 
     def list_accounts(self, caller: Caller) -> list[AccountView]:
         query = select(Account).order_by(Account.created_at)
@@ -107,7 +118,9 @@ class IdentityService:
         """The first user of an account, for the CLI and tests acting as that account."""
         with self._db.transaction() as session:
             user = session.scalar(
-                select(User).join(Account).where(Account.name == account_name)
+                select(User)
+                .join(Account)
+                .where(Account.name == account_name)
                 .order_by(User.created_at)
             )
             if user is None:
@@ -116,12 +129,15 @@ class IdentityService:
 
     def signing_key(self, access_key: str) -> SigningKey:
         with self._db.transaction() as session:
-            credential = session.scalar(select(Credential).where(Credential.access_key == access_key))
+            credential = session.scalar(
+                select(Credential).where(Credential.access_key == access_key)
+            )
             if credential is None:
                 raise NotFound("credential", access_key)
             user = credential.user
-            return SigningKey(Caller(user.account_id, user.id, user.account.is_admin),
-                              credential.secret_key)
+            return SigningKey(
+                Caller(user.account_id, user.id, user.account.is_admin), credential.secret_key
+            )
 
     def authenticate_password(self, username: str, password: str) -> Caller:
         with self._db.transaction() as session:

@@ -30,19 +30,35 @@ _HASH_CHUNK: Final = 1024 * 1024
 
 
 def to_view(image: Image) -> ImageView:
-    return ImageView(image.id, image.ref, image.name, image.description, image.account_id,
-                     image.is_public, image.disk_format, image.virtual_size, image.checksum,
-                     image.state, image.created_at)
+    return ImageView(
+        image.id,
+        image.ref,
+        image.name,
+        image.description,
+        image.account_id,
+        image.is_public,
+        image.disk_format,
+        image.virtual_size,
+        image.checksum,
+        image.state,
+        image.created_at,
+    )
 
 
 def inspect(path: Path) -> tuple[DiskFormat, int]:
     if not path.is_file():
         raise InvalidArgument("file", f"{path} is not a readable file")
     try:
-        done = subprocess.run(["qemu-img", "info", "--output=json", str(path)],
-                              check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            ["qemu-img", "info", "--output=json", str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     except FileNotFoundError:
-        raise InvalidArgument("file", "qemu-img is not installed (run scripts/setup-host.sh)") from None
+        raise InvalidArgument(
+            "file", "qemu-img is not installed (run scripts/setup-host.sh)"
+        ) from None
     except subprocess.CalledProcessError as exc:
         raise InvalidArgument("file", f"not a disk image: {exc.stderr.strip()}") from None
     info = json.loads(done.stdout)
@@ -67,13 +83,22 @@ class ImageService:
         self._db = db
         self._images_dir = images_dir
 
-    def register(self, caller: Caller, source: Path, *, name: str, public: bool = False,
-                 description: str = "") -> ImageView:
+    def register(
+        self,
+        caller: Caller,
+        source: Path,
+        *,
+        name: str,
+        public: bool = False,
+        description: str = "",
+    ) -> ImageView:
         if not name.strip() or len(name) > 128:
             raise InvalidArgument("name", "1-128 characters")
         disk_format, virtual_size = inspect(source)
         with self._db.transaction() as session:
-            taken = select(Image.id).where(Image.account_id == caller.account_id, Image.name == name)
+            taken = select(Image.id).where(
+                Image.account_id == caller.account_id, Image.name == name
+            )
             if session.scalar(taken) is not None:
                 raise Conflict("image", name, "this account has an image with that name")
         image_id = uuid.uuid4()
@@ -85,22 +110,34 @@ class ImageService:
         stored.chmod(0o644)
         try:
             with self._db.transaction() as session:
-                image = Image(id=image_id, account_id=caller.account_id, name=name,
-                              description=description, is_public=public and caller.is_admin,
-                              disk_format=disk_format, path=str(stored),
-                              virtual_size=virtual_size, checksum=sha256_of(stored))
+                image = Image(
+                    id=image_id,
+                    account_id=caller.account_id,
+                    name=name,
+                    description=description,
+                    is_public=public and caller.is_admin,
+                    disk_format=disk_format,
+                    path=str(stored),
+                    virtual_size=virtual_size,
+                    checksum=sha256_of(stored),
+                )
                 session.add(image)
                 session.flush()
-                events.record(session, account_id=caller.account_id, user_id=caller.user_id,
-                              type=EventType.TEMPLATE_CREATE, state=EventState.COMPLETED,
-                              description=f"image {name} registered",
-                              resource=(ResourceKind.IMAGE, image.id))
+                events.record(
+                    session,
+                    account_id=caller.account_id,
+                    user_id=caller.user_id,
+                    type=EventType.TEMPLATE_CREATE,
+                    state=EventState.COMPLETED,
+                    description=f"image {name} registered",
+                    resource=(ResourceKind.IMAGE, image.id),
+                )
                 return to_view(image)
         except BaseException:
             stored.unlink(missing_ok=True)  # no file without its row
             raise
 
-    def _visible(self, caller: Caller) -> Select[tuple[Image]]:
+    def _visible(self, caller: Caller) -> Select[Image]:
         query = select(Image).where(Image.state == ImageState.AVAILABLE)
         if not caller.is_admin:
             query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
@@ -115,7 +152,9 @@ class ImageService:
         """By UUID, ref, or name; a name matches the caller's own image before a public one."""
         clause = identity_clause(Image, text)
         with self._db.transaction() as session:
-            query = self._visible(caller).where(clause if clause is not None else Image.name == text)
+            query = self._visible(caller).where(
+                clause if clause is not None else Image.name == text
+            )
             rows = session.scalars(query).all()
             if not rows:
                 raise NotFound("image", text)

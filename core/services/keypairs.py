@@ -18,9 +18,17 @@ _NAME: Final = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 def to_view(pair: KeyPair) -> KeyPairView:
-    return KeyPairView(pair.id, pair.ref, pair.account_id, pair.name, pair.key_type,
-                       pair.public_key, pair.fingerprint_md5, pair.fingerprint_aws,
-                       pair.created_at)
+    return KeyPairView(
+        pair.id,
+        pair.ref,
+        pair.account_id,
+        pair.name,
+        pair.key_type,
+        pair.public_key,
+        pair.fingerprint_md5,
+        pair.fingerprint_aws,
+        pair.created_at,
+    )
 
 
 def _check_name(name: str) -> None:
@@ -34,23 +42,35 @@ class KeyPairService:
 
     def _store(self, caller: Caller, name: str, public: keys.PublicKey, aws: str) -> KeyPairView:
         with self._db.transaction() as session:
-            clash = select(KeyPair.id).where(KeyPair.account_id == caller.account_id,
-                                            KeyPair.name == name)
+            clash = select(KeyPair.id).where(
+                KeyPair.account_id == caller.account_id, KeyPair.name == name
+            )
             if session.scalar(clash) is not None:
                 raise Conflict("key-pair", name, "a key pair with this name exists")
-            pair = KeyPair(account_id=caller.account_id, name=name, key_type=public.key_type,
-                           public_key=public.openssh, fingerprint_md5=keys.ssh_md5(public),
-                           fingerprint_aws=aws)
+            pair = KeyPair(
+                account_id=caller.account_id,
+                name=name,
+                key_type=public.key_type,
+                public_key=public.openssh,
+                fingerprint_md5=keys.ssh_md5(public),
+                fingerprint_aws=aws,
+            )
             session.add(pair)
             session.flush()
-            events.record(session, account_id=caller.account_id, user_id=caller.user_id,
-                          type=EventType.REGISTER_SSH_KEYPAIR, state=EventState.COMPLETED,
-                          description=f"key pair {name} registered",
-                          resource=(ResourceKind.KEY_PAIR, pair.id))
+            events.record(
+                session,
+                account_id=caller.account_id,
+                user_id=caller.user_id,
+                type=EventType.REGISTER_SSH_KEYPAIR,
+                state=EventState.COMPLETED,
+                description=f"key pair {name} registered",
+                resource=(ResourceKind.KEY_PAIR, pair.id),
+            )
             return to_view(pair)
 
-    def create_key_pair(self, caller: Caller, name: str,
-                        key_type: keys.KeyType = "rsa") -> NewKeyPair:
+    def create_key_pair(
+        self, caller: Caller, name: str, key_type: keys.KeyType = "rsa"
+    ) -> NewKeyPair:
         _check_name(name)
         generated = keys.generate(key_type, comment=name.replace(" ", "_"))
         view = self._store(caller, name, generated.public, generated.aws_fingerprint)
@@ -63,16 +83,18 @@ class KeyPairService:
 
     def delete_key_pair(self, caller: Caller, name: str) -> None:
         with self._db.transaction() as session:
-            pair = session.scalar(select(KeyPair).where(KeyPair.account_id == caller.account_id,
-                                                        KeyPair.name == name))
+            pair = session.scalar(
+                select(KeyPair).where(KeyPair.account_id == caller.account_id, KeyPair.name == name)
+            )
             if pair is None:
                 raise NotFound("key-pair", name)
             session.delete(pair)  # CloudStack has no event type for this, so none is written
 
     def get_key_pair(self, caller: Caller, name: str) -> KeyPairView:
         with self._db.transaction() as session:
-            pair = session.scalar(select(KeyPair).where(KeyPair.account_id == caller.account_id,
-                                                        KeyPair.name == name))
+            pair = session.scalar(
+                select(KeyPair).where(KeyPair.account_id == caller.account_id, KeyPair.name == name)
+            )
             if pair is None:
                 raise NotFound("key-pair", name)
             return to_view(pair)

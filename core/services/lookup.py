@@ -28,10 +28,10 @@ def identity_clauses(model: type[Model], texts: list[str] | tuple[str, ...]) -> 
     return or_(*clauses) if clauses else model.id.is_(None)
 
 
-def find_one(session: Session, query: Select[tuple[M]]) -> M | None:
+def find_one(session: Session, query: Select[M]) -> M | None:
     return session.scalars(query.limit(1)).first()
 
 
-def by_identity(model: type[M], text: str) -> Select[tuple[M]]:
+def by_identity(model: type[M], text: str) -> Select[M]:
     clause = identity_clause(model, text)
     return select(model).where(clause if clause is not None else model.id.is_(None))

@@ -8,8 +8,14 @@ import sys
 
 import pytest
 
-FORBIDDEN_FOR_TRANSLATIONS = ("gateway", "sqlalchemy", "libvirt", "starlette", "socket",
-                              "subprocess")
+FORBIDDEN_FOR_TRANSLATIONS = (
+    "gateway",
+    "sqlalchemy",
+    "libvirt",
+    "starlette",
+    "socket",
+    "subprocess",
+)
 
 
 def _modules_after_import(module: str) -> set[str]:
@@ -18,8 +24,9 @@ def _modules_after_import(module: str) -> set[str]:
     return set(done.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["core.services.container", "core.hosts.libvirt_driver",
-                                    "translations.states"])
+@pytest.mark.parametrize(
+    "module", ["core.services.container", "core.hosts.libvirt_driver", "translations.states"]
+)
 def test_core_and_translations_do_not_import_gateway(module: str) -> None:
     assert not {m for m in _modules_after_import(module) if m.split(".")[0] == "gateway"}
 

@@ -20,8 +20,13 @@ def cloudgate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "CLOUDGATE_LIBVIRT_URI": "test:///default",
         "CLOUDGATE_POOL_NAME": f"cg-cli-{tmp_path.name[-12:]}",
     }
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -39,8 +44,14 @@ def test_account_create_prints_its_keys_as_json(initialised: Path) -> None:
     done = cloudgate(initialised, "account", "create", "bob", "--json")
     assert done.returncode == 0, done.stderr
     created = json.loads(done.stdout)
-    assert set(created) == {"account_id", "account", "username", "password", "access_key",
-                            "secret_key"}
+    assert set(created) == {
+        "account_id",
+        "account",
+        "username",
+        "password",
+        "access_key",
+        "secret_key",
+    }
     uuid.UUID(created["account_id"])
     assert (created["account"], created["username"]) == ("bob", "bob")
     assert len(created["access_key"]) == 20
@@ -51,8 +62,9 @@ def test_account_create_prints_its_keys_as_json(initialised: Path) -> None:
 def test_listings(initialised: Path) -> None:
     hosts = json.loads(cloudgate(initialised, "host", "list", "--json").stdout)
     assert [(h["uri"], h["virt"]) for h in hosts] == [("test:///default", "test")]
-    flavors = {f["name"]: f for f in json.loads(cloudgate(initialised, "flavor", "list",
-                                                           "--json").stdout)}
+    flavors = {
+        f["name"]: f for f in json.loads(cloudgate(initialised, "flavor", "list", "--json").stdout)
+    }
     assert {"t2.micro", "m1.small", "m1.medium"} <= set(flavors)
     assert (flavors["t2.micro"]["vcpus"], flavors["t2.micro"]["memory_mib"]) == (1, 1024)
 
@@ -64,18 +76,32 @@ def test_image_import_and_list(initialised: Path) -> None:
     assert done.returncode == 0, done.stderr
     [image] = json.loads(cloudgate(initialised, "image", "list", "--json").stdout)
     assert (image["name"], image["format"], image["size"], image["public"]) == (
-        "my-raw", "raw", 1024 * 1024, True)
+        "my-raw",
+        "raw",
+        1024 * 1024,
+        True,
+    )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    pytest.param(("account", "create", "admin"), "an account with this name exists",
-                 id="duplicate-account"),
-    pytest.param(("account", "create", "bad name!"), "name: 1-63 letters", id="bad-name"),
-    pytest.param(("image", "import", "/nonexistent.qcow2", "--name", "x"), "not a readable file",
-                 id="missing-file"),
-])
-def test_errors_are_one_line_not_a_traceback(initialised: Path, args: tuple[str, ...],
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ("account", "create", "admin"),
+            "an account with this name exists",
+            id="duplicate-account",
+        ),
+        pytest.param(("account", "create", "bad name!"), "name: 1-63 letters", id="bad-name"),
+        pytest.param(
+            ("image", "import", "/nonexistent.qcow2", "--name", "x"),
+            "not a readable file",
+            id="missing-file",
+        ),
+    ],
+)
+def test_errors_are_one_line_not_a_traceback(
+    initialised: Path, args: tuple[str, ...], message: str
+) -> None:
     done = cloudgate(initialised, *args)
     assert done.returncode == 1
     assert message in done.stderr

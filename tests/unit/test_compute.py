@@ -37,8 +37,14 @@ def our_guests(services: Services) -> set[str]:
 
 def test_full_lifecycle(services: Services, admin: Caller, image: ImageView) -> None:
     services.key_pairs.create_key_pair(admin, "k1")
-    refs = launch(services, admin, count=2, key_name="k1", user_data=b"#!/bin/sh\necho hi",
-                  tags={"role": "web"})
+    refs = launch(
+        services,
+        admin,
+        count=2,
+        key_name="k1",
+        user_data=b"#!/bin/sh\necho hi",
+        tags={"role": "web"},
+    )
     assert states(services, admin, refs) == [InstanceState.PENDING] * 2
     assert services.workers.run_pending() == 2
     assert states(services, admin, refs) == [InstanceState.RUNNING] * 2
@@ -47,7 +53,8 @@ def test_full_lifecycle(services: Services, admin: Caller, image: ImageView) -> 
 
     changes = services.compute.stop_instances(admin, refs)
     assert [(c.previous, c.current) for c in changes] == [
-        (InstanceState.RUNNING, InstanceState.STOPPING)] * 2
+        (InstanceState.RUNNING, InstanceState.STOPPING)
+    ] * 2
     services.workers.run_pending()
     assert states(services, admin, refs) == [InstanceState.STOPPED] * 2
 
@@ -69,25 +76,33 @@ def test_events_follow_each_job(services: Services, admin: Caller, image: ImageV
     [ref] = launch(services, admin)
     services.workers.run_pending()
     instance = services.compute.get_instance(admin, ref)
-    timeline = [(e.type, e.state) for e in reversed(
-        services.events.list_events(admin, resource_id=instance.id).items)]
-    assert timeline == [(EventType.VM_CREATE, EventState.SCHEDULED),
-                        (EventType.VM_CREATE, EventState.STARTED),
-                        (EventType.VM_CREATE, EventState.COMPLETED)]
+    timeline = [
+        (e.type, e.state)
+        for e in reversed(services.events.list_events(admin, resource_id=instance.id).items)
+    ]
+    assert timeline == [
+        (EventType.VM_CREATE, EventState.SCHEDULED),
+        (EventType.VM_CREATE, EventState.STARTED),
+        (EventType.VM_CREATE, EventState.COMPLETED),
+    ]
     newest_first = services.events.list_events(admin, resource_id=instance.id).items
     assert [e.seq for e in newest_first] == sorted((e.seq for e in newest_first), reverse=True)
     assert newest_first[0].parent_seq == newest_first[-1].seq
 
 
-def test_terminating_twice_changes_nothing(services: Services, admin: Caller,
-                                           image: ImageView) -> None:
+def test_terminating_twice_changes_nothing(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [ref] = launch(services, admin)
     services.workers.run_pending()
     services.compute.terminate_instances(admin, [ref])
     services.workers.run_pending()
     [change] = services.compute.terminate_instances(admin, [ref])
     assert (change.previous, change.current, change.job_id) == (
-        InstanceState.TERMINATED, InstanceState.TERMINATED, None)
+        InstanceState.TERMINATED,
+        InstanceState.TERMINATED,
+        None,
+    )
 
 
 BAD_LAUNCHES = [
@@ -101,17 +116,26 @@ BAD_LAUNCHES = [
     pytest.param({"user_data": b"x" * 16385}, InvalidArgument, "user_data", id="user-data-big"),
     pytest.param({"tags": {"aws:x": "1"}}, InvalidArgument, "Tag.Key", id="reserved-tag"),
     pytest.param({"tags": {"": "1"}}, InvalidArgument, "Tag.Key", id="empty-tag-key"),
-    pytest.param({"tags": {f"k{i}": "v" for i in range(51)}}, QuotaExceeded, "tags per resource",
-                 id="too-many-tags"),
-    pytest.param({"flavor": "m1.large", "count": 20}, CapacityUnavailable, "memory",
-                 id="no-capacity"),
+    pytest.param(
+        {"tags": {f"k{i}": "v" for i in range(51)}},
+        QuotaExceeded,
+        "tags per resource",
+        id="too-many-tags",
+    ),
+    pytest.param(
+        {"flavor": "m1.large", "count": 20}, CapacityUnavailable, "memory", id="no-capacity"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("overrides", "error", "about"), BAD_LAUNCHES)
 def test_bad_launch_is_refused_and_changes_nothing(
-    services: Services, admin: Caller, image: ImageView, overrides: dict[str, object],
-    error: type[CoreError], about: str,
+    services: Services,
+    admin: Caller,
+    image: ImageView,
+    overrides: dict[str, object],
+    error: type[CoreError],
+    about: str,
 ) -> None:
     before = row_counts(services)
     with pytest.raises(error) as refused:
@@ -121,8 +145,9 @@ def test_bad_launch_is_refused_and_changes_nothing(
     assert services.workers.run_pending() == 0
 
 
-def test_refused_action_changes_no_instance(services: Services, admin: Caller,
-                                            image: ImageView) -> None:
+def test_refused_action_changes_no_instance(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     running, stopped = launch(services, admin, count=2)
     services.workers.run_pending()
     services.compute.stop_instances(admin, [stopped])
@@ -131,9 +156,14 @@ def test_refused_action_changes_no_instance(services: Services, admin: Caller,
     with pytest.raises(InvalidState) as refused:
         services.compute.stop_instances(admin, [running, stopped])
     assert (refused.value.ref, refused.value.state, refused.value.action) == (
-        stopped, "stopped", "stop")
-    assert states(services, admin, [running, stopped]) == [InstanceState.RUNNING,
-                                                           InstanceState.STOPPED]
+        stopped,
+        "stopped",
+        "stop",
+    )
+    assert states(services, admin, [running, stopped]) == [
+        InstanceState.RUNNING,
+        InstanceState.STOPPED,
+    ]
     assert row_counts(services) == before
     with pytest.raises(InvalidState):
         services.compute.reboot_instances(admin, [stopped])
@@ -141,14 +171,18 @@ def test_refused_action_changes_no_instance(services: Services, admin: Caller,
         services.compute.start_instances(admin, [running])
 
 
-def test_other_accounts_instances_are_invisible(services: Services, admin: Caller,
-                                                alice: Caller, image: ImageView) -> None:
+def test_other_accounts_instances_are_invisible(
+    services: Services, admin: Caller, alice: Caller, image: ImageView
+) -> None:
     [mine] = launch(services, alice)
     [theirs] = launch(services, admin)
     services.workers.run_pending()
     before = row_counts(services)
-    for act in (services.compute.stop_instances, services.compute.terminate_instances,
-                services.compute.reboot_instances):
+    for act in (
+        services.compute.stop_instances,
+        services.compute.terminate_instances,
+        services.compute.reboot_instances,
+    ):
         with pytest.raises(NotFound) as refused:
             act(alice, [mine, theirs])
         assert refused.value.ref == theirs
@@ -159,11 +193,16 @@ def test_other_accounts_instances_are_invisible(services: Services, admin: Calle
     assert row_counts(services) == before
     assert [i.ref for i in services.compute.list_instances(alice, InstanceQuery()).items] == [mine]
     assert {i.ref for i in services.compute.list_instances(admin, InstanceQuery()).items} == {
-        mine, theirs}
+        mine,
+        theirs,
+    }
 
 
 def test_key_pairs_are_per_account_and_public_images_shared(
-    services: Services, admin: Caller, alice: Caller, image: ImageView,
+    services: Services,
+    admin: Caller,
+    alice: Caller,
+    image: ImageView,
 ) -> None:
     services.key_pairs.create_key_pair(admin, "admins-key")
     with pytest.raises(NotFound):
@@ -187,15 +226,18 @@ def test_listing_filters_and_pages(services: Services, admin: Caller, image: Ima
     assert listed(states=[InstanceState.STOPPED]) == (db[:1], 1)
     assert listed(names=["db"]) == (db, 2)
     assert listed(ids=[web[0], str(services.compute.get_instance(admin, db[1]).id)]) == (
-        [web[0], db[1]], 2)
+        [web[0], db[1]],
+        2,
+    )
     assert listed(offset=1, limit=2) == ((web + db)[1:3], 5)
     assert listed(ids=["not-an-id"]) == ([], 0)
     with pytest.raises(InvalidArgument):
         listed(offset=-1)
 
 
-def test_client_token_replays_and_guards(services: Services, admin: Caller,
-                                         image: ImageView) -> None:
+def test_client_token_replays_and_guards(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     first = launch(services, admin, count=2, client_token="tok-1")
     assert launch(services, admin, count=2, client_token="tok-1") == first
     with pytest.raises(Conflict):
@@ -203,11 +245,13 @@ def test_client_token_replays_and_guards(services: Services, admin: Caller,
     assert services.compute.list_instances(admin, InstanceQuery()).total == 2
 
 
-def test_instance_view_carries_what_apis_render(services: Services, admin: Caller,
-                                                image: ImageView) -> None:
+def test_instance_view_carries_what_apis_render(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     services.key_pairs.create_key_pair(admin, "k1")
-    [ref] = launch(services, admin, key_name="k1", name="Web Server_1", tags={"a": "b"},
-                   user_data=b"data")
+    [ref] = launch(
+        services, admin, key_name="k1", name="Web Server_1", tags={"a": "b"}, user_data=b"data"
+    )
     view = services.compute.get_instance(admin, ref)
     assert (view.flavor_name, view.vcpus, view.memory_mib) == ("t1.micro", 1, 613)
     assert (view.image_name, view.key_name, view.user_data) == ("tiny-linux", "k1", b"data")
@@ -216,4 +260,5 @@ def test_instance_view_carries_what_apis_render(services: Services, admin: Calle
     assert view.zone_name == services.settings.zone
     jobs = services.jobs.list_jobs(admin).items
     assert [(j.kind.value, j.resource_kind) for j in jobs] == [
-        ("launch-instance", ResourceKind.INSTANCE)]
+        ("launch-instance", ResourceKind.INSTANCE)
+    ]

@@ -19,8 +19,10 @@ def test_defaults_without_file_or_environment(tmp_path: Path) -> None:
 
 def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     file = tmp_path / "cloudgate.toml"
-    file.write_text('data_dir = "/srv/cg"\nport = 9000\nstop_timeout = 5\nworkers = 2\n'
-                    'libvirt_uri = "qemu+ssh://kvm1/system"\n')
+    file.write_text(
+        'data_dir = "/srv/cg"\nport = 9000\nstop_timeout = 5\nworkers = 2\n'
+        'libvirt_uri = "qemu+ssh://kvm1/system"\n'
+    )
     config = load(file, environ={"CLOUDGATE_WORKERS": "8", "CLOUDGATE_PORT": "9100"}, port=9200)
     assert config.core.data_dir == Path("/srv/cg")
     assert config.core.database_url == "sqlite:////srv/cg/cloudgate.db"
@@ -35,17 +37,21 @@ def test_environment_names_the_file(tmp_path: Path) -> None:
     assert config.core.database_url == "postgresql://cg@db/cg"
 
 
-@pytest.mark.parametrize(("text", "environ", "message"), [
-    pytest.param("prot = 1\n", {}, "unknown setting(s) prot", id="typo-in-file"),
-    pytest.param('port = "eighty"\n', {}, "'eighty' is not a valid int", id="bad-port-text"),
-    pytest.param("port = 99999\n", {}, "not a TCP port", id="port-out-of-range"),
-    pytest.param("workers = true\n", {}, "got a boolean", id="boolean"),
-    pytest.param("workers = [1]\n", {}, "expected int, got list", id="list"),
-    pytest.param("port = \n", {}, "Invalid value", id="broken-toml"),
-    pytest.param("", {"CLOUDGATE_STOP_TIMEOUT": "soon"}, "not a valid float", id="bad-env"),
-])
-def test_bad_configuration_is_named(tmp_path: Path, text: str, environ: dict[str, str],
-                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        pytest.param("prot = 1\n", {}, "unknown setting(s) prot", id="typo-in-file"),
+        pytest.param('port = "eighty"\n', {}, "'eighty' is not a valid int", id="bad-port-text"),
+        pytest.param("port = 99999\n", {}, "not a TCP port", id="port-out-of-range"),
+        pytest.param("workers = true\n", {}, "got a boolean", id="boolean"),
+        pytest.param("workers = [1]\n", {}, "expected int, got list", id="list"),
+        pytest.param("port = \n", {}, "Invalid value", id="broken-toml"),
+        pytest.param("", {"CLOUDGATE_STOP_TIMEOUT": "soon"}, "not a valid float", id="bad-env"),
+    ],
+)
+def test_bad_configuration_is_named(
+    tmp_path: Path, text: str, environ: dict[str, str], message: str
+) -> None:
     file = tmp_path / "cloudgate.toml"
     file.write_text(text)
     with pytest.raises(ConfigError) as refused:

@@ -30,13 +30,16 @@ def test_ref_is_17_lowercase_hex_and_random() -> None:
     assert all(re.fullmatch(r"[0-9a-f]{17}", ref) for ref in refs)
 
 
-@pytest.mark.parametrize(("text", "is_ref"), [
-    ("0123456789abcdef0", True),
-    ("0123456789ABCDEF0", False),
-    ("0123456789abcdef", False),
-    ("0123456789abcdef01", False),
-    ("i-0123456789abcdef0", False),
-])
+@pytest.mark.parametrize(
+    ("text", "is_ref"),
+    [
+        ("0123456789abcdef0", True),
+        ("0123456789ABCDEF0", False),
+        ("0123456789abcdef", False),
+        ("0123456789abcdef01", False),
+        ("i-0123456789abcdef0", False),
+    ],
+)
 def test_is_ref(text: str, is_ref: bool) -> None:
     assert ids.is_ref(text) is is_ref
 
@@ -75,24 +78,32 @@ def test_aws_ed25519_fingerprint_is_padded_base64_sha256() -> None:
 @pytest.mark.parametrize("key_type", ["rsa", "ed25519"])
 def test_generated_key_pairs_are_consistent(key_type: keys.KeyType) -> None:
     generated = keys.generate(key_type, comment="made-here")
-    private = serialization.load_pem_private_key(generated.private_pem.encode(), password=None) \
-        if key_type == "rsa" else serialization.load_ssh_private_key(
-            generated.private_pem.encode(), password=None)
-    line = private.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    private = (
+        serialization.load_pem_private_key(generated.private_pem.encode(), password=None)
+        if key_type == "rsa"
+        else serialization.load_ssh_private_key(generated.private_pem.encode(), password=None)
+    )
+    line = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
     assert generated.public.openssh == f"{line} made-here"
     if key_type == "rsa":
         assert generated.aws_fingerprint == keys.aws_created_fingerprint(generated.private_pem)
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("", id="empty"),
-    pytest.param("ssh-rsa", id="no-blob"),
-    pytest.param("ssh-dss AAAAB3NzaC1kc3MAAACBAP", id="dsa"),
-    pytest.param("ssh-rsa !!!notbase64", id="bad-base64"),
-    pytest.param("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA==", id="truncated"),
-    pytest.param(b"\xff\xfe", id="not-ascii"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("ssh-rsa", id="no-blob"),
+        pytest.param("ssh-dss AAAAB3NzaC1kc3MAAACBAP", id="dsa"),
+        pytest.param("ssh-rsa !!!notbase64", id="bad-base64"),
+        pytest.param("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA==", id="truncated"),
+        pytest.param(b"\xff\xfe", id="not-ascii"),
+    ],
+)
 def test_bad_public_keys_are_refused(text: str | bytes) -> None:
     with pytest.raises(InvalidArgument):
         keys.parse_public_key(text)

@@ -15,7 +15,6 @@ from core.views import Caller, ImageView
 from tests.unit.helpers import behind_cores_back
 from tests.unit.test_compute import launch, our_guests
 
-
 STARTED_EVENTS = {
     JobKind.LAUNCH_INSTANCE: EventType.VM_CREATE,
     JobKind.START_INSTANCE: EventType.VM_START,
@@ -50,8 +49,9 @@ def test_interrupted_job_is_resumed(services: Services, admin: Caller, image: Im
     assert services.compute.get_instance(admin, ref).state is InstanceState.RUNNING
 
 
-def test_job_interrupted_too_often_fails_cleanly(services: Services, admin: Caller,
-                                                 image: ImageView) -> None:
+def test_job_interrupted_too_often_fails_cleanly(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [ref] = launch(services, admin)
     claimed = _claim(services)
     assert claimed is not None
@@ -67,8 +67,9 @@ def test_job_interrupted_too_often_fails_cleanly(services: Services, admin: Call
     assert (last.state, last.level) == (EventState.COMPLETED, EventLevel.ERROR)
 
 
-def test_jobs_on_one_instance_run_in_order(services: Services, admin: Caller,
-                                           image: ImageView) -> None:
+def test_jobs_on_one_instance_run_in_order(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     first, second = launch(services, admin, count=2)
     services.workers.run_pending()
     services.compute.stop_instances(admin, [first])
@@ -84,8 +85,9 @@ def test_jobs_on_one_instance_run_in_order(services: Services, admin: Caller,
         assert [j.kind.value for j in pending] == ["terminate-instance"]
 
 
-def test_terminate_overtaking_a_queued_stop_wins(services: Services, admin: Caller,
-                                                 image: ImageView) -> None:
+def test_terminate_overtaking_a_queued_stop_wins(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [ref] = launch(services, admin)
     services.workers.run_pending()
     services.compute.stop_instances(admin, [ref])
@@ -95,8 +97,9 @@ def test_terminate_overtaking_a_queued_stop_wins(services: Services, admin: Call
     assert our_guests(services) == set()
 
 
-def test_host_failure_fails_the_job_and_leaves_nothing(services: Services, admin: Caller,
-                                                       image: ImageView) -> None:
+def test_host_failure_fails_the_job_and_leaves_nothing(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [ref] = launch(services, admin)
     pool = behind_cores_back(services).storagePoolLookupByName(services.settings.pool_name)
     pool.destroy()
@@ -113,10 +116,12 @@ def test_host_failure_fails_the_job_and_leaves_nothing(services: Services, admin
 
 
 @pytest.mark.parametrize("status", [JobStatus.PENDING, JobStatus.RUNNING])
-def test_unfinished_jobs_are_listed_by_status(services: Services, admin: Caller,
-                                              image: ImageView, status: JobStatus) -> None:
+def test_unfinished_jobs_are_listed_by_status(
+    services: Services, admin: Caller, image: ImageView, status: JobStatus
+) -> None:
     launch(services, admin, count=2)
     if status is JobStatus.RUNNING:
         _claim(services)
     assert services.jobs.list_jobs(admin, statuses=[status]).total == (
-        2 if status is JobStatus.PENDING else 1)
+        2 if status is JobStatus.PENDING else 1
+    )

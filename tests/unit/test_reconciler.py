@@ -19,8 +19,9 @@ def _running(services: Services, admin: Caller, count: int = 1) -> list[uuid.UUI
     return [services.compute.get_instance(admin, ref).id for ref in refs]
 
 
-def test_guest_powered_off_from_inside_becomes_stopped(services: Services, admin: Caller,
-                                                       image: ImageView) -> None:
+def test_guest_powered_off_from_inside_becomes_stopped(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [guest] = _running(services, admin)
     behind_cores_back(services).lookupByUUIDString(str(guest)).destroy()
     report = services.reconciler.reconcile_once()
@@ -32,8 +33,9 @@ def test_guest_powered_off_from_inside_becomes_stopped(services: Services, admin
     assert services.reconciler.reconcile_once().powered_off == []
 
 
-def test_vanished_domain_puts_the_instance_in_error(services: Services, admin: Caller,
-                                                    image: ImageView) -> None:
+def test_vanished_domain_puts_the_instance_in_error(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [guest] = _running(services, admin)
     dom = behind_cores_back(services).lookupByUUIDString(str(guest))
     dom.destroy()
@@ -41,7 +43,9 @@ def test_vanished_domain_puts_the_instance_in_error(services: Services, admin: C
     assert services.reconciler.reconcile_once().vanished == [guest]
     instance = services.compute.get_instance(admin, str(guest))
     assert (instance.state, instance.state_reason) == (
-        InstanceState.ERROR, "the domain vanished from its host")
+        InstanceState.ERROR,
+        "the domain vanished from its host",
+    )
     assert services.events.list_events(admin, resource_id=guest).items[0].level is EventLevel.ERROR
     services.compute.terminate_instances(admin, [str(guest)])  # error instances can be cleaned up
     services.workers.run_pending()
@@ -50,17 +54,23 @@ def test_vanished_domain_puts_the_instance_in_error(services: Services, admin: C
 
 def _define_stray(services: Services, installation: str) -> uuid.UUID:
     stray = uuid.uuid4()
-    behind_cores_back(services).defineXML(domain_xml.domain(
-        guest=stray, name=f"stray-{stray.hex[:8]}", virt_type=VirtType.TEST, vcpus=1,
-        memory_mib=64, disks=domain_xml.DomainDisks("/nonexistent/a", "/nonexistent/b",
-                                                    "/nonexistent/c"),
-        installation=installation,
-    ))
+    behind_cores_back(services).defineXML(
+        domain_xml.domain(
+            guest=stray,
+            name=f"stray-{stray.hex[:8]}",
+            virt_type=VirtType.TEST,
+            vcpus=1,
+            memory_mib=64,
+            disks=domain_xml.DomainDisks("/nonexistent/a", "/nonexistent/b", "/nonexistent/c"),
+            installation=installation,
+        )
+    )
     return stray
 
 
-def test_orphans_of_ours_are_removed_and_others_kept(services: Services, admin: Caller,
-                                                    image: ImageView) -> None:
+def test_orphans_of_ours_are_removed_and_others_kept(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [guest] = _running(services, admin)
     ours = _define_stray(services, services.installation)
     theirs = _define_stray(services, "another-installation")
@@ -78,8 +88,9 @@ def test_orphans_of_ours_are_removed_and_others_kept(services: Services, admin: 
     assert behind_cores_back(services).lookupByUUIDString(str(theirs)) is not None
 
 
-def test_instances_with_jobs_in_flight_are_left_alone(services: Services, admin: Caller,
-                                                     image: ImageView) -> None:
+def test_instances_with_jobs_in_flight_are_left_alone(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
     [guest] = _running(services, admin)
     services.compute.stop_instances(admin, [str(guest)])
     behind_cores_back(services).lookupByUUIDString(str(guest)).destroy()

@@ -16,14 +16,15 @@ EXPECTED = {
     (S.STOPPED, T.START): S.PENDING,
     (S.RUNNING, T.STOP): S.STOPPING,
     (S.RUNNING, T.REBOOT): S.REBOOTING,
-    **{(state, T.TERMINATE): S.SHUTTING_DOWN
-       for state in (S.PENDING, S.RUNNING, S.STOPPING, S.STOPPED, S.REBOOTING, S.ERROR)},
+    **{
+        (state, T.TERMINATE): S.SHUTTING_DOWN
+        for state in (S.PENDING, S.RUNNING, S.STOPPING, S.STOPPED, S.REBOOTING, S.ERROR)
+    },
     (S.PENDING, T.SETTLE): S.RUNNING,
     (S.STOPPING, T.SETTLE): S.STOPPED,
     (S.REBOOTING, T.SETTLE): S.RUNNING,
     (S.SHUTTING_DOWN, T.SETTLE): S.TERMINATED,
-    **{(state, T.FAIL): S.ERROR
-       for state in (S.PENDING, S.STOPPING, S.REBOOTING, S.SHUTTING_DOWN)},
+    **{(state, T.FAIL): S.ERROR for state in (S.PENDING, S.STOPPING, S.REBOOTING, S.SHUTTING_DOWN)},
     (S.RUNNING, T.POWER_OFF): S.STOPPED,
     (S.RUNNING, T.VANISH): S.ERROR,
     (S.STOPPED, T.VANISH): S.ERROR,
@@ -32,8 +33,9 @@ EXPECTED = {
 ALL_PAIRS = list(itertools.product(S, T))
 
 
-@pytest.mark.parametrize(("state", "transition"), ALL_PAIRS,
-                         ids=[f"{s.value}-{t.value}" for s, t in ALL_PAIRS])
+@pytest.mark.parametrize(
+    ("state", "transition"), ALL_PAIRS, ids=[f"{s.value}-{t.value}" for s, t in ALL_PAIRS]
+)
 def test_every_pair(state: S, transition: T) -> None:
     if (state, transition) in EXPECTED:
         assert allowed(state, transition)
@@ -43,7 +45,10 @@ def test_every_pair(state: S, transition: T) -> None:
         with pytest.raises(InvalidState) as refused:
             next_state(state, transition, ref="abc")
         assert (refused.value.state, refused.value.action, refused.value.ref) == (
-            state.value, transition.value, "abc")
+            state.value,
+            transition.value,
+            "abc",
+        )
 
 
 def test_table_is_exactly_the_expected_one() -> None:

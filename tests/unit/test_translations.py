@@ -7,13 +7,41 @@ import pytest
 from core.states import InstanceState
 from translations.states import INSTANCE_STATES
 
-EC2_STATES = {("pending", 0), ("running", 16), ("shutting-down", 32), ("terminated", 48),
-              ("stopping", 64), ("stopped", 80)}
-NATIVE_STATES = {"Starting", "Running", "Stopping", "Stopped", "Destroyed", "Expunging",
-                 "Migrating", "Error"}  # the subset libcloud's NODE_STATE_MAP knows
+EC2_STATES = {
+    ("pending", 0),
+    ("running", 16),
+    ("shutting-down", 32),
+    ("terminated", 48),
+    ("stopping", 64),
+    ("stopped", 80),
+}
+NATIVE_STATES = {
+    "Starting",
+    "Running",
+    "Stopping",
+    "Stopped",
+    "Destroyed",
+    "Expunging",
+    "Migrating",
+    "Error",
+}  # the subset libcloud's NODE_STATE_MAP knows
 OCCI_STATES = {"active", "inactive", "suspended", "error"}
-CIMI_STATES = {"CREATING", "STARTING", "STARTED", "STOPPING", "STOPPED", "PAUSING", "PAUSED",
-               "SUSPENDING", "SUSPENDED", "CAPTURING", "RESTORING", "DELETING", "ERROR", "FAILED"}
+CIMI_STATES = {
+    "CREATING",
+    "STARTING",
+    "STARTED",
+    "STOPPING",
+    "STOPPED",
+    "PAUSING",
+    "PAUSED",
+    "SUSPENDING",
+    "SUSPENDED",
+    "CAPTURING",
+    "RESTORING",
+    "DELETING",
+    "ERROR",
+    "FAILED",
+}
 
 
 def test_every_core_state_has_a_row() -> None:
@@ -29,16 +57,26 @@ def test_names_come_from_each_apis_set(state: InstanceState) -> None:
     assert names.cimi in CIMI_STATES
 
 
-@pytest.mark.parametrize(("state", "ec2", "native", "occi", "cimi"), [
-    pytest.param(InstanceState.RUNNING, ("running", 16), "Running", "active", "STARTED",
-                 id="running"),
-    pytest.param(InstanceState.STOPPED, ("stopped", 80), "Stopped", "inactive", "STOPPED",
-                 id="stopped"),
-    pytest.param(InstanceState.PENDING, ("pending", 0), "Starting", "inactive", "STARTING",
-                 id="pending"),
-])
-def test_design_examples(state: InstanceState, ec2: tuple[str, int], native: str, occi: str,
-                         cimi: str) -> None:
+@pytest.mark.parametrize(
+    ("state", "ec2", "native", "occi", "cimi"),
+    [
+        pytest.param(
+            InstanceState.RUNNING, ("running", 16), "Running", "active", "STARTED", id="running"
+        ),
+        pytest.param(
+            InstanceState.STOPPED, ("stopped", 80), "Stopped", "inactive", "STOPPED", id="stopped"
+        ),
+        pytest.param(
+            InstanceState.PENDING, ("pending", 0), "Starting", "inactive", "STARTING", id="pending"
+        ),
+    ],
+)
+def test_design_examples(
+    state: InstanceState, ec2: tuple[str, int], native: str, occi: str, cimi: str
+) -> None:
     assert INSTANCE_STATES[state].ec2 == ec2
-    assert (INSTANCE_STATES[state].native, INSTANCE_STATES[state].occi,
-            INSTANCE_STATES[state].cimi) == (native, occi, cimi)
+    assert (
+        INSTANCE_STATES[state].native,
+        INSTANCE_STATES[state].occi,
+        INSTANCE_STATES[state].cimi,
+    ) == (native, occi, cimi)
