@@ -32,7 +32,7 @@ from core.hosts.driver import (
     PowerState,
     VolumeInfo,
 )
-from core.hosts.probe import probe_virt_type
+from core.hosts.probe import PROBE_DISK_BYTES, probe_virt_type
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ _POWER_STATES: Final = {
     libvirt.VIR_DOMAIN_PMSUSPENDED: PowerState.PAUSED,  # guest-initiated suspend to RAM
 }
 
+PROBE_VOLUME: Final = "kvm-probe.img"
 _UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _IMAGE_VOLUME: Final = re.compile(rf"image-({_UUID})\.(qcow2|raw)")
 _GUEST_VOLUME: Final = re.compile(rf"({_UUID})-(root\.qcow2|config\.iso|console\.log)")
@@ -99,8 +100,13 @@ class LibvirtDriver:
         self._pool_path = pool_path
         self._lock = threading.Lock()
         self._conn: libvirt.virConnect | None = None
-        self._virt_type = virt_type or probe_virt_type(self._connection())
+        self._virt_type = virt_type or VirtType.TCG  # the safe choice until the probe answers
         self._ensure_pool()
+        if virt_type is None:
+            try:
+                self._virt_type = probe_virt_type(self._connection(), self._store_probe_disk)
+            finally:
+                self.delete_volume(PROBE_VOLUME)
 
     # connection and pool
 
@@ -153,6 +159,14 @@ class LibvirtDriver:
         while chunk := source.read(_STREAM_CHUNK):
             stream.send(chunk)
         stream.finish()
+
+    def _store_probe_disk(self, boot_sector: bytes) -> str:
+        """The probe's boot disk as a volume of our pool, so remote hosts can be probed too."""
+        data = boot_sector.ljust(PROBE_DISK_BYTES, b"\0")
+        xml = domain_xml.volume(PROBE_VOLUME, capacity=len(data), disk_format=DiskFormat.RAW)
+        volume = self._new_volume(PROBE_VOLUME, xml)
+        self._upload(volume, io.BytesIO(data), len(data))
+        return str(volume.path())
 
     def _new_volume(self, name: str, xml: str) -> libvirt.virStorageVol:
         existing = self._find_volume(name)
