@@ -5,6 +5,7 @@ second gateway process would, and watches the server from outside."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,6 +118,7 @@ def crashing(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[tuple[
         gateway.stop()
         services.close()
         purge(qemu_conn, services.installation, settings.pool_name)
+        shutil.rmtree(workdir)
 
 
 def _jobs(services: Services) -> list[Job]:
