@@ -1,4 +1,4 @@
-"""The folder sets the kind of test: ``tests/unit`` or ``tests/integration``, nothing else.
+"""The folder sets the kind of test: ``unit``, ``contract`` or ``integration``, nothing else.
 
 A unit test that asks for a real-host fixture fails at collection, so fast tests can't quietly
 start depending on libvirtd.
@@ -12,7 +12,7 @@ from typing import Final
 import pytest
 
 TESTS: Final = Path(__file__).parent
-KINDS: Final = ("unit", "integration")
+KINDS: Final = ("unit", "contract", "integration")
 REAL_HOST_FIXTURES: Final = frozenset({"cloud", "tiny_image", "qemu_conn"})
 
 
