@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from core import events
 from core.db.database import Database
@@ -12,7 +13,7 @@ from core.db.models import Account, Flavor, Host, Zone
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, NotFound
 from core.hosts.registry import HostDrivers
-from core.services.lookup import by_identity, find_one
+from core.services.lookup import identity_clause
 from core.views import Caller, FlavorView, HostView, ZoneView
 
 # (name, vCPUs, memory MiB, root disk GiB): EC2 instance types, also CloudStack offerings.
@@ -48,6 +49,19 @@ def host_view(host: Host, zone: Zone) -> HostView:
         host.enabled,
         host.created_at,
     )
+
+
+def find_flavor(session: Session, text: str) -> Flavor:
+    """By name (``t2.micro``), UUID or ref."""
+    clause = identity_clause(Flavor, text)
+    flavor = session.scalar(
+        select(Flavor).where(
+            or_(Flavor.name == text, clause) if clause is not None else Flavor.name == text
+        )
+    )
+    if flavor is None:
+        raise NotFound("flavor", text)
+    return flavor
 
 
 class CatalogService:
@@ -86,14 +100,8 @@ class CatalogService:
             return [flavor_view(f) for f in rows]
 
     def get_flavor(self, text: str) -> FlavorView:
-        """By name (``t2.micro``), UUID or ref."""
         with self._db.transaction() as session:
-            flavor = session.scalar(select(Flavor).where(Flavor.name == text)) or find_one(
-                session, by_identity(Flavor, text)
-            )
-            if flavor is None:
-                raise NotFound("flavor", text)
-            return flavor_view(flavor)
+            return flavor_view(find_flavor(session, text))
 
     def add_host(self, uri: str, zone_name: str) -> HostView:
         """Connect, probe KVM or TCG and measure capacity, then record the host."""

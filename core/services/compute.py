@@ -13,17 +13,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import ids, tags
 from core.db.database import Database
-from core.db.models import Flavor, Image, Instance, KeyPair, Tag, Zone
-from core.enums import EventType, ImageState, JobKind, ResourceKind
+from core.db.models import Flavor, Image, Instance, Tag, Zone
+from core.enums import EventType, JobKind, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
 from core.hosts import scheduler
 from core.hosts.registry import HostDrivers
 from core.jobs import queue
+from core.services.catalog import find_flavor
+from core.services.images import find_image
+from core.services.keypairs import find_key_pair
 from core.services.lookup import identity_clause, identity_clauses
 from core.settings import CoreSettings
 from core.states import InstanceState, Transition, next_state
@@ -131,31 +134,6 @@ class ComputeService:
             raise InvalidArgument("name", "at most 255 characters")
         tags.validate(request.tags)
 
-    def _image(self, session: Session, caller: Caller, text: str) -> Image:
-        clause = identity_clause(Image, text)
-        query = select(Image).where(
-            Image.state == ImageState.AVAILABLE,
-            clause if clause is not None else Image.name == text,
-        )
-        if not caller.is_admin:
-            query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
-        rows = session.scalars(query).all()
-        own = [image for image in rows if image.account_id == caller.account_id]
-        if not rows:
-            raise NotFound("image", text)
-        return (own or rows)[0]
-
-    def _flavor(self, session: Session, text: str) -> Flavor:
-        clause = identity_clause(Flavor, text)
-        flavor = session.scalar(
-            select(Flavor).where(
-                or_(Flavor.name == text, clause) if clause is not None else Flavor.name == text
-            )
-        )
-        if flavor is None:
-            raise NotFound("flavor", text)
-        return flavor
-
     def _replay(
         self, session: Session, caller: Caller, request: LaunchRequest, image: Image, flavor: Flavor
     ) -> Reservation | None:
@@ -188,19 +166,13 @@ class ComputeService:
     def launch(self, caller: Caller, request: LaunchRequest) -> Reservation:
         self._validate(request)
         with self._db.transaction() as session:
-            image = self._image(session, caller, request.image)
-            flavor = self._flavor(session, request.flavor)
+            image = find_image(session, caller, request.image)
+            flavor = find_flavor(session, request.flavor)
             if (replayed := self._replay(session, caller, request, image, flavor)) is not None:
                 return replayed
             key = None
             if request.key_name is not None:
-                key = session.scalar(
-                    select(KeyPair).where(
-                        KeyPair.account_id == caller.account_id, KeyPair.name == request.key_name
-                    )
-                )
-                if key is None:
-                    raise NotFound("key-pair", request.key_name)
+                key = find_key_pair(session, caller.account_id, request.key_name)
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)

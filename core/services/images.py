@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
 
 from core import events
 from core.db.database import Database
@@ -78,6 +79,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def visible_images(caller: Caller) -> Select[Image]:
+    """Available images the caller may launch: public ones and its own (admins: all)."""
+    query = select(Image).where(Image.state == ImageState.AVAILABLE)
+    if not caller.is_admin:
+        query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
+    return query
+
+
+def find_image(session: Session, caller: Caller, text: str) -> Image:
+    """By UUID, ref, or name; a name matches the caller's own image before a public one."""
+    clause = identity_clause(Image, text)
+    rows = session.scalars(
+        visible_images(caller).where(clause if clause is not None else Image.name == text)
+    ).all()
+    if not rows:
+        raise NotFound("image", text)
+    own = [image for image in rows if image.account_id == caller.account_id]
+    return (own or rows)[0]
+
+
 class ImageService:
     def __init__(self, db: Database, images_dir: Path) -> None:
         self._db = db
@@ -137,26 +158,11 @@ class ImageService:
             stored.unlink(missing_ok=True)  # no file without its row
             raise
 
-    def _visible(self, caller: Caller) -> Select[Image]:
-        query = select(Image).where(Image.state == ImageState.AVAILABLE)
-        if not caller.is_admin:
-            query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
-        return query
-
     def list_images(self, caller: Caller) -> list[ImageView]:
         with self._db.transaction() as session:
-            rows = session.scalars(self._visible(caller).order_by(Image.created_at))
+            rows = session.scalars(visible_images(caller).order_by(Image.created_at))
             return [to_view(image) for image in rows]
 
     def get_image(self, caller: Caller, text: str) -> ImageView:
-        """By UUID, ref, or name; a name matches the caller's own image before a public one."""
-        clause = identity_clause(Image, text)
         with self._db.transaction() as session:
-            query = self._visible(caller).where(
-                clause if clause is not None else Image.name == text
-            )
-            rows = session.scalars(query).all()
-            if not rows:
-                raise NotFound("image", text)
-            own = [image for image in rows if image.account_id == caller.account_id]
-            return to_view((own or rows)[0])
+            return to_view(find_image(session, caller, text))

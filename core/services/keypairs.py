@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import events, keys
 from core.db.database import Database
@@ -29,6 +31,16 @@ def to_view(pair: KeyPair) -> KeyPairView:
         pair.fingerprint_aws,
         pair.created_at,
     )
+
+
+def find_key_pair(session: Session, account_id: uuid.UUID, name: str) -> KeyPair:
+    """An account's key pair by name; key pairs are never shared between accounts."""
+    pair = session.scalar(
+        select(KeyPair).where(KeyPair.account_id == account_id, KeyPair.name == name)
+    )
+    if pair is None:
+        raise NotFound("key-pair", name)
+    return pair
 
 
 def _check_name(name: str) -> None:
@@ -83,21 +95,12 @@ class KeyPairService:
 
     def delete_key_pair(self, caller: Caller, name: str) -> None:
         with self._db.transaction() as session:
-            pair = session.scalar(
-                select(KeyPair).where(KeyPair.account_id == caller.account_id, KeyPair.name == name)
-            )
-            if pair is None:
-                raise NotFound("key-pair", name)
-            session.delete(pair)  # CloudStack has no event type for this, so none is written
+            # CloudStack has no event type for deleting a key pair, so none is written
+            session.delete(find_key_pair(session, caller.account_id, name))
 
     def get_key_pair(self, caller: Caller, name: str) -> KeyPairView:
         with self._db.transaction() as session:
-            pair = session.scalar(
-                select(KeyPair).where(KeyPair.account_id == caller.account_id, KeyPair.name == name)
-            )
-            if pair is None:
-                raise NotFound("key-pair", name)
-            return to_view(pair)
+            return to_view(find_key_pair(session, caller.account_id, name))
 
     def list_key_pairs(self, caller: Caller) -> list[KeyPairView]:
         query = select(KeyPair).order_by(KeyPair.name)
