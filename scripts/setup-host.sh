@@ -12,6 +12,8 @@ PACKAGES=(
   genisoimage libxml2-utils
   # the offline tiny guest image: busybox, initramfs, a FAT boot partition with syslinux
   busybox-static cpio syslinux syslinux-common mtools dosfstools fdisk
+  # PostgreSQL, for the tests that prove the schema and the job queue on it
+  postgresql
   # building libvirt-python and the project's virtualenv
   gcc python3-dev python3-venv
 )

@@ -13,7 +13,7 @@ import pytest
 
 TESTS: Final = Path(__file__).parent
 KINDS: Final = ("unit", "contract", "integration")
-REAL_HOST_FIXTURES: Final = frozenset({"cloud", "tiny_image", "qemu_conn"})
+REAL_HOST_FIXTURES: Final = frozenset({"cloud", "tiny_image", "qemu_conn", "postgres_server"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -26,6 +26,7 @@ from core.services.container import Services
 from core.settings import CoreSettings
 from core.states import InstanceState
 from core.views import InstanceQuery
+from tests.integration import postgres
 
 CACHE: Final = Path(os.environ.get("CLOUDGATE_TEST_CACHE", "/var/tmp/cloudgate-test-cache"))
 T = TypeVar("T")
@@ -150,3 +151,9 @@ def cloud(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[Services]
         services.close()
         purge(qemu_conn, services.installation, services.settings.pool_name)
         shutil.rmtree(workdir)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    with postgres.cluster() as url:
+        yield url
