@@ -34,3 +34,13 @@ def test_core_and_translations_do_not_import_gateway(module: str) -> None:
 def test_translations_import_no_io() -> None:
     loaded = _modules_after_import("translations.states")
     assert not {m for m in loaded if m.split(".")[0] in FORBIDDEN_FOR_TRANSLATIONS}
+
+
+def test_core_exports_its_public_surface_lazily() -> None:
+    import core
+
+    assert {"Services", "CoreSettings", "Caller", "CoreError", "LaunchRequest"} <= set(core.__all__)
+    for name in core.__all__:
+        assert getattr(core, name).__name__ == name
+    with pytest.raises(AttributeError):
+        _ = core.Database  # persistence is not part of the surface
