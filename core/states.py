@@ -66,11 +66,6 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
     }
 )
 
-SETTLED_STATES: Final = frozenset({S.RUNNING, S.STOPPED, S.TERMINATED, S.ERROR})
-"""States in which no job is working on the instance."""
-
-USER_TRANSITIONS: Final = (T.START, T.STOP, T.REBOOT, T.TERMINATE)
-
 
 def next_state(state: InstanceState, transition: Transition, *, ref: str = "") -> InstanceState:
     """The state after ``transition``, or InvalidState naming the refused action."""

@@ -107,13 +107,6 @@ class IdentityService:
         with self._db.transaction() as session:
             return [to_view(account) for account in session.scalars(query)]
 
-    def account_by_name(self, name: str) -> AccountView:
-        with self._db.transaction() as session:
-            account = session.scalar(select(Account).where(Account.name == name))
-            if account is None:
-                raise NotFound("account", name)
-            return to_view(account)
-
     def caller_for(self, account_name: str) -> Caller:
         """The first user of an account, for the CLI and tests acting as that account."""
         with self._db.transaction() as session:

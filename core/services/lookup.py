@@ -1,16 +1,11 @@
-"""Finding a resource by what a caller typed: its UUID, its 17-hex ref, or its name."""
+"""Finding a resource by what a caller typed: its UUID or its 17-hex ref (names are per kind)."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_
 
 from core import ids
 from core.db.base import Model
-
-M = TypeVar("M", bound=Model)
 
 
 def identity_clause(model: type[Model], text: str) -> ColumnElement[bool] | None:
@@ -26,12 +21,3 @@ def identity_clause(model: type[Model], text: str) -> ColumnElement[bool] | None
 def identity_clauses(model: type[Model], texts: list[str] | tuple[str, ...]) -> ColumnElement[bool]:
     clauses = [c for c in (identity_clause(model, t) for t in texts) if c is not None]
     return or_(*clauses) if clauses else model.id.is_(None)
-
-
-def find_one(session: Session, query: Select[M]) -> M | None:
-    return session.scalars(query.limit(1)).first()
-
-
-def by_identity(model: type[M], text: str) -> Select[M]:
-    clause = identity_clause(model, text)
-    return select(model).where(clause if clause is not None else model.id.is_(None))

@@ -262,3 +262,13 @@ def test_instance_view_carries_what_apis_render(
     assert [(j.kind.value, j.resource_kind) for j in jobs] == [
         ("launch-instance", ResourceKind.INSTANCE)
     ]
+
+
+def test_catalog_lookups(services: Services) -> None:
+    [zone] = services.catalog.list_zones()
+    assert (zone.name, zone.region) == (services.settings.zone, services.settings.region)
+    micro = services.catalog.get_flavor("t2.micro")
+    assert services.catalog.get_flavor(str(micro.id)) == micro
+    assert services.catalog.get_flavor(micro.ref) == micro
+    with pytest.raises(NotFound):
+        services.catalog.get_flavor("t9.giant")
