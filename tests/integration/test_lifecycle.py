@@ -110,3 +110,27 @@ def test_two_guests_from_launch_to_terminate(
             EventState.STARTED,
             EventState.COMPLETED,
         ]
+
+
+def test_guest_that_powers_itself_off_is_seen_stopped(cloud: Services) -> None:
+    admin = cloud.identity.caller_for(ADMIN_ACCOUNT)
+    [instance] = cloud.compute.launch(
+        admin,
+        LaunchRequest(
+            image="tiny-linux",
+            flavor="t1.micro",
+            user_data=b"#!/bin/sh\necho powering-myself-off\npoweroff -f\n",
+        ),
+    ).instances
+    wait_for(
+        "the reconciler to see the guest off",
+        lambda: state(cloud, instance.ref) is InstanceState.STOPPED,
+        timeout=120,
+    )
+    stopped = cloud.compute.get_instance(admin, instance.ref)
+    assert stopped.state_reason == "the guest is shutoff"
+    assert "powering-myself-off" in console(cloud, instance.ref)
+    [event, *_] = cloud.events.list_events(admin, resource_id=instance.id).items
+    assert (event.type, event.state) == (EventType.VM_STOP, EventState.COMPLETED)
+    cloud.compute.start_instances(admin, [instance.ref])  # and it can be started again
+    wait_for("the guest's second boot", lambda: console(cloud, instance.ref).count(BOOT) == 2)
