@@ -53,8 +53,9 @@ _POWER_STATES: Final = {
 }
 
 PROBE_VOLUME: Final = "kvm-probe.img"
+COMPLETE_SUFFIX: Final = ".complete"
 _UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_IMAGE_VOLUME: Final = re.compile(rf"image-({_UUID})\.(qcow2|raw)")
+_IMAGE_VOLUME: Final = re.compile(rf"image-({_UUID})\.(qcow2|raw)(\.complete)?")
 _GUEST_VOLUME: Final = re.compile(rf"({_UUID})-(root\.qcow2|config\.iso|console\.log)")
 
 
@@ -99,6 +100,7 @@ class LibvirtDriver:
         self._pool_name = pool_name
         self._pool_path = pool_path
         self._lock = threading.Lock()
+        self._image_locks: dict[str, threading.Lock] = {}
         self._conn: libvirt.virConnect | None = None
         self._virt_type = virt_type or VirtType.TCG  # the safe choice until the probe answers
         self._ensure_pool()
@@ -174,23 +176,39 @@ class LibvirtDriver:
             existing.delete(0)
         return self._pool().createXML(xml, 0)
 
+    def _image_lock(self, name: str) -> threading.Lock:
+        with self._lock:
+            return self._image_locks.setdefault(name, threading.Lock())
+
     def _ensure_image(self, image: ImageSource) -> libvirt.virStorageVol:
+        """The image's base volume, uploaded once however many launches race for it.
+
+        An empty ``.complete`` volume is written after the last byte: libvirt cannot rename a
+        volume, and without the marker a crash mid-upload would leave a truncated base that
+        the next launch trusts.
+        """
         name = image_volume_name(image)
-        found = self._find_volume(name)
-        if found is not None:
-            return found
-        path = Path(image.path)
-        size = image.virtual_size if self._virt_type is VirtType.TEST else path.stat().st_size
-        xml = domain_xml.volume(name, capacity=size, disk_format=DiskFormat.RAW)
-        volume = self._pool().createXML(xml, 0)
-        try:
-            if self._virt_type is not VirtType.TEST:
-                with path.open("rb") as source:
-                    self._upload(volume, source, size)
-        except BaseException:
-            volume.delete(0)
-            raise
-        return volume
+        marker_name = f"{name}{COMPLETE_SUFFIX}"
+        with self._image_lock(name):
+            found = self._find_volume(name)
+            if found is not None and self._find_volume(marker_name) is not None:
+                return found
+            path = Path(image.path)
+            size = image.virtual_size if self._virt_type is VirtType.TEST else path.stat().st_size
+            volume = self._new_volume(
+                name, domain_xml.volume(name, capacity=size, disk_format=DiskFormat.RAW)
+            )
+            try:
+                if self._virt_type is not VirtType.TEST:
+                    with path.open("rb") as source:
+                        self._upload(volume, source, size)
+            except BaseException:
+                volume.delete(0)
+                raise
+            self._new_volume(
+                marker_name, domain_xml.volume(marker_name, capacity=0, disk_format=DiskFormat.RAW)
+            )
+            return volume
 
     # HostDriver
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from core.enums import EventState, EventType, JobStatus, ResourceKind
+from core.enums import DiskFormat, EventState, EventType, JobStatus, ResourceKind
 from core.errors import (
     CapacityUnavailable,
     Conflict,
@@ -14,11 +17,12 @@ from core.errors import (
     NotFound,
     QuotaExceeded,
 )
+from core.hosts import domain_xml
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
 from core.views import Caller, ImageView, InstanceQuery
-from tests.unit.helpers import host_driver, row_counts
+from tests.unit.helpers import behind_cores_back, host_driver, row_counts
 
 
 def launch(services: Services, caller: Caller, **overrides: object) -> list[str]:
@@ -103,6 +107,38 @@ def test_terminating_twice_changes_nothing(
         InstanceState.TERMINATED,
         None,
     )
+
+
+def test_parallel_launches_of_one_image_all_succeed(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
+    """Several workers launching from one image must not race to create its base volume."""
+    refs = launch(services, admin, count=4)
+    start = threading.Barrier(4)
+
+    def work(worker: int) -> bool:
+        start.wait(timeout=30)
+        return services.workers.run_one(f"w{worker}")
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(work, range(4))) == [True] * 4
+    assert states(services, admin, refs) == [InstanceState.RUNNING] * 4
+    images = [v for v in host_driver(services).volumes() if v.owner_kind is ResourceKind.IMAGE]
+    assert {v.owner_id for v in images} == {image.id}
+
+
+def test_base_image_left_half_uploaded_is_uploaded_again(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
+    """A crash mid-upload leaves the volume without its completion marker; it is not trusted."""
+    pool = behind_cores_back(services).storagePoolLookupByName(services.settings.pool_name)
+    name = f"image-{image.id}.qcow2"
+    pool.createXML(domain_xml.volume(name, capacity=1, disk_format=DiskFormat.RAW), 0)
+    [ref] = launch(services, admin)
+    services.workers.run_pending()
+    assert states(services, admin, [ref]) == [InstanceState.RUNNING]
+    assert pool.storageVolLookupByName(name).info()[1] == image.virtual_size
+    pool.storageVolLookupByName(f"{name}.complete")
 
 
 BAD_LAUNCHES = [
