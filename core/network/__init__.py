@@ -1,0 +1,1 @@
+"""Networking model of the core: security-group rules, addressing."""

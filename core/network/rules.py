@@ -1,0 +1,198 @@
+"""Security-group rules as core values: parsed, validated and normalized before they are stored.
+
+Normalizing here (``-1`` ports, protocol numbers, ``10.1.2.3/24`` to ``10.1.2.0/24``) means two
+spellings of one rule compare equal, so duplicate detection is plain equality and every front end
+gets the same answer. The field names in ``InvalidArgument`` are the core's wire-neutral names;
+``translations`` maps them to each API's parameter names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from core.errors import Conflict, InvalidArgument, QuotaExceeded
+
+PORT_MIN: Final = 0
+PORT_MAX: Final = 65535
+ICMP_MAX: Final = 255
+ANY: Final = -1
+"""EC2's "any" for ICMP type or code, and (both ports -1) "all ports" for tcp/udp."""
+
+_CIDR: Final = re.compile(r"[0-9.]+/[0-9]{1,2}")
+"""Address, slash, prefix length: no bare addresses, no dotted netmasks, no whitespace."""
+
+
+class Direction(StrEnum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+
+class Protocol(StrEnum):
+    TCP = "tcp"
+    UDP = "udp"
+    ICMP = "icmp"
+    ALL = "all"
+
+
+_PROTOCOL_ALIASES: Final = {
+    "tcp": Protocol.TCP,
+    "6": Protocol.TCP,
+    "udp": Protocol.UDP,
+    "17": Protocol.UDP,
+    "icmp": Protocol.ICMP,
+    "1": Protocol.ICMP,
+    "all": Protocol.ALL,
+    "-1": Protocol.ALL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One normalized rule; only ``normalize_rule`` should build it, so equality means sameness.
+
+    Ports by protocol: tcp/udp hold ``0 <= from_port <= to_port <= 65535``; icmp holds the ICMP
+    type in ``from_port`` and the code in ``to_port``, ``-1`` meaning any; all holds ``None``.
+    Exactly one of ``cidr`` (normalized IPv4 network) and ``source_group`` is set.
+    """
+
+    direction: Direction
+    protocol: Protocol
+    from_port: int | None
+    to_port: int | None
+    cidr: str | None
+    source_group: uuid.UUID | None
+
+
+def parse_protocol(value: str) -> Protocol:
+    """Names in any case, ``-1`` for all, and the IANA numbers EC2 clients also send."""
+    found = _PROTOCOL_ALIASES.get(value.lower())
+    if found is None:
+        raise InvalidArgument("IpProtocol", f"{value!r} is not tcp, udp, icmp, all or -1")
+    return found
+
+
+def normalize_rule(
+    direction: Direction,
+    protocol: str,
+    from_port: int | None,
+    to_port: int | None,
+    cidr: str | None,
+    source_group: uuid.UUID | None,
+) -> RuleSpec:
+    """Validate one rule as a caller sent it and return its single canonical form.
+
+    An icmp rule without a type or code means any (``-1``), as EC2 treats a missing ICMP port.
+    """
+    proto = parse_protocol(protocol)
+    low: int | None
+    high: int | None
+    if proto in (Protocol.TCP, Protocol.UDP):
+        low, high = _port_range(proto, from_port, to_port)
+    elif proto is Protocol.ICMP:
+        low, high = _icmp_type_code(from_port, to_port)
+    else:
+        low, high = _no_ports(from_port, to_port)
+    peer = _cidr(cidr, source_group)
+    # Direction(...) so a plain "ingress" from a caller still yields the member, which `is` needs.
+    return RuleSpec(Direction(direction), proto, low, high, peer, source_group)
+
+
+def _port_range(proto: Protocol, low: int | None, high: int | None) -> tuple[int, int]:
+    if low is None:
+        raise InvalidArgument("FromPort", f"a {proto} rule needs both FromPort and ToPort")
+    if high is None:
+        raise InvalidArgument("ToPort", f"a {proto} rule needs both FromPort and ToPort")
+    if low == ANY and high == ANY:
+        return PORT_MIN, PORT_MAX  # EC2's way of saying "every port"
+    for field, port in (("FromPort", low), ("ToPort", high)):
+        if not PORT_MIN <= port <= PORT_MAX:
+            raise InvalidArgument(field, f"port {port} is outside {PORT_MIN}..{PORT_MAX}")
+    if low > high:
+        raise InvalidArgument(
+            "FromPort", f"invalid range: FromPort {low} is greater than ToPort {high}"
+        )
+    return low, high
+
+
+def _icmp_type_code(icmp_type: int | None, code: int | None) -> tuple[int, int]:
+    icmp_type = ANY if icmp_type is None else icmp_type
+    code = ANY if code is None else code
+    for field, what, value in (("FromPort", "type", icmp_type), ("ToPort", "code", code)):
+        if not ANY <= value <= ICMP_MAX:
+            raise InvalidArgument(field, f"ICMP {what} {value} is outside -1..{ICMP_MAX}")
+    if icmp_type == ANY and code != ANY:
+        raise InvalidArgument("ToPort", f"ICMP code {code} needs a specific ICMP type, not -1")
+    return icmp_type, code
+
+
+def _no_ports(low: int | None, high: int | None) -> tuple[None, None]:
+    for field, port in (("FromPort", low), ("ToPort", high)):
+        if port not in (None, ANY):
+            raise InvalidArgument(field, f"protocol all covers every port; got {port}")
+    return None, None
+
+
+def _cidr(cidr: str | None, source_group: uuid.UUID | None) -> str | None:
+    """The normalized network, or ``None`` when the rule names a source group instead."""
+    if cidr is None and source_group is None:
+        raise InvalidArgument("CidrIp", "a rule needs a CidrIp or a SourceGroup")
+    if cidr is not None and source_group is not None:
+        raise InvalidArgument("SourceGroup", "give a CidrIp or a SourceGroup, not both")
+    if cidr is None:
+        return None
+    if not _CIDR.fullmatch(cidr):
+        raise InvalidArgument("CidrIp", f"{cidr!r} is not an IPv4 CIDR such as 10.0.0.0/8")
+    try:
+        return str(ipaddress.IPv4Network(cidr, strict=False))
+    except ValueError as error:
+        raise InvalidArgument("CidrIp", f"{cidr!r} is not an IPv4 CIDR: {error}") from None
+
+
+def check_new_rules(
+    existing: Sequence[RuleSpec], new: Sequence[RuleSpec], *, group_ref: str, limit: int = 60
+) -> None:
+    """Refuse duplicates (against the group and within the request), then the per-direction limit.
+
+    Duplicates are checked first: they are the more specific complaint, and a request that only
+    repeats rules would not have added any.
+    """
+    seen = set(existing)
+    for rule in new:
+        if rule in seen:
+            raise Conflict(
+                "security-group-rule", group_ref, f"the rule already exists: {describe(rule)}"
+            )
+        seen.add(rule)
+    for direction in Direction:
+        count = sum(r.direction is direction for r in existing) + sum(
+            r.direction is direction for r in new
+        )
+        if count > limit:
+            raise QuotaExceeded("rules per security group", limit)
+
+
+def describe(rule: RuleSpec) -> str:
+    """Short text for messages and events, e.g. ``ingress tcp 22-22 from 10.0.0.0/8``."""
+    if rule.protocol is Protocol.ICMP:
+        kind = "icmp " + _icmp_text(rule.from_port, rule.to_port)
+    elif rule.protocol is Protocol.ALL:
+        kind = "all"
+    else:
+        kind = f"{rule.protocol} {rule.from_port}-{rule.to_port}"
+    peer = rule.cidr if rule.source_group is None else f"group {rule.source_group}"
+    side = "from" if rule.direction is Direction.INGRESS else "to"
+    return f"{rule.direction} {kind} {side} {peer}"
+
+
+def _icmp_text(icmp_type: int | None, code: int | None) -> str:
+    if icmp_type in (None, ANY):
+        return "any"
+    if code in (None, ANY):
+        return f"type {icmp_type}"
+    return f"type {icmp_type} code {code}"
