@@ -16,6 +16,8 @@ class ResourceKind(enum.Enum):
     FLAVOR = "flavor"
     INSTANCE = "instance"
     KEY_PAIR = "key-pair"
+    VOLUME = "volume"
+    SNAPSHOT = "snapshot"
 
 
 class VirtType(enum.Enum):
@@ -32,8 +34,36 @@ class DiskFormat(enum.Enum):
 
 
 class ImageState(enum.Enum):
+    PENDING = "pending"  # being captured from an instance
     AVAILABLE = "available"
+    FAILED = "failed"
     DEREGISTERED = "deregistered"
+
+
+class VolumeType(enum.Enum):
+    """CloudStack's words: every instance has one ROOT volume; the rest are data disks."""
+
+    ROOT = "root"
+    DATADISK = "datadisk"
+
+
+class VolumeState(enum.Enum):
+    CREATING = "creating"
+    AVAILABLE = "available"
+    ATTACHING = "attaching"
+    IN_USE = "in-use"
+    DETACHING = "detaching"
+    DELETING = "deleting"
+    DELETED = "deleted"
+    ERROR = "error"
+
+
+class SnapshotState(enum.Enum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    DELETING = "deleting"
+    DELETED = "deleted"
+    ERROR = "error"
 
 
 class JobKind(enum.Enum):
@@ -42,6 +72,13 @@ class JobKind(enum.Enum):
     STOP_INSTANCE = "stop-instance"
     REBOOT_INSTANCE = "reboot-instance"
     TERMINATE_INSTANCE = "terminate-instance"
+    CREATE_VOLUME = "create-volume"
+    DELETE_VOLUME = "delete-volume"
+    ATTACH_VOLUME = "attach-volume"
+    DETACH_VOLUME = "detach-volume"
+    CREATE_SNAPSHOT = "create-snapshot"
+    DELETE_SNAPSHOT = "delete-snapshot"
+    CAPTURE_IMAGE = "capture-image"
 
 
 class JobStatus(enum.Enum):
@@ -64,6 +101,12 @@ class EventType(enum.Enum):
     ACCOUNT_CREATE = "ACCOUNT.CREATE"
     TEMPLATE_CREATE = "TEMPLATE.CREATE"
     HOST_ADD = "HOST.ADD"
+    VOLUME_CREATE = "VOLUME.CREATE"
+    VOLUME_DELETE = "VOLUME.DELETE"
+    VOLUME_ATTACH = "VOLUME.ATTACH"
+    VOLUME_DETACH = "VOLUME.DETACH"
+    SNAPSHOT_CREATE = "SNAPSHOT.CREATE"
+    SNAPSHOT_DELETE = "SNAPSHOT.DELETE"
 
 
 class EventState(enum.Enum):

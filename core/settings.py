@@ -20,6 +20,8 @@ class CoreSettings:
     max_instances_per_request: int = 20
     cpu_overcommit: float = 4.0
     memory_overcommit: float = 1.0
+    disk_overcommit: float = 1.0
+    detach_timeout: float = 30.0
 
     @property
     def pool_path(self) -> Path:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from core.db.models import Tag
 from core.enums import ResourceKind
@@ -56,3 +56,16 @@ def of(session: Session, resource_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, d
     for tag in session.scalars(select(Tag).where(Tag.resource_id.in_(wanted)).order_by(Tag.key)):
         found.setdefault(tag.resource_id, {})[tag.key] = tag.value
     return found
+
+
+def filter_clauses(
+    resource_id: QueryableAttribute[uuid.UUID], wanted: Mapping[str, Sequence[str]]
+) -> list[ColumnElement[bool]]:
+    """One EXISTS per key: the resource has the key, with one of the values if any are given."""
+    clauses: list[ColumnElement[bool]] = []
+    for key, values in wanted.items():
+        match = and_(Tag.resource_id == resource_id, Tag.key == key)
+        if values:
+            match = and_(match, Tag.value.in_(values))
+        clauses.append(select(Tag.id).where(match).exists())
+    return clauses

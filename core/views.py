@@ -17,7 +17,10 @@ from core.enums import (
     JobKind,
     JobStatus,
     ResourceKind,
+    SnapshotState,
     VirtType,
+    VolumeState,
+    VolumeType,
 )
 from core.states import InstanceState
 
@@ -221,3 +224,73 @@ class InstanceQuery:
     include_terminated: bool = True
     offset: int = 0
     limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted(Generic[T]):
+    """A resource as it is now, and the job that will settle it (None: nothing to do)."""
+
+    item: T
+    job_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    name: str
+    volume_type: VolumeType
+    state: VolumeState
+    state_reason: str
+    size_bytes: int
+    zone_name: str
+    instance_id: uuid.UUID | None
+    instance_ref: str | None
+    device: str | None
+    snapshot_id: uuid.UUID | None
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+    attached_at: dt.datetime | None
+
+    @property
+    def size_gib(self) -> int:
+        return -(-self.size_bytes // 1024**3)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    volume_id: uuid.UUID
+    volume_ref: str
+    volume_type: VolumeType
+    name: str
+    description: str
+    state: SnapshotState
+    state_reason: str
+    size_bytes: int
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeQuery:
+    """Filters of a volume listing; empty tuples mean "any"."""
+
+    ids: Sequence[str] = ()
+    states: Sequence[VolumeState] = ()
+    types: Sequence[VolumeType] = ()
+    instance: str | None = None
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotQuery:
+    ids: Sequence[str] = ()
+    volume: str | None = None
+    states: Sequence[SnapshotState] = ()
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    include_deleted: bool = False

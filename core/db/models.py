@@ -6,7 +6,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, Model, created_column, name_column, utcnow
@@ -19,7 +28,10 @@ from core.enums import (
     JobKind,
     JobStatus,
     ResourceKind,
+    SnapshotState,
     VirtType,
+    VolumeState,
+    VolumeType,
 )
 from core.states import InstanceState
 
@@ -86,9 +98,12 @@ class Image(Model):
     is_public: Mapped[bool] = mapped_column(default=False)
     disk_format: Mapped[DiskFormat]
     path: Mapped[str] = mapped_column(String(1024))
-    virtual_size: Mapped[int]
+    virtual_size: Mapped[int] = mapped_column(BigInteger)
     checksum: Mapped[str] = mapped_column(String(64))
     state: Mapped[ImageState] = mapped_column(default=ImageState.AVAILABLE)
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    # A plain id, not a foreign key: where an image came from outlives the instance.
+    source_instance_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (UniqueConstraint("account_id", "name"),)
 
@@ -143,6 +158,45 @@ class Instance(Model):
     flavor: Mapped[Flavor] = relationship()
     zone: Mapped[Zone] = relationship()
     host: Mapped[Host | None] = relationship()
+
+
+class Volume(Model):
+    """A disk in a host's storage pool. A ROOT volume is born and dies with its instance."""
+
+    __tablename__ = "volumes"
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
+    host_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hosts.id"), index=True)
+    name: Mapped[name_column]
+    volume_type: Mapped[VolumeType]
+    state: Mapped[VolumeState] = mapped_column(index=True)
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    device: Mapped[str | None] = mapped_column(String(16))
+    snapshot_id: Mapped[uuid.UUID | None]  # the snapshot it was made from, if any; not a key
+    attached_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
+    zone: Mapped[Zone] = relationship()
+    host: Mapped[Host] = relationship()
+    instance: Mapped[Instance | None] = relationship(foreign_keys=[instance_id])
+
+
+class Snapshot(Model):
+    """A point-in-time copy of a volume, kept as a qcow2 file next to it in the pool."""
+
+    __tablename__ = "snapshots"
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    volume_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("volumes.id"), index=True)
+    host_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hosts.id"))
+    name: Mapped[name_column]
+    description: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[SnapshotState] = mapped_column(index=True)
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[dt.datetime | None]
+    volume: Mapped[Volume] = relationship(foreign_keys=[volume_id])
+    host: Mapped[Host] = relationship()
 
 
 class Tag(Base):

@@ -91,6 +91,56 @@ def domain(
     return etree.tostring(xml, encoding="unicode")
 
 
+def data_disk(path: str, device: str) -> str:
+    """A qcow2 volume as a virtio disk; the same XML attaches and (matched by target) detaches."""
+    disk = E.disk(
+        E.driver(name="qemu", type="qcow2"),
+        E.source(file=path),
+        E.target(dev=device, bus="virtio"),
+        type="file",
+        device="disk",
+    )
+    return etree.tostring(disk, encoding="unicode")
+
+
+def with_disk(domain_xml: str, disk_xml: str | None, *, remove_device: str | None = None) -> str:
+    """A domain definition with one disk added or removed, for guests that are not running."""
+    root = etree.fromstring(domain_xml.encode())
+    devices = root.find("devices")
+    if devices is None:
+        raise ValueError("domain XML without <devices>")
+    if remove_device is not None:
+        for disk in devices.findall("disk"):
+            target = disk.find("target")
+            if target is not None and target.get("dev") == remove_device:
+                devices.remove(disk)
+    if disk_xml is not None:
+        devices.append(etree.fromstring(disk_xml.encode()))
+    return etree.tostring(root, encoding="unicode")
+
+
+def disk_targets(domain_xml: str) -> dict[str, str]:
+    """Source file -> target device of every file-backed disk of a domain."""
+    root = etree.fromstring(domain_xml.encode())
+    found = {}
+    for disk in root.iterfind("devices/disk"):
+        source, target = disk.find("source"), disk.find("target")
+        if source is not None and target is not None and source.get("file"):
+            found[str(source.get("file"))] = str(target.get("dev"))
+    return found
+
+
+def backup(devices: list[str], device: str, target_path: str) -> str:
+    """A push-mode backup of one disk of a running domain into a new qcow2 file."""
+    disks = [
+        E.disk(E.target(file=target_path), E.driver(type="qcow2"), name=dev, type="file")
+        if dev == device
+        else E.disk(name=dev, backup="no")
+        for dev in devices
+    ]
+    return etree.tostring(E.domainbackup(E.disks(*disks)), encoding="unicode")
+
+
 def volume(
     name: str,
     *,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from core.enums import DiskFormat, ResourceKind, VirtType
@@ -25,6 +26,21 @@ class PowerState(enum.Enum):
     PAUSED = "paused"
     CRASHED = "crashed"
     UNKNOWN = "unknown"  # libvirt has no state for it yet (NOSTATE); nobody acts on it
+
+
+class DiskKind(enum.Enum):
+    """What a pool file holds; the driver names files after it and the owner's id."""
+
+    ROOT = "root"  # an instance's root disk, an overlay on its image (owner: the instance)
+    DATA = "data"  # a data volume (owner: the volume)
+    SNAPSHOT = "snapshot"  # a full copy of a volume at one moment (owner: the snapshot)
+    CAPTURE = "capture"  # a flattened root disk on its way to becoming an image (owner: the image)
+
+
+@dataclass(frozen=True, slots=True)
+class DiskRef:
+    kind: DiskKind
+    id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +122,25 @@ class HostDriver(Protocol):
     def volumes(self) -> list[VolumeInfo]: ...
 
     def delete_volume(self, name: str) -> None: ...
+
+    def create_disk(self, disk: DiskRef, size_bytes: int, source: DiskRef | None) -> None:
+        """An empty qcow2 disk, or a copy of ``source`` grown to ``size_bytes``; idempotent."""
+
+    def delete_disk(self, disk: DiskRef) -> None:
+        """Succeeds when the disk is already gone."""
+
+    def attach_disk(self, guest: uuid.UUID, disk: DiskRef, device: str) -> None:
+        """Hot-plugged when the guest runs, and kept in its definition either way; idempotent."""
+
+    def detach_disk(self, guest: uuid.UUID, disk: DiskRef, *, timeout: float) -> None:
+        """Unplugged (the guest must let go within ``timeout``) and removed from its definition."""
+
+    def copy_disk(self, source: DiskRef, target: DiskRef, *, guest: uuid.UUID | None) -> int:
+        """A standalone copy (backing chain flattened), consistent even while ``guest`` runs
+        with ``source`` attached; returns the copy's virtual size in bytes."""
+
+    def download_disk(self, disk: DiskRef, destination: Path) -> None:
+        """The disk's bytes into a local file, through libvirt so remote hosts work too."""
 
     def console_output(self, guest: uuid.UUID) -> bytes: ...
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import subprocess
 import threading
 import time
 import uuid
@@ -25,6 +26,8 @@ from core.enums import DiskFormat, ResourceKind, VirtType
 from core.errors import HostError
 from core.hosts import config_drive, domain_xml
 from core.hosts.driver import (
+    DiskKind,
+    DiskRef,
     GuestInfo,
     GuestSpec,
     HostCapabilities,
@@ -57,6 +60,13 @@ COMPLETE_SUFFIX: Final = ".complete"
 _UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _IMAGE_VOLUME: Final = re.compile(rf"image-({_UUID})\.(qcow2|raw)(\.complete)?")
 _GUEST_VOLUME: Final = re.compile(rf"({_UUID})-(root\.qcow2|config\.iso|console\.log)")
+_DISK_VOLUME: Final = re.compile(rf"(volume|snapshot|capture)-({_UUID})\.qcow2")
+_DISK_OWNERS: Final = {
+    "volume": ResourceKind.VOLUME,
+    "snapshot": ResourceKind.SNAPSHOT,
+    "capture": ResourceKind.IMAGE,
+}
+_BACKUP_TIMEOUT: Final = 3600.0
 
 
 def _silence_default_handler(_ctx: object, _err: object) -> None:
@@ -81,6 +91,14 @@ def image_volume_name(image: ImageSource) -> str:
 
 def guest_volume_name(guest: uuid.UUID, part: str) -> str:
     return f"{guest}-{part}"
+
+
+def disk_volume_name(disk: DiskRef) -> str:
+    if disk.kind is DiskKind.ROOT:
+        return guest_volume_name(disk.id, "root.qcow2")
+    return {DiskKind.DATA: "volume", DiskKind.SNAPSHOT: "snapshot", DiskKind.CAPTURE: "capture"}[
+        disk.kind
+    ] + f"-{disk.id}.qcow2"
 
 
 class LibvirtDriver:
@@ -368,6 +386,8 @@ class LibvirtDriver:
                     found.append(VolumeInfo(name, ResourceKind.IMAGE, uuid.UUID(image[1])))
                 elif part := _GUEST_VOLUME.fullmatch(name):
                     found.append(VolumeInfo(name, ResourceKind.INSTANCE, uuid.UUID(part[1])))
+                elif disk := _DISK_VOLUME.fullmatch(name):
+                    found.append(VolumeInfo(name, _DISK_OWNERS[disk[1]], uuid.UUID(disk[2])))
             return found
 
     def delete_volume(self, name: str) -> None:
@@ -375,6 +395,16 @@ class LibvirtDriver:
             volume = self._find_volume(name)
             if volume is not None:
                 volume.delete(0)
+
+    def _download(self, volume: libvirt.virStorageVol) -> Iterator[bytes]:
+        size = volume.info()[1]
+        if size == 0:
+            return
+        stream = self._connection().newStream(0)
+        volume.download(stream, 0, size, 0)
+        while (chunk := stream.recv(_STREAM_CHUNK)) and isinstance(chunk, bytes):
+            yield chunk
+        stream.finish()
 
     def console_output(self, guest: uuid.UUID) -> bytes:
         """The serial log, read through libvirt so it works for remote hosts too."""
@@ -385,21 +415,138 @@ class LibvirtDriver:
             volume = self._find_volume(name)
             if volume is None:
                 return b""
-            size = volume.info()[1]
-            if size == 0:
-                return b""
-            stream = self._connection().newStream(0)
             try:
-                volume.download(stream, 0, size, 0)
+                return b"".join(self._download(volume))
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                     return b""
                 raise
-            chunks = []
-            while (chunk := stream.recv(_STREAM_CHUNK)) and isinstance(chunk, bytes):
-                chunks.append(chunk)
-            stream.finish()
-            return b"".join(chunks)
+
+    # disks
+
+    def _disk(self, disk: DiskRef) -> libvirt.virStorageVol:
+        found = self._find_volume(disk_volume_name(disk))
+        if found is None:
+            raise HostError(f"the {disk.kind.value} disk {disk.id} is missing on {self.uri}")
+        return found
+
+    def create_disk(self, disk: DiskRef, size_bytes: int, source: DiskRef | None) -> None:
+        name = disk_volume_name(disk)
+        with _host_errors(f"create the {disk.kind.value} disk"):
+            if self._find_volume(name) is not None:
+                return
+            if source is None:
+                xml = domain_xml.volume(name, capacity=size_bytes, disk_format=DiskFormat.QCOW2)
+                self._pool().createXML(xml, 0)
+                return
+            original = self._disk(source)
+            capacity = max(size_bytes, original.info()[1])
+            xml = domain_xml.volume(name, capacity=capacity, disk_format=DiskFormat.QCOW2)
+            copy = self._pool().createXMLFrom(xml, original, 0)
+            if copy.info()[1] < capacity:
+                copy.resize(capacity, 0)
+
+    def delete_disk(self, disk: DiskRef) -> None:
+        self.delete_volume(disk_volume_name(disk))
+
+    def _redefine(self, dom: libvirt.virDomain, disk_xml: str | None, remove: str | None) -> None:
+        """Change the persistent definition only: for shut-off guests, and the test driver."""
+        inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        self._connection().defineXML(domain_xml.with_disk(inactive, disk_xml, remove_device=remove))
+
+    def _hot_plug(self, dom: libvirt.virDomain) -> bool:
+        return bool(dom.isActive()) and self._virt_type is not VirtType.TEST
+
+    def attach_disk(self, guest: uuid.UUID, disk: DiskRef, device: str) -> None:
+        dom = self._domain(guest)
+        with _host_errors("attach the disk"):
+            path = str(self._disk(disk).path())
+            defined = domain_xml.disk_targets(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            live = domain_xml.disk_targets(dom.XMLDesc(0))
+            xml = domain_xml.data_disk(path, device)
+            if not self._hot_plug(dom):
+                if path not in defined:
+                    self._redefine(dom, xml, None)
+                return
+            if path in live and path in defined:
+                return
+            flags = (libvirt.VIR_DOMAIN_AFFECT_LIVE if path not in live else 0) | (
+                libvirt.VIR_DOMAIN_AFFECT_CONFIG if path not in defined else 0
+            )
+            dom.attachDeviceFlags(xml, flags)
+
+    def detach_disk(self, guest: uuid.UUID, disk: DiskRef, *, timeout: float) -> None:
+        dom = self._lookup(guest)
+        if dom is None:
+            return
+        with _host_errors("detach the disk"):
+            path = str(self._disk(disk).path())
+            defined = domain_xml.disk_targets(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            if not self._hot_plug(dom):
+                if path in defined:
+                    self._redefine(dom, None, defined[path])
+                return
+            live = domain_xml.disk_targets(dom.XMLDesc(0))
+            if path in live:
+                dom.detachDeviceFlags(
+                    domain_xml.data_disk(path, live[path]), libvirt.VIR_DOMAIN_AFFECT_LIVE
+                )
+            deadline = time.monotonic() + timeout
+            while path in domain_xml.disk_targets(dom.XMLDesc(0)):
+                if time.monotonic() > deadline:
+                    raise HostError(f"the guest did not release the disk within {timeout:.0f}s")
+                time.sleep(_POLL_SECONDS)
+            if path in defined:
+                self._redefine(dom, None, defined[path])
+
+    def copy_disk(self, source: DiskRef, target: DiskRef, *, guest: uuid.UUID | None) -> int:
+        name = disk_volume_name(target)
+        with _host_errors(f"copy the {source.kind.value} disk"):
+            if (done := self._find_volume(name)) is not None:
+                return int(done.info()[1])
+            original = self._disk(source)
+            dom = None if guest is None else self._lookup(guest)
+            live = {} if dom is None else domain_xml.disk_targets(dom.XMLDesc(0))
+            if dom is not None and self._hot_plug(dom) and original.path() in live:
+                self._backup(dom, live, live[original.path()], self._pool_path / name)
+                self._pool().refresh(0)
+                return int(self._disk(target).info()[1])
+            capacity = original.info()[1]
+            xml = domain_xml.volume(name, capacity=capacity, disk_format=DiskFormat.QCOW2)
+            return int(self._pool().createXMLFrom(xml, original, 0).info()[1])
+
+    def _backup(
+        self, dom: libvirt.virDomain, disks: dict[str, str], device: str, target: Path
+    ) -> None:
+        """A consistent copy of a disk a running guest writes to, by QEMU's own backup job."""
+        dom.backupBegin(domain_xml.backup(list(disks.values()), device, str(target)), None, 0)
+        deadline = time.monotonic() + _BACKUP_TIMEOUT
+        while dom.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE:
+            if time.monotonic() > deadline:
+                dom.abortJob()
+                raise HostError("the disk copy did not finish in time")
+            time.sleep(_POLL_SECONDS)
+        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        if not stats.get("success", False):
+            self._pool().refresh(0)
+            self.delete_volume(target.name)
+            raise HostError(f"the disk copy failed: {stats.get('errmsg', 'no reason given')}")
+
+    def download_disk(self, disk: DiskRef, destination: Path) -> None:
+        partial = destination.with_name(destination.name + ".partial")
+        with _host_errors("download the disk"):
+            volume = self._disk(disk)
+            if self._virt_type is VirtType.TEST:
+                # The test driver keeps no bytes: an empty disk of the same size stands in.
+                size = str(volume.info()[1])
+                subprocess.run(
+                    ["qemu-img", "create", "-q", "-f", "qcow2", str(partial), size], check=True
+                )
+            else:
+                with partial.open("wb") as out:
+                    for chunk in self._download(volume):
+                        out.write(chunk)
+        partial.replace(destination)
 
     def close(self) -> None:
         with self._lock:

@@ -22,8 +22,17 @@ from sqlalchemy.orm import Session
 
 from core import events
 from core.db.database import Database
-from core.db.models import Host, Image, Instance, Job
-from core.enums import EventLevel, EventState, EventType, ImageState, JobStatus, ResourceKind
+from core.db.models import Host, Image, Instance, Job, Snapshot, Volume
+from core.enums import (
+    EventLevel,
+    EventState,
+    EventType,
+    ImageState,
+    JobStatus,
+    ResourceKind,
+    SnapshotState,
+    VolumeState,
+)
 from core.errors import CoreError
 from core.hosts.driver import GuestInfo, HostDriver, PowerState, VolumeInfo
 from core.hosts.registry import HostDrivers
@@ -96,7 +105,16 @@ class Reconciler:
                 )
             )
             images = set(
-                session.scalars(select(Image.id).where(Image.state == ImageState.AVAILABLE))
+                session.scalars(
+                    select(Image.id).where(
+                        Image.state.in_((ImageState.AVAILABLE, ImageState.PENDING))
+                    )
+                )
+            )
+            owned_disks = set(
+                session.scalars(select(Volume.id).where(Volume.state != VolumeState.DELETED))
+            ) | set(
+                session.scalars(select(Snapshot.id).where(Snapshot.state != SnapshotState.DELETED))
             )
             settled = session.scalars(
                 select(Instance).where(
@@ -108,7 +126,9 @@ class Reconciler:
                 if instance.id not in busy:
                     self._align(session, instance, guests.get(instance.id), report)
         report.orphan_guests.extend(self._orphan_guests(guests.values(), live | busy))
-        report.orphan_volumes.extend(self._orphan_volumes(volumes, live | busy, images))
+        report.orphan_volumes.extend(
+            self._orphan_volumes(volumes, live | busy, images | busy, owned_disks | busy)
+        )
         for guest in report.orphan_guests:
             log.info("removing orphan guest %s from %s", guest, driver)
             driver.destroy_guest(guest)
@@ -122,14 +142,18 @@ class Reconciler:
 
     @staticmethod
     def _orphan_volumes(
-        volumes: list[VolumeInfo], owned: set[uuid.UUID], images: set[uuid.UUID]
+        volumes: list[VolumeInfo],
+        instances: set[uuid.UUID],
+        images: set[uuid.UUID],
+        disks: set[uuid.UUID],
     ) -> list[str]:
-        return [
-            v.name
-            for v in volumes
-            if (v.owner_kind is ResourceKind.INSTANCE and v.owner_id not in owned)
-            or (v.owner_kind is ResourceKind.IMAGE and v.owner_id not in images)
-        ]
+        owners = {
+            ResourceKind.INSTANCE: instances,
+            ResourceKind.IMAGE: images,
+            ResourceKind.VOLUME: disks,
+            ResourceKind.SNAPSHOT: disks,
+        }
+        return [v.name for v in volumes if v.owner_id not in owners.get(v.owner_kind, {v.owner_id})]
 
     @staticmethod
     def _align(

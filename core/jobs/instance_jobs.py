@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Final
 
 from sqlalchemy.orm import Session
 
+from core import volumes
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Host, Instance
@@ -73,21 +74,25 @@ class InstanceJob(abc.ABC):
     @abc.abstractmethod
     def run(self, job: ClaimedJob) -> Mapping[str, Any]: ...
 
-    def _on_settled(self, instance: Instance) -> None:  # noqa: B027  (an optional hook)
-        """Extra bookkeeping when the instance settles (timestamps)."""
+    def _on_settled(self, session: Session, instance: Instance) -> None:  # noqa: B027
+        """Extra bookkeeping when the instance settles (timestamps, its volumes)."""
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         instance = session.get_one(Instance, job.resource_id)
         if instance.state is self.expected:
             instance.state = next_state(instance.state, Transition.SETTLE, ref=instance.ref)
             instance.state_reason = ""
-            self._on_settled(instance)
+            self._on_settled(session, instance)
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         instance = session.get_one(Instance, job.resource_id)
         if instance.state is self.expected:
             instance.state = next_state(instance.state, Transition.FAIL, ref=instance.ref)
             instance.state_reason = reason
+            self._on_failed(session, instance)
+
+    def _on_failed(self, session: Session, instance: Instance) -> None:  # noqa: B027
+        """Extra bookkeeping when the job fails the instance."""
 
 
 def _require_running(driver: HostDriver, guest: uuid.UUID) -> None:
@@ -111,8 +116,12 @@ class LaunchInstance(InstanceJob):
             raise
         return {}
 
-    def _on_settled(self, instance: Instance) -> None:
+    def _on_settled(self, session: Session, instance: Instance) -> None:
         instance.launched_at = utcnow()
+        volumes.root_in_use(session, instance.id)
+
+    def _on_failed(self, session: Session, instance: Instance) -> None:
+        volumes.root_failed(session, instance.id, instance.state_reason)
 
 
 class StartInstance(InstanceJob):
@@ -125,7 +134,7 @@ class StartInstance(InstanceJob):
         _require_running(driver, spec.uuid)
         return {}
 
-    def _on_settled(self, instance: Instance) -> None:
+    def _on_settled(self, session: Session, instance: Instance) -> None:
         instance.launched_at = utcnow()
 
 
@@ -161,8 +170,9 @@ class TerminateInstance(InstanceJob):
             driver.destroy_guest(spec.uuid)
         return {}
 
-    def _on_settled(self, instance: Instance) -> None:
+    def _on_settled(self, session: Session, instance: Instance) -> None:
         instance.terminated_at = utcnow()
+        volumes.release(session, instance.id)
 
 
 def instance_handlers(

@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import ids, tags
 from core.db.database import Database
-from core.db.models import Flavor, Image, Instance, Tag, Zone
-from core.enums import EventType, JobKind, ResourceKind
+from core.db.models import Flavor, Image, Instance, Volume, Zone
+from core.enums import EventType, JobKind, ResourceKind, VolumeState, VolumeType
 from core.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
 from core.hosts import scheduler
 from core.hosts.registry import HostDrivers
@@ -33,6 +33,8 @@ from core.states import InstanceState, Transition, next_state
 from core.views import Caller, InstanceQuery, InstanceView, Page, Reservation, StateChange
 
 MAX_USER_DATA: Final = 16 * 1024
+ROOT_DEVICE: Final = "vda"
+GIB: Final = 1024**3
 _HOSTNAME: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
@@ -64,6 +66,17 @@ _REBOOT: Final = _Action(
 _TERMINATE: Final = _Action(
     Transition.TERMINATE, JobKind.TERMINATE_INSTANCE, EventType.VM_DESTROY, "terminating"
 )
+
+
+def root_disk_bytes(flavor: Flavor, image: Image) -> int:
+    """The flavor's root size, unless the image itself is bigger."""
+    return max(flavor.disk_gib * GIB, image.virtual_size)
+
+
+def overcommit(settings: CoreSettings) -> scheduler.Overcommit:
+    return scheduler.Overcommit(
+        settings.cpu_overcommit, settings.memory_overcommit, settings.disk_overcommit
+    )
 
 
 def hostname_for(name: str | None, ref: str) -> str:
@@ -176,13 +189,12 @@ class ComputeService:
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)
+            root_bytes = root_disk_bytes(flavor, image)
             hosts = scheduler.place(
                 session,
                 zone.id,
-                flavor,
-                request.count,
-                cpu_overcommit=self._settings.cpu_overcommit,
-                memory_overcommit=self._settings.memory_overcommit,
+                [scheduler.demand_of(flavor, root_bytes)] * request.count,
+                overcommit(self._settings),
             )
             reservation = ids.new_ref()
             launched: list[Instance] = []
@@ -208,6 +220,19 @@ class ComputeService:
                 )
                 session.add(instance)
                 session.flush()
+                session.add(
+                    Volume(
+                        account_id=caller.account_id,
+                        zone=zone,
+                        host=host,
+                        name=f"{instance.name}-root",
+                        volume_type=VolumeType.ROOT,
+                        state=VolumeState.CREATING,
+                        size_bytes=root_bytes,
+                        instance_id=instance.id,
+                        device=ROOT_DEVICE,
+                    )
+                )
                 tags.add(
                     session, caller.account_id, ResourceKind.INSTANCE, instance.id, request.tags
                 )
@@ -328,11 +353,7 @@ class ComputeService:
             statement = statement.where(Instance.state != InstanceState.TERMINATED)
         if query.names:
             statement = statement.where(Instance.name.in_(query.names))
-        for key, values in query.tags.items():
-            match = and_(Tag.resource_id == Instance.id, Tag.key == key)
-            if values:
-                match = and_(match, Tag.value.in_(values))
-            statement = statement.where(select(Tag.id).where(match).exists())
+        statement = statement.where(*tags.filter_clauses(Instance.id, query.tags))
         with self._db.transaction() as session:
             total = (
                 session.scalar(

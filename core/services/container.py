@@ -18,12 +18,14 @@ from core.hosts.reconciler import Reconciler
 from core.hosts.registry import HostDrivers
 from core.jobs.instance_jobs import instance_handlers
 from core.jobs.queue import JobService
+from core.jobs.storage_jobs import storage_handlers
 from core.jobs.worker import WorkerPool
 from core.services.catalog import CatalogService
 from core.services.compute import ComputeService
 from core.services.identity import IdentityService
 from core.services.images import ImageService
 from core.services.keypairs import KeyPairService
+from core.services.storage import StorageService
 from core.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -39,14 +41,18 @@ class Services:
         self.drivers = HostDrivers(self._open_driver)
         self.workers = WorkerPool(
             self.db,
-            instance_handlers(self.db, self.drivers, stop_timeout=settings.stop_timeout),
+            {
+                **instance_handlers(self.db, self.drivers, stop_timeout=settings.stop_timeout),
+                **storage_handlers(self.db, self.drivers, detach_timeout=settings.detach_timeout),
+            },
             size=settings.workers,
         )
         self.identity = IdentityService(self.db)
         self.catalog = CatalogService(self.db, self.drivers)
-        self.images = ImageService(self.db, settings.images_dir)
+        self.images = ImageService(self.db, settings.images_dir, self.workers.wake)
         self.key_pairs = KeyPairService(self.db)
         self.compute = ComputeService(self.db, self.drivers, settings, self.workers.wake)
+        self.storage = StorageService(self.db, settings, self.workers.wake)
         self.jobs = JobService(self.db)
         self.events = EventService(self.db)
         self.reconciler = Reconciler(self.db, self.drivers, interval=settings.reconcile_interval)

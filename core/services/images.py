@@ -12,19 +12,22 @@ import json
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from core import events
 from core.db.database import Database
-from core.db.models import Image
-from core.enums import DiskFormat, EventState, EventType, ImageState, ResourceKind
-from core.errors import Conflict, InvalidArgument, NotFound
+from core.db.models import Image, Instance
+from core.enums import DiskFormat, EventState, EventType, ImageState, JobKind, ResourceKind
+from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.jobs import queue
 from core.services.lookup import identity_clause
-from core.views import Caller, ImageView
+from core.states import InstanceState
+from core.views import Accepted, Caller, ImageView
 
 _FORMATS: Final = {"qcow2": DiskFormat.QCOW2, "raw": DiskFormat.RAW}
 _HASH_CHUNK: Final = 1024 * 1024
@@ -100,9 +103,72 @@ def find_image(session: Session, caller: Caller, text: str) -> Image:
 
 
 class ImageService:
-    def __init__(self, db: Database, images_dir: Path) -> None:
+    def __init__(
+        self, db: Database, images_dir: Path, wake_workers: Callable[[], None] = lambda: None
+    ) -> None:
         self._db = db
         self._images_dir = images_dir
+        self._wake = wake_workers
+
+    @staticmethod
+    def _check_name(session: Session, caller: Caller, name: str) -> None:
+        if not name.strip() or len(name) > 128:
+            raise InvalidArgument("name", "1-128 characters")
+        taken = select(Image.id).where(Image.account_id == caller.account_id, Image.name == name)
+        if session.scalar(taken) is not None:
+            raise Conflict("image", name, "this account has an image with that name")
+
+    def capture(
+        self,
+        caller: Caller,
+        instance_ref: str,
+        *,
+        name: str,
+        description: str = "",
+        public: bool = False,
+    ) -> Accepted[ImageView]:
+        """A new image from an instance's root disk (EC2 CreateImage, CloudStack
+        createTemplate, CIMI capture, OCCI save). A running instance is copied as it runs:
+        the copy is crash-consistent, like EC2's NoReboot."""
+        with self._db.transaction() as session:
+            self._check_name(session, caller, name)
+            clause = identity_clause(Instance, instance_ref)
+            query = select(Instance).where(clause if clause is not None else false())
+            if not caller.is_admin:
+                query = query.where(Instance.account_id == caller.account_id)
+            instance = session.scalars(query.with_for_update()).first()
+            if instance is None:
+                raise NotFound("instance", instance_ref)
+            if instance.state not in (InstanceState.RUNNING, InstanceState.STOPPED):
+                raise InvalidState("instance", instance.ref, instance.state.value, "capture")
+            image_id = uuid.uuid4()
+            image = Image(
+                id=image_id,
+                account_id=instance.account_id,
+                name=name,
+                description=description,
+                is_public=public and caller.is_admin,
+                disk_format=DiskFormat.QCOW2,
+                path=str(self._images_dir / f"{image_id}.qcow2"),
+                virtual_size=0,
+                checksum="",
+                state=ImageState.PENDING,
+                source_instance_id=instance.id,
+            )
+            session.add(image)
+            session.flush()
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.CAPTURE_IMAGE,
+                resource=(ResourceKind.IMAGE, image.id),
+                account_id=instance.account_id,
+                event_type=EventType.TEMPLATE_CREATE,
+                description=f"capturing image {name} from instance i-{instance.ref}",
+            )
+            accepted = Accepted(to_view(image), job.id)
+        self._wake()
+        return accepted
 
     def register(
         self,
@@ -113,15 +179,9 @@ class ImageService:
         public: bool = False,
         description: str = "",
     ) -> ImageView:
-        if not name.strip() or len(name) > 128:
-            raise InvalidArgument("name", "1-128 characters")
         disk_format, virtual_size = inspect(source)
         with self._db.transaction() as session:
-            taken = select(Image.id).where(
-                Image.account_id == caller.account_id, Image.name == name
-            )
-            if session.scalar(taken) is not None:
-                raise Conflict("image", name, "this account has an image with that name")
+            self._check_name(session, caller, name)
         image_id = uuid.uuid4()
         self._images_dir.mkdir(parents=True, exist_ok=True)
         stored = self._images_dir / f"{image_id}.{disk_format.value}"

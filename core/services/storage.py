@@ -1,0 +1,436 @@
+"""Volumes and snapshots: create, attach, detach, snapshot, delete, describe.
+
+Like compute, each mutating call checks everything first, then records the intent in one
+transaction (the transitional state, a job, its Scheduled event) and returns; the storage jobs
+do the libvirt work. A volume lives on one host's pool and attaches to instances of that host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Final, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
+
+from core import ids, tags
+from core.db.database import Database
+from core.db.models import Instance, Snapshot, Volume, Zone
+from core.enums import (
+    EventType,
+    JobKind,
+    ResourceKind,
+    SnapshotState,
+    VolumeState,
+    VolumeType,
+)
+from core.errors import CapacityUnavailable, Conflict, InvalidArgument, InvalidState, NotFound
+from core.hosts import scheduler
+from core.jobs import queue
+from core.services.compute import overcommit
+from core.services.lookup import identity_clause, identity_clauses
+from core.settings import CoreSettings
+from core.states import InstanceState
+from core.views import (
+    Accepted,
+    Caller,
+    SnapshotQuery,
+    SnapshotView,
+    VolumeQuery,
+    VolumeView,
+)
+
+GIB: Final = 1024**3
+MAX_VOLUME_GIB: Final = 16 * 1024
+#: Data disks hot-plug as virtio vdb..vdz; vda is always the root disk.
+DATA_DEVICES: Final = tuple(f"vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz")
+_ATTACHABLE: Final = (InstanceState.RUNNING, InstanceState.STOPPED)
+
+
+def volume_view(volume: Volume, volume_tags: Mapping[str, str]) -> VolumeView:
+    return VolumeView(
+        id=volume.id,
+        ref=volume.ref,
+        account_id=volume.account_id,
+        name=volume.name,
+        volume_type=volume.volume_type,
+        state=volume.state,
+        state_reason=volume.state_reason,
+        size_bytes=volume.size_bytes,
+        zone_name=volume.zone.name,
+        instance_id=volume.instance_id,
+        instance_ref=volume.instance.ref if volume.instance is not None else None,
+        device=volume.device,
+        snapshot_id=volume.snapshot_id,
+        tags=dict(volume_tags),
+        created_at=volume.created_at,
+        attached_at=volume.attached_at,
+    )
+
+
+def snapshot_view(snapshot: Snapshot, snapshot_tags: Mapping[str, str]) -> SnapshotView:
+    return SnapshotView(
+        id=snapshot.id,
+        ref=snapshot.ref,
+        account_id=snapshot.account_id,
+        volume_id=snapshot.volume_id,
+        volume_ref=snapshot.volume.ref,
+        volume_type=snapshot.volume.volume_type,
+        name=snapshot.name,
+        description=snapshot.description,
+        state=snapshot.state,
+        state_reason=snapshot.state_reason,
+        size_bytes=snapshot.size_bytes,
+        tags=dict(snapshot_tags),
+        created_at=snapshot.created_at,
+    )
+
+
+def _volumes(caller: Caller) -> Select[Volume]:
+    query = select(Volume).options(joinedload(Volume.zone), joinedload(Volume.instance))
+    return query if caller.is_admin else query.where(Volume.account_id == caller.account_id)
+
+
+def _snapshots(caller: Caller) -> Select[Snapshot]:
+    query = select(Snapshot).options(joinedload(Snapshot.volume))
+    return query if caller.is_admin else query.where(Snapshot.account_id == caller.account_id)
+
+
+def _instances(caller: Caller) -> Select[Instance]:
+    query = select(Instance)
+    return query if caller.is_admin else query.where(Instance.account_id == caller.account_id)
+
+
+M = TypeVar("M", Volume, Snapshot, Instance)
+
+
+def _one(
+    session: Session, statement: Select[M], model: type[M], kind: str, ref: str, lock: bool
+) -> M:
+    clause = identity_clause(model, ref)
+    if clause is not None:
+        statement = statement.where(clause)
+        if lock:
+            statement = statement.with_for_update(of=model)
+        found = session.scalars(statement).unique().first()
+        if found is not None and getattr(found, "state", None) not in (
+            VolumeState.DELETED,
+            SnapshotState.DELETED,
+        ):
+            return found
+    raise NotFound(kind, ref)
+
+
+def find_volume(session: Session, caller: Caller, ref: str, *, lock: bool = False) -> Volume:
+    return _one(session, _volumes(caller), Volume, "volume", ref, lock)
+
+
+def find_snapshot(session: Session, caller: Caller, ref: str, *, lock: bool = False) -> Snapshot:
+    return _one(session, _snapshots(caller), Snapshot, "snapshot", ref, lock)
+
+
+def _check_name(name: str) -> None:
+    if len(name) > 255:
+        raise InvalidArgument("name", "at most 255 characters")
+
+
+class StorageService:
+    def __init__(
+        self, db: Database, settings: CoreSettings, wake_workers: Callable[[], None]
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._wake = wake_workers
+
+    # volumes
+
+    def create_volume(
+        self,
+        caller: Caller,
+        *,
+        size_gib: int | None = None,
+        snapshot: str | None = None,
+        name: str | None = None,
+        volume_tags: Mapping[str, str] | None = None,
+    ) -> Accepted[VolumeView]:
+        """An empty volume of ``size_gib``, or a copy of a snapshot (at least its size)."""
+        wanted_tags = dict(volume_tags or {})
+        tags.validate(wanted_tags)
+        _check_name(name or "")
+        if snapshot is None and size_gib is None:
+            raise InvalidArgument("Size", "a size or a snapshot is required")
+        if size_gib is not None and not 1 <= size_gib <= MAX_VOLUME_GIB:
+            raise InvalidArgument("Size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
+        with self._db.transaction() as session:
+            zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
+            if zone is None:
+                raise NotFound("zone", self._settings.zone)
+            source = None if snapshot is None else find_snapshot(session, caller, snapshot)
+            size = (size_gib or 0) * GIB
+            if source is not None:
+                if source.state is not SnapshotState.COMPLETED:
+                    raise InvalidState("snapshot", source.ref, source.state.value, "copy")
+                if size_gib is not None and size < source.size_bytes:
+                    raise InvalidArgument("Size", "smaller than the snapshot")
+                size = max(size, source.size_bytes)
+                host = source.host
+                free = scheduler.free_capacity(session, [host], overcommit(self._settings))
+                if free[0].disk_bytes < size:
+                    raise CapacityUnavailable("disk")
+            else:
+                [host] = scheduler.place(
+                    session, zone.id, [scheduler.Demand(0, 0, size)], overcommit(self._settings)
+                )
+            ref = ids.new_ref()
+            volume = Volume(
+                ref=ref,
+                account_id=caller.account_id,
+                zone=zone,
+                host=host,
+                name=name or f"vol-{ref}",
+                volume_type=VolumeType.DATADISK,
+                state=VolumeState.CREATING,
+                size_bytes=size,
+                snapshot_id=source.id if source is not None else None,
+            )
+            session.add(volume)
+            session.flush()
+            tags.add(session, caller.account_id, ResourceKind.VOLUME, volume.id, wanted_tags)
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.CREATE_VOLUME,
+                resource=(ResourceKind.VOLUME, volume.id),
+                account_id=caller.account_id,
+                event_type=EventType.VOLUME_CREATE,
+                description=f"creating volume vol-{ref} of {volume.size_bytes // GIB} GiB"
+                + (f" from snapshot snap-{source.ref}" if source is not None else ""),
+            )
+            accepted = Accepted(volume_view(volume, wanted_tags), job.id)
+        self._wake()
+        return accepted
+
+    def _volume_job(
+        self,
+        session: Session,
+        caller: Caller,
+        volume: Volume,
+        kind: JobKind,
+        event: EventType,
+        description: str,
+        params: Mapping[str, object] | None = None,
+    ) -> Accepted[VolumeView]:
+        job = queue.enqueue(
+            session,
+            caller,
+            kind=kind,
+            resource=(ResourceKind.VOLUME, volume.id),
+            account_id=volume.account_id,
+            event_type=event,
+            description=description,
+            params=params,
+        )
+        session.flush()
+        found = tags.of(session, [volume.id]).get(volume.id, {})
+        return Accepted(volume_view(volume, found), job.id)
+
+    def delete_volume(self, caller: Caller, ref: str) -> Accepted[VolumeView]:
+        with self._db.transaction() as session:
+            volume = find_volume(session, caller, ref, lock=True)
+            if volume.volume_type is VolumeType.ROOT:
+                raise InvalidState("volume", volume.ref, "root", "delete")
+            if volume.state not in (VolumeState.AVAILABLE, VolumeState.ERROR):
+                raise InvalidState("volume", volume.ref, volume.state.value, "delete")
+            volume.state = VolumeState.DELETING
+            accepted = self._volume_job(
+                session,
+                caller,
+                volume,
+                JobKind.DELETE_VOLUME,
+                EventType.VOLUME_DELETE,
+                f"deleting volume vol-{volume.ref}",
+            )
+        self._wake()
+        return accepted
+
+    def attach_volume(
+        self, caller: Caller, ref: str, instance_ref: str, *, device: str | None = None
+    ) -> Accepted[VolumeView]:
+        if device is not None and device not in DATA_DEVICES:
+            raise InvalidArgument("Device", f"one of vdb..vdz expected, not {device!r}")
+        with self._db.transaction() as session:
+            volume = find_volume(session, caller, ref, lock=True)
+            instance = _one(session, _instances(caller), Instance, "instance", instance_ref, True)
+            if volume.volume_type is VolumeType.ROOT:
+                raise InvalidState("volume", volume.ref, "root", "attach")
+            if volume.state is not VolumeState.AVAILABLE:
+                raise InvalidState("volume", volume.ref, volume.state.value, "attach")
+            if instance.state not in _ATTACHABLE:
+                raise InvalidState("instance", instance.ref, instance.state.value, "attach to")
+            if instance.account_id != volume.account_id:
+                raise NotFound("volume", ref)
+            if instance.host_id != volume.host_id:
+                raise Conflict("volume", volume.ref, "lives on another host than the instance")
+            taken = set(
+                session.scalars(
+                    select(Volume.device).where(
+                        Volume.instance_id == instance.id, Volume.state != VolumeState.DELETED
+                    )
+                )
+            )
+            if device is not None and device in taken:
+                raise Conflict("device", device, f"is already in use on i-{instance.ref}")
+            free = [d for d in DATA_DEVICES if d not in taken]
+            if not free:
+                raise Conflict("instance", instance.ref, "has no free device for another volume")
+            volume.state = VolumeState.ATTACHING
+            volume.instance = instance
+            volume.device = device or free[0]
+            accepted = self._volume_job(
+                session,
+                caller,
+                volume,
+                JobKind.ATTACH_VOLUME,
+                EventType.VOLUME_ATTACH,
+                f"attaching volume vol-{volume.ref} to i-{instance.ref} as {volume.device}",
+            )
+        self._wake()
+        return accepted
+
+    def detach_volume(self, caller: Caller, ref: str) -> Accepted[VolumeView]:
+        with self._db.transaction() as session:
+            volume = find_volume(session, caller, ref, lock=True)
+            if volume.volume_type is VolumeType.ROOT:
+                raise InvalidState("volume", volume.ref, "root", "detach")
+            if volume.state is not VolumeState.IN_USE or volume.instance is None:
+                raise InvalidState("volume", volume.ref, volume.state.value, "detach")
+            volume.state = VolumeState.DETACHING
+            accepted = self._volume_job(
+                session,
+                caller,
+                volume,
+                JobKind.DETACH_VOLUME,
+                EventType.VOLUME_DETACH,
+                f"detaching volume vol-{volume.ref} from i-{volume.instance.ref}",
+            )
+        self._wake()
+        return accepted
+
+    def get_volume(self, caller: Caller, ref: str) -> VolumeView:
+        with self._db.transaction() as session:
+            volume = find_volume(session, caller, ref)
+            return volume_view(volume, tags.of(session, [volume.id]).get(volume.id, {}))
+
+    def list_volumes(self, caller: Caller, query: VolumeQuery) -> list[VolumeView]:
+        statement = _volumes(caller)
+        if query.ids:
+            statement = statement.where(identity_clauses(Volume, tuple(query.ids)))
+        if query.states:
+            statement = statement.where(Volume.state.in_(query.states))
+        elif not query.include_deleted:
+            statement = statement.where(Volume.state != VolumeState.DELETED)
+        if query.types:
+            statement = statement.where(Volume.volume_type.in_(query.types))
+        statement = statement.where(*tags.filter_clauses(Volume.id, query.tags))
+        with self._db.transaction() as session:
+            if query.instance is not None:
+                instance = _one(
+                    session, _instances(caller), Instance, "instance", query.instance, False
+                )
+                statement = statement.where(Volume.instance_id == instance.id)
+            rows = session.scalars(statement.order_by(Volume.created_at, Volume.ref)).unique()
+            volumes = list(rows)
+            found = tags.of(session, [v.id for v in volumes])
+            return [volume_view(v, found.get(v.id, {})) for v in volumes]
+
+    # snapshots
+
+    def create_snapshot(
+        self,
+        caller: Caller,
+        volume_ref: str,
+        *,
+        name: str | None = None,
+        description: str = "",
+        snapshot_tags: Mapping[str, str] | None = None,
+    ) -> Accepted[SnapshotView]:
+        wanted_tags = dict(snapshot_tags or {})
+        tags.validate(wanted_tags)
+        _check_name(name or "")
+        with self._db.transaction() as session:
+            volume = find_volume(session, caller, volume_ref, lock=True)
+            if volume.state not in (VolumeState.AVAILABLE, VolumeState.IN_USE):
+                raise InvalidState("volume", volume.ref, volume.state.value, "snapshot")
+            free = scheduler.free_capacity(session, [volume.host], overcommit(self._settings))
+            if free[0].disk_bytes < volume.size_bytes:
+                raise CapacityUnavailable("disk")
+            ref = ids.new_ref()
+            snapshot = Snapshot(
+                ref=ref,
+                account_id=volume.account_id,
+                volume=volume,
+                host_id=volume.host_id,
+                name=name or f"snap-{ref}",
+                description=description,
+                state=SnapshotState.PENDING,
+                size_bytes=volume.size_bytes,
+            )
+            session.add(snapshot)
+            session.flush()
+            tags.add(session, caller.account_id, ResourceKind.SNAPSHOT, snapshot.id, wanted_tags)
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.CREATE_SNAPSHOT,
+                resource=(ResourceKind.SNAPSHOT, snapshot.id),
+                account_id=volume.account_id,
+                event_type=EventType.SNAPSHOT_CREATE,
+                description=f"snapshot snap-{ref} of volume vol-{volume.ref}",
+            )
+            accepted = Accepted(snapshot_view(snapshot, wanted_tags), job.id)
+        self._wake()
+        return accepted
+
+    def delete_snapshot(self, caller: Caller, ref: str) -> Accepted[SnapshotView]:
+        with self._db.transaction() as session:
+            snapshot = find_snapshot(session, caller, ref, lock=True)
+            if snapshot.state not in (SnapshotState.COMPLETED, SnapshotState.ERROR):
+                raise InvalidState("snapshot", snapshot.ref, snapshot.state.value, "delete")
+            snapshot.state = SnapshotState.DELETING
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.DELETE_SNAPSHOT,
+                resource=(ResourceKind.SNAPSHOT, snapshot.id),
+                account_id=snapshot.account_id,
+                event_type=EventType.SNAPSHOT_DELETE,
+                description=f"deleting snapshot snap-{snapshot.ref}",
+            )
+            found = tags.of(session, [snapshot.id]).get(snapshot.id, {})
+            accepted = Accepted(snapshot_view(snapshot, found), job.id)
+        self._wake()
+        return accepted
+
+    def get_snapshot(self, caller: Caller, ref: str) -> SnapshotView:
+        with self._db.transaction() as session:
+            snapshot = find_snapshot(session, caller, ref)
+            return snapshot_view(snapshot, tags.of(session, [snapshot.id]).get(snapshot.id, {}))
+
+    def list_snapshots(self, caller: Caller, query: SnapshotQuery) -> list[SnapshotView]:
+        statement = _snapshots(caller)
+        if query.ids:
+            statement = statement.where(identity_clauses(Snapshot, tuple(query.ids)))
+        if query.states:
+            statement = statement.where(Snapshot.state.in_(query.states))
+        elif not query.include_deleted:
+            statement = statement.where(Snapshot.state != SnapshotState.DELETED)
+        statement = statement.where(*tags.filter_clauses(Snapshot.id, query.tags))
+        with self._db.transaction() as session:
+            if query.volume is not None:
+                volume = find_volume(session, caller, query.volume)
+                statement = statement.where(Snapshot.volume_id == volume.id)
+            snapshots = list(
+                session.scalars(statement.order_by(Snapshot.created_at, Snapshot.ref)).unique()
+            )
+            found = tags.of(session, [s.id for s in snapshots])
+            return [snapshot_view(s, found.get(s.id, {})) for s in snapshots]

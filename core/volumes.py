@@ -1,0 +1,50 @@
+"""Volume rows that follow their instance: the root disk is born and dies with it, and data
+volumes are left available when it goes. Shared by the instance jobs and the storage service."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db.base import utcnow
+from core.db.models import Volume
+from core.enums import VolumeState, VolumeType
+
+
+def volumes_of(session: Session, instance_id: uuid.UUID) -> list[Volume]:
+    return list(
+        session.scalars(
+            select(Volume).where(
+                Volume.instance_id == instance_id, Volume.state != VolumeState.DELETED
+            )
+        )
+    )
+
+
+def root_in_use(session: Session, instance_id: uuid.UUID) -> None:
+    for volume in volumes_of(session, instance_id):
+        if volume.volume_type is VolumeType.ROOT:
+            volume.state = VolumeState.IN_USE
+            volume.attached_at = volume.attached_at or utcnow()
+
+
+def root_failed(session: Session, instance_id: uuid.UUID, reason: str) -> None:
+    for volume in volumes_of(session, instance_id):
+        if volume.volume_type is VolumeType.ROOT:
+            volume.state = VolumeState.ERROR
+            volume.state_reason = reason
+
+
+def release(session: Session, instance_id: uuid.UUID) -> None:
+    """The instance is gone: its root volume with it, its data volumes detached."""
+    for volume in volumes_of(session, instance_id):
+        if volume.volume_type is VolumeType.ROOT:
+            volume.state = VolumeState.DELETED
+            volume.deleted_at = utcnow()
+        else:
+            volume.state = VolumeState.AVAILABLE
+            volume.instance_id = None
+            volume.device = None
+            volume.attached_at = None
