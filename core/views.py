@@ -99,6 +99,8 @@ class ImageView:
     checksum: str
     state: ImageState
     created_at: dt.datetime
+    state_reason: str
+    source_instance_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,8 @@ def to_view(image: Image) -> ImageView:
         image.checksum,
         image.state,
         image.created_at,
+        image.state_reason,
+        image.source_instance_id,
     )
 
 
@@ -82,19 +84,31 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def visible_images(caller: Caller) -> Select[Image]:
-    """Available images the caller may launch: public ones and its own (admins: all)."""
-    query = select(Image).where(Image.state == ImageState.AVAILABLE)
+#: What a listing shows: an image being captured, or whose capture failed, is still the
+#: caller's to see; only available ones can be launched.
+LISTED_STATES: Final = (ImageState.PENDING, ImageState.AVAILABLE, ImageState.FAILED)
+
+
+def visible_images(
+    caller: Caller, states: tuple[ImageState, ...] = (ImageState.AVAILABLE,)
+) -> Select[Image]:
+    """Images the caller may see: public ones and its own (admins: all)."""
+    query = select(Image).where(Image.state.in_(states))
     if not caller.is_admin:
         query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
     return query
 
 
-def find_image(session: Session, caller: Caller, text: str) -> Image:
+def find_image(
+    session: Session,
+    caller: Caller,
+    text: str,
+    states: tuple[ImageState, ...] = (ImageState.AVAILABLE,),
+) -> Image:
     """By UUID, ref, or name; a name matches the caller's own image before a public one."""
     clause = identity_clause(Image, text)
     rows = session.scalars(
-        visible_images(caller).where(clause if clause is not None else Image.name == text)
+        visible_images(caller, states).where(clause if clause is not None else Image.name == text)
     ).all()
     if not rows:
         raise NotFound("image", text)
@@ -220,9 +234,9 @@ class ImageService:
 
     def list_images(self, caller: Caller) -> list[ImageView]:
         with self._db.transaction() as session:
-            rows = session.scalars(visible_images(caller).order_by(Image.created_at))
+            rows = session.scalars(visible_images(caller, LISTED_STATES).order_by(Image.created_at))
             return [to_view(image) for image in rows]
 
     def get_image(self, caller: Caller, text: str) -> ImageView:
         with self._db.transaction() as session:
-            return to_view(find_image(session, caller, text))
+            return to_view(find_image(session, caller, text, LISTED_STATES))

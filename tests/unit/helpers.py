@@ -5,17 +5,17 @@ from __future__ import annotations
 import libvirt
 from sqlalchemy import func, select
 
-from core.db.models import Event, Instance, Job, Tag
+from core.db.models import Event, Image, Instance, Job, Snapshot, Tag, Volume
 from core.hosts.driver import HostDriver
 from core.services.container import Services
 
 
 def row_counts(services: Services) -> dict[str, int]:
-    """How many instances, jobs, events and tags exist: compared before and after a refusal."""
+    """How many rows each table of resources has: compared before and after a refusal."""
     with services.db.transaction() as session:
         return {
             model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Instance, Job, Event, Tag)
+            for model in (Instance, Job, Event, Tag, Volume, Snapshot, Image)
         }
 
 

@@ -75,11 +75,17 @@ def test_orphans_of_ours_are_removed_and_others_kept(
     ours = _define_stray(services, services.installation)
     theirs = _define_stray(services, "another-installation")
     pool = behind_cores_back(services).storagePoolLookupByName(services.settings.pool_name)
+    kept = services.storage.create_volume(admin, size_gib=1).item.id
+    services.workers.run_pending()
     orphan_disk = f"{uuid.uuid4()}-root.qcow2"
-    pool.createXML(domain_xml.volume(orphan_disk, capacity=1024, disk_format=DiskFormat.QCOW2), 0)
+    orphan_volume = f"volume-{uuid.uuid4()}.qcow2"
+    orphan_snapshot = f"snapshot-{uuid.uuid4()}.qcow2"
+    for name in (orphan_disk, orphan_volume, orphan_snapshot):
+        pool.createXML(domain_xml.volume(name, capacity=1024, disk_format=DiskFormat.QCOW2), 0)
     report = services.reconciler.reconcile_once()
     assert report.orphan_guests == [ours]
-    assert report.orphan_volumes == [orphan_disk]
+    assert sorted(report.orphan_volumes) == sorted([orphan_disk, orphan_volume, orphan_snapshot])
+    assert f"volume-{kept}.qcow2" in {v.name for v in host_driver(services).volumes()}
     assert our_guests(services) == {str(guest)}
     names = {v.name for v in host_driver(services).volumes()}
     assert orphan_disk not in names
