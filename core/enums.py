@@ -18,6 +18,9 @@ class ResourceKind(enum.Enum):
     KEY_PAIR = "key-pair"
     VOLUME = "volume"
     SNAPSHOT = "snapshot"
+    NETWORK = "network"
+    SECURITY_GROUP = "security-group"
+    ADDRESS = "address"
 
 
 class VirtType(enum.Enum):
@@ -58,6 +61,12 @@ class VolumeState(enum.Enum):
     ERROR = "error"
 
 
+class NetworkState(enum.Enum):
+    AVAILABLE = "available"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
 class SnapshotState(enum.Enum):
     PENDING = "pending"
     COMPLETED = "completed"
@@ -79,6 +88,12 @@ class JobKind(enum.Enum):
     CREATE_SNAPSHOT = "create-snapshot"
     DELETE_SNAPSHOT = "delete-snapshot"
     CAPTURE_IMAGE = "capture-image"
+    AUTHORIZE_INGRESS = "authorize-ingress"
+    REVOKE_INGRESS = "revoke-ingress"
+    AUTHORIZE_EGRESS = "authorize-egress"
+    REVOKE_EGRESS = "revoke-egress"
+    DELETE_SECURITY_GROUP = "delete-security-group"
+    DELETE_NETWORK = "delete-network"
 
 
 class JobStatus(enum.Enum):
@@ -107,6 +122,20 @@ class EventType(enum.Enum):
     VOLUME_DETACH = "VOLUME.DETACH"
     SNAPSHOT_CREATE = "SNAPSHOT.CREATE"
     SNAPSHOT_DELETE = "SNAPSHOT.DELETE"
+    NETWORK_CREATE = "NETWORK.CREATE"
+    NETWORK_DELETE = "NETWORK.DELETE"
+    SG_CREATE = "SG.CREATE"
+    SG_DELETE = "SG.DELETE"
+    SG_AUTH_INGRESS = "SG.AUTH.INGRESS"
+    SG_REVOKE_INGRESS = "SG.REVOKE.INGRESS"
+    SG_AUTH_EGRESS = "SG.AUTH.EGRESS"
+    SG_REVOKE_EGRESS = "SG.REVOKE.EGRESS"
+    NET_IP_ASSIGN = "NET.IPASSIGN"
+    NET_IP_RELEASE = "NET.IPRELEASE"
+    STATIC_NAT_ENABLE = "STATICNAT.ENABLE"
+    STATIC_NAT_DISABLE = "STATICNAT.DISABLE"
+    TAGS_CREATE = "CREATE_TAGS"
+    TAGS_DELETE = "DELETE_TAGS"
 
 
 class EventState(enum.Enum):

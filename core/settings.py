@@ -22,6 +22,8 @@ class CoreSettings:
     memory_overcommit: float = 1.0
     disk_overcommit: float = 1.0
     detach_timeout: float = 30.0
+    network_supernet: str = "10.254.0.0/16"  # networks without a CIDR get a /24 of it
+    public_pool: str = "198.51.100.0/24"  # public addresses (model only; TEST-NET-2)
 
     @property
     def pool_path(self) -> Path:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from core.db.models import Tag
@@ -69,3 +69,8 @@ def filter_clauses(
             match = and_(match, Tag.value.in_(values))
         clauses.append(select(Tag.id).where(match).exists())
     return clauses
+
+
+def remove_all(session: Session, resource_id: uuid.UUID) -> None:
+    """A deleted resource takes its tags with it."""
+    session.execute(delete(Tag).where(Tag.resource_id == resource_id))

@@ -16,6 +16,7 @@ from core.enums import (
     ImageState,
     JobKind,
     JobStatus,
+    NetworkState,
     ResourceKind,
     SnapshotState,
     VirtType,
@@ -161,6 +162,12 @@ class InstanceView:
     created_at: dt.datetime
     launched_at: dt.datetime | None
     terminated_at: dt.datetime | None
+    nics: Sequence[NicView] = ()
+    security_groups: Sequence[str] = ()
+
+    @property
+    def private_ip(self) -> str | None:
+        return self.nics[0].ip if self.nics else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,3 +303,89 @@ class SnapshotQuery:
     states: Sequence[SnapshotState] = ()
     tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
     include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    ref: str
+    direction: str
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    cidr: str | None
+    source_group_id: uuid.UUID | None
+    source_group_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroupView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    name: str
+    description: str
+    rules: Sequence[RuleView]
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRequest:
+    """One rule as a caller asks for it; core normalizes and validates it."""
+
+    protocol: str
+    from_port: int | None = None
+    to_port: int | None = None
+    cidr: str | None = None
+    source_group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    name: str
+    description: str
+    cidr: str
+    gateway: str
+    is_default: bool
+    shared: bool
+    state: NetworkState
+    zone_name: str
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NicView:
+    id: uuid.UUID
+    mac: str
+    network_id: uuid.UUID
+    network_name: str
+    device_index: int
+    ip: str | None  # from the DHCP lease; None until the guest has asked for one
+
+
+@dataclass(frozen=True, slots=True)
+class AddressView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    ip: str
+    zone_name: str
+    instance_id: uuid.UUID | None
+    instance_ref: str | None
+    private_ip: str | None
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+    associated_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TagView:
+    resource_kind: ResourceKind
+    resource_id: uuid.UUID
+    resource_ref: str
+    key: str
+    value: str

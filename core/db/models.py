@@ -27,6 +27,7 @@ from core.enums import (
     ImageState,
     JobKind,
     JobStatus,
+    NetworkState,
     ResourceKind,
     SnapshotState,
     VirtType,
@@ -158,6 +159,10 @@ class Instance(Model):
     flavor: Mapped[Flavor] = relationship()
     zone: Mapped[Zone] = relationship()
     host: Mapped[Host | None] = relationship()
+    nics: Mapped[list[Nic]] = relationship(order_by="Nic.device_index")
+    security_groups: Mapped[list[SecurityGroup]] = relationship(
+        secondary="instance_security_groups", viewonly=True
+    )
 
 
 class Volume(Model):
@@ -197,6 +202,87 @@ class Snapshot(Model):
     deleted_at: Mapped[dt.datetime | None]
     volume: Mapped[Volume] = relationship(foreign_keys=[volume_id])
     host: Mapped[Host] = relationship()
+
+
+class Network(Model):
+    """A libvirt network (bridge + dnsmasq DHCP), isolated: no NAT, no route out."""
+
+    __tablename__ = "networks"
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
+    name: Mapped[name_column]
+    description: Mapped[str] = mapped_column(Text, default="")
+    cidr: Mapped[str] = mapped_column(String(18))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    shared: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[NetworkState] = mapped_column(index=True)
+    deleted_at: Mapped[dt.datetime | None]
+    zone: Mapped[Zone] = relationship()
+
+
+class Nic(Model):
+    """An instance's interface. ``ip`` is reserved for it in DHCP; ``lease_ip`` is what the
+    network's DHCP server has actually leased to the guest, and the only address APIs show."""
+
+    __tablename__ = "nics"
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"), index=True)
+    network_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("networks.id"), index=True)
+    device_index: Mapped[int] = mapped_column(default=0)
+    mac: Mapped[str] = mapped_column(String(17), unique=True)
+    ip: Mapped[str] = mapped_column(String(15))
+    lease_ip: Mapped[str | None] = mapped_column(String(15))
+    released: Mapped[bool] = mapped_column(default=False)
+    network: Mapped[Network] = relationship()
+
+
+class SecurityGroup(Model):
+    __tablename__ = "security_groups"
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[name_column]
+    description: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[list[SecurityGroupRule]] = relationship(
+        back_populates="group",
+        cascade="all, delete-orphan",
+        foreign_keys="SecurityGroupRule.group_id",
+        order_by="SecurityGroupRule.created_at",
+    )
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
+class SecurityGroupRule(Model):
+    __tablename__ = "security_group_rules"
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("security_groups.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str] = mapped_column(String(8))
+    from_port: Mapped[int | None]
+    to_port: Mapped[int | None]
+    cidr: Mapped[str | None] = mapped_column(String(18))
+    source_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("security_groups.id"), index=True
+    )
+    group: Mapped[SecurityGroup] = relationship(back_populates="rules", foreign_keys=[group_id])
+    source_group: Mapped[SecurityGroup | None] = relationship(foreign_keys=[source_group_id])
+
+
+class InstanceSecurityGroup(Base):
+    __tablename__ = "instance_security_groups"
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("security_groups.id"), primary_key=True, index=True
+    )
+
+
+class Address(Model):
+    """A public address from the zone's pool. Model only: nothing routes it on these hosts."""
+
+    __tablename__ = "addresses"
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
+    ip: Mapped[str] = mapped_column(String(15), unique=True)
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    associated_at: Mapped[dt.datetime | None]
+    zone: Mapped[Zone] = relationship()
+    instance: Mapped[Instance | None] = relationship()
 
 
 class Tag(Base):

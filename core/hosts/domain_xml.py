@@ -8,6 +8,7 @@ Each domain carries our metadata element so the reconciler can tell our guests f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,6 +29,15 @@ class DomainDisks:
     console_log: str
 
 
+@dataclass(frozen=True, slots=True)
+class Interface:
+    """A virtio NIC on a libvirt network, optionally behind an nwfilter."""
+
+    mac: str
+    network: str
+    filter: str | None
+
+
 def metadata_element(installation: str) -> str:
     """The body of ``<metadata>`` that marks a domain as ours (set with ``setMetadata``)."""
     element = etree.Element(f"{{{METADATA_NS}}}instance", nsmap={METADATA_PREFIX: METADATA_NS})
@@ -42,6 +52,13 @@ def installation_of(metadata_xml: str) -> str | None:
     return str(found) or None
 
 
+def installation_of_document(xml: str) -> str | None:
+    """The installation id in the <metadata> of a domain or network definition."""
+    root = etree.fromstring(xml.encode())
+    found = root.xpath("string(metadata/*[local-name()='instance']/*[local-name()='installation'])")
+    return str(found) or None
+
+
 def domain(
     *,
     guest: uuid.UUID,
@@ -51,6 +68,7 @@ def domain(
     memory_mib: int,
     disks: DomainDisks,
     installation: str,
+    interfaces: Sequence[Interface] = (),
 ) -> str:
     metadata = etree.fromstring(metadata_element(installation))
     xml = E.domain(
@@ -83,6 +101,16 @@ def domain(
             ),
             E.serial(
                 E.source(path=disks.console_log, append="on"), E.target(port="0"), type="file"
+            ),
+            *(
+                E.interface(
+                    E.mac(address=nic.mac),
+                    E.source(network=nic.network),
+                    E.model(type="virtio"),
+                    *([E.filterref(filter=nic.filter)] if nic.filter else []),
+                    type="network",
+                )
+                for nic in interfaces
             ),
             E.memballoon(model="none"),
         ),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.enums import DiskFormat, ResourceKind, VirtType
+from core.network.rules import RuleSpec
 
 
 class PowerState(enum.Enum):
@@ -90,6 +91,34 @@ class GuestSpec:
     root_disk_bytes: int
     image: ImageSource
     config_drive: ConfigDrive
+    nics: tuple[NicSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """An isolated network as a host needs it: its DHCP server answers only the reserved
+    (mac, ip) pairs fast; other guests wait for dnsmasq's own allocation."""
+
+    id: uuid.UUID
+    cidr: str
+    hosts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NicSpec:
+    id: uuid.UUID
+    mac: str
+    ip: str
+    network: NetworkSpec
+    groups: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFilter:
+    """A security group's rules, source groups already expanded to their members' addresses."""
+
+    id: uuid.UUID
+    rules: tuple[tuple[RuleSpec, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +170,27 @@ class HostDriver(Protocol):
 
     def download_disk(self, disk: DiskRef, destination: Path) -> None:
         """The disk's bytes into a local file, through libvirt so remote hosts work too."""
+
+    def ensure_network(self, network: NetworkSpec) -> None:
+        """Defined, started and holding each DHCP reservation; idempotent."""
+
+    def release_address(self, network: uuid.UUID, mac: str, ip: str) -> None:
+        """Drop a DHCP reservation; succeeds when the network or reservation is gone."""
+
+    def delete_network(self, network: uuid.UUID) -> None:
+        """Stopped and undefined; succeeds when already gone."""
+
+    def networks(self) -> list[uuid.UUID]:
+        """This installation's networks on the host."""
+
+    def leases(self, network: uuid.UUID) -> dict[str, str]:
+        """MAC -> IPv4 address from the network's DHCP server; empty if it cannot say."""
+
+    def apply_group_filter(self, group: GroupFilter) -> None:
+        """Define or redefine a group's filter; libvirt re-applies it to running guests."""
+
+    def delete_filters(self, groups: list[uuid.UUID], nics: list[uuid.UUID]) -> None:
+        """Undefine these groups' and NICs' filters; missing ones are fine."""
 
     def console_output(self, guest: uuid.UUID) -> bytes: ...
 

@@ -9,6 +9,7 @@ remote host needs nothing but its libvirt URI.
 from __future__ import annotations
 
 import io
+import ipaddress
 import logging
 import re
 import subprocess
@@ -24,14 +25,16 @@ import libvirt
 
 from core.enums import DiskFormat, ResourceKind, VirtType
 from core.errors import HostError
-from core.hosts import config_drive, domain_xml
+from core.hosts import config_drive, domain_xml, network_xml, nwfilter_xml
 from core.hosts.driver import (
     DiskKind,
     DiskRef,
+    GroupFilter,
     GuestInfo,
     GuestSpec,
     HostCapabilities,
     ImageSource,
+    NetworkSpec,
     PowerState,
     VolumeInfo,
 )
@@ -285,6 +288,17 @@ class LibvirtDriver:
                 )
                 self._upload(iso, io.BytesIO(iso_bytes), len(iso_bytes))
                 console = self._pool_path / guest_volume_name(spec.uuid, "console.log")
+                interfaces = []
+                for nic in spec.nics:
+                    self.ensure_network(nic.network)
+                    has_filter = self._define_filter(nwfilter_xml.nic_filter(nic.id, nic.groups))
+                    interfaces.append(
+                        domain_xml.Interface(
+                            nic.mac,
+                            network_xml.network_name(nic.network.id),
+                            nwfilter_xml.nic_filter_name(nic.id) if has_filter else None,
+                        )
+                    )
                 self._connection().defineXML(
                     domain_xml.domain(
                         guest=spec.uuid,
@@ -294,6 +308,7 @@ class LibvirtDriver:
                         memory_mib=spec.memory_mib,
                         disks=domain_xml.DomainDisks(root.path(), iso.path(), str(console)),
                         installation=self._installation,
+                        interfaces=interfaces,
                     )
                 )
         except BaseException:
@@ -547,6 +562,129 @@ class LibvirtDriver:
                     for chunk in self._download(volume):
                         out.write(chunk)
         partial.replace(destination)
+
+    # networks
+
+    def _network(self, network: uuid.UUID) -> libvirt.virNetwork | None:
+        try:
+            return self._connection().networkLookupByUUIDString(str(network))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
+                return None
+            raise
+
+    def ensure_network(self, network: NetworkSpec) -> None:
+        with _host_errors("prepare the network"), self._lock_network(network.id):
+            net = self._network(network.id)
+            if net is None:
+                net = self._connection().networkDefineXML(
+                    network_xml.isolated_network(
+                        network.id,
+                        ipaddress.IPv4Network(network.cidr),
+                        network.hosts,
+                        installation=self._installation,
+                    )
+                )
+            if not net.isActive():
+                net.create()
+            net.setAutostart(1)
+            reserved = network_xml.dhcp_hosts(net.XMLDesc(0))
+            for mac, ip in network.hosts:
+                if (mac, ip) not in reserved:
+                    net.update(
+                        libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+                        libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST,
+                        -1,
+                        network_xml.dhcp_host(mac, ip),
+                        libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+                        | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG,
+                    )
+
+    def _lock_network(self, network: uuid.UUID) -> threading.Lock:
+        return self._image_lock(f"network-{network}")
+
+    def release_address(self, network: uuid.UUID, mac: str, ip: str) -> None:
+        with _host_errors("release a DHCP reservation"):
+            net = self._network(network)
+            if net is None:
+                return
+            reserved = network_xml.dhcp_hosts(net.XMLDesc(0))
+            if (mac, ip) in reserved:
+                flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG | (
+                    libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE if net.isActive() else 0
+                )
+                net.update(
+                    libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
+                    libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST,
+                    -1,
+                    network_xml.dhcp_host(mac, ip),
+                    flags,
+                )
+
+    def delete_network(self, network: uuid.UUID) -> None:
+        with _host_errors("remove the network"):
+            net = self._network(network)
+            if net is not None:
+                if net.isActive():
+                    net.destroy()
+                net.undefine()
+
+    def networks(self) -> list[uuid.UUID]:
+        with _host_errors("list its networks"):
+            return [
+                uuid.UUID(net.UUIDString())
+                for net in self._connection().listAllNetworks(0)
+                if domain_xml.installation_of_document(net.XMLDesc(0)) == self._installation
+            ]
+
+    def leases(self, network: uuid.UUID) -> dict[str, str]:
+        with _host_errors("read the DHCP leases"):
+            net = self._network(network)
+            if net is None or not net.isActive():
+                return {}
+            try:
+                found = net.DHCPLeases()
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                    return {}  # the test driver has no DHCP server
+                raise
+            return {
+                str(lease["mac"]).lower(): str(lease["ipaddr"])
+                for lease in found
+                if lease.get("type") == libvirt.VIR_IP_ADDR_TYPE_IPV4
+            }
+
+    # security-group filters
+
+    def _define_filter(self, xml: str) -> bool:
+        """Define or redefine; False where the host has no nwfilter driver (libvirt's test
+        driver), whose guests then run unfiltered."""
+        try:
+            self._connection().nwfilterDefineXML(xml)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                return False
+            raise
+        return True
+
+    def apply_group_filter(self, group: GroupFilter) -> None:
+        with _host_errors("apply the security group"):
+            self._define_filter(nwfilter_xml.group_filter(group.id, group.rules))
+
+    def delete_filters(self, groups: list[uuid.UUID], nics: list[uuid.UUID]) -> None:
+        names = [nwfilter_xml.nic_filter_name(n) for n in nics] + [
+            nwfilter_xml.group_filter_name(g) for g in groups
+        ]
+        with _host_errors("remove security filters"):
+            for name in names:  # NIC filters first: they refer to the group filters
+                try:
+                    self._connection().nwfilterLookupByName(name).undefine()
+                except libvirt.libvirtError as exc:
+                    if exc.get_error_code() not in (
+                        libvirt.VIR_ERR_NO_NWFILTER,
+                        libvirt.VIR_ERR_NO_SUPPORT,
+                    ):
+                        raise
 
     def close(self) -> None:
         with self._lock:

@@ -61,3 +61,13 @@ def isolated_network(
         ),
     )
     return etree.tostring(xml, encoding="unicode")
+
+
+def dhcp_hosts(network_xml: str) -> set[tuple[str, str]]:
+    """The (mac, ip) reservations of a network definition, MACs in lower case."""
+    root = etree.fromstring(network_xml.encode())
+    return {
+        (str(host.get("mac")).lower(), str(host.get("ip")))
+        for host in root.iterfind("ip/dhcp/host")
+        if host.get("mac") and host.get("ip")
+    }

@@ -2,7 +2,8 @@
 
 * a guest that powered itself off → the instance is stopped (and an event says why);
 * a domain that vanished from its host → the instance is in error;
-* guests and volumes of ours that no live row owns → removed (orphans of a crash).
+* guests, volumes and networks of ours that no live row owns → removed (orphans of a crash);
+* DHCP leases → the NICs' addresses, which is where every API's private IP comes from.
 
 Instances with a job queued or running are left alone: the job owns them until it finishes.
 The host is listed before the database is read, and rows always exist before the libvirt
@@ -22,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from core import events
 from core.db.database import Database
-from core.db.models import Host, Image, Instance, Job, Snapshot, Volume
+from core.db.models import Host, Image, Instance, Job, Network, Nic, Snapshot, Volume
 from core.enums import (
     EventLevel,
     EventState,
     EventType,
     ImageState,
     JobStatus,
+    NetworkState,
     ResourceKind,
     SnapshotState,
     VolumeState,
@@ -47,6 +49,8 @@ class ReconcileReport:
     vanished: list[uuid.UUID] = field(default_factory=list)
     orphan_guests: list[uuid.UUID] = field(default_factory=list)
     orphan_volumes: list[str] = field(default_factory=list)
+    orphan_networks: list[uuid.UUID] = field(default_factory=list)
+    leases: int = 0
 
 
 class Reconciler:
@@ -91,6 +95,8 @@ class Reconciler:
     ) -> None:
         guests = {guest.uuid: guest for guest in driver.guests()}
         volumes = driver.volumes()
+        networks = driver.networks()
+        self._read_leases(driver, networks, report)
         with self._db.transaction() as session:
             busy = set(
                 session.scalars(
@@ -116,6 +122,9 @@ class Reconciler:
             ) | set(
                 session.scalars(select(Snapshot.id).where(Snapshot.state != SnapshotState.DELETED))
             )
+            live_networks = set(
+                session.scalars(select(Network.id).where(Network.state != NetworkState.DELETED))
+            )
             settled = session.scalars(
                 select(Instance).where(
                     Instance.host_id == host_id,
@@ -129,12 +138,30 @@ class Reconciler:
         report.orphan_volumes.extend(
             self._orphan_volumes(volumes, live | busy, images | busy, owned_disks | busy)
         )
+        report.orphan_networks.extend(n for n in networks if n not in live_networks | busy)
         for guest in report.orphan_guests:
             log.info("removing orphan guest %s from %s", guest, driver)
             driver.destroy_guest(guest)
         for name in report.orphan_volumes:
             log.info("removing orphan volume %s", name)
             driver.delete_volume(name)
+        for network in report.orphan_networks:
+            log.info("removing orphan network %s", network)
+            driver.delete_network(network)
+
+    def _read_leases(
+        self, driver: HostDriver, networks: list[uuid.UUID], report: ReconcileReport
+    ) -> None:
+        leased = {mac: ip for network in networks for mac, ip in driver.leases(network).items()}
+        with self._db.transaction() as session:
+            nics = session.scalars(
+                select(Nic).where(Nic.network_id.in_(networks), Nic.released.is_(False))
+            )
+            for nic in nics:
+                ip = leased.get(nic.mac.lower())
+                if ip is not None and nic.lease_ip != ip:
+                    nic.lease_ip = ip
+                    report.leases += 1
 
     @staticmethod
     def _orphan_guests(guests: Iterable[GuestInfo], owned: set[uuid.UUID]) -> list[uuid.UUID]:

@@ -24,12 +24,13 @@ from core.hosts.driver import ConfigDrive, GuestSpec, HostDriver, ImageSource, P
 from core.hosts.registry import HostDrivers
 from core.jobs.queue import ClaimedJob
 from core.jobs.worker import JobHandler
+from core.network import filters
 from core.states import InstanceState, Transition, next_state
 
 GIB: Final = 1024**3
 
 
-def guest_spec(instance: Instance) -> GuestSpec:
+def guest_spec(session: Session, instance: Instance) -> GuestSpec:
     image = instance.image
     return GuestSpec(
         uuid=instance.id,
@@ -44,6 +45,7 @@ def guest_spec(instance: Instance) -> GuestSpec:
             public_keys=(instance.public_key,) if instance.public_key else (),
             user_data=instance.user_data,
         ),
+        nics=filters.nic_specs(session, instance.id),
     )
 
 
@@ -63,13 +65,21 @@ class InstanceJob(abc.ABC):
             instance = session.get_one(Instance, instance_id)
             host: Host | None = instance.host
             driver = None if host is None else self._drivers.get(host.id, host.uri, host.virt_type)
-            return driver, guest_spec(instance)
+            return driver, guest_spec(session, instance)
 
     def _placed(self, instance_id: uuid.UUID) -> tuple[HostDriver, GuestSpec]:
         driver, spec = self._host(instance_id)
         if driver is None:
             raise HostError(f"instance {instance_id} has no host")
         return driver, spec
+
+    def _apply_filters(self, driver: HostDriver, instance_id: uuid.UUID, *, leaving: bool) -> None:
+        """Source-group rules of the instance's groups, and of groups citing them, gain or lose
+        its address."""
+        with self._db.transaction() as session:
+            changed = filters.filters_around(session, instance_id, leaving=leaving)
+        for group in changed:
+            driver.apply_group_filter(group)
 
     @abc.abstractmethod
     def run(self, job: ClaimedJob) -> Mapping[str, Any]: ...
@@ -95,6 +105,14 @@ class InstanceJob(abc.ABC):
         """Extra bookkeeping when the job fails the instance."""
 
 
+def remove_guest(driver: HostDriver, spec: GuestSpec) -> None:
+    """The domain, its files, its NICs' filters and DHCP reservations; all idempotent."""
+    driver.destroy_guest(spec.uuid)
+    driver.delete_filters([], [nic.id for nic in spec.nics])
+    for nic in spec.nics:
+        driver.release_address(nic.network.id, nic.mac, nic.ip)
+
+
 def _require_running(driver: HostDriver, guest: uuid.UUID) -> None:
     state = driver.power_state(guest)
     if state is not PowerState.RUNNING:
@@ -108,11 +126,12 @@ class LaunchInstance(InstanceJob):
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
         driver, spec = self._placed(job.resource_id)
         try:
+            self._apply_filters(driver, job.resource_id, leaving=False)
             driver.create_guest(spec)
             driver.start(spec.uuid)
             _require_running(driver, spec.uuid)
         except CoreError:
-            driver.destroy_guest(spec.uuid)  # nothing half-made: the instance ends in error alone
+            remove_guest(driver, spec)  # nothing half-made: the instance ends in error alone
             raise
         return {}
 
@@ -167,12 +186,15 @@ class TerminateInstance(InstanceJob):
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
         driver, spec = self._host(job.resource_id)
         if driver is not None:
-            driver.destroy_guest(spec.uuid)
+            remove_guest(driver, spec)
+            self._apply_filters(driver, job.resource_id, leaving=True)
         return {}
 
     def _on_settled(self, session: Session, instance: Instance) -> None:
         instance.terminated_at = utcnow()
         volumes.release(session, instance.id)
+        for nic in instance.nics:
+            nic.released = True
 
 
 def instance_handlers(

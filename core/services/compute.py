@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from core import ids, tags
 from core.db.database import Database
-from core.db.models import Flavor, Image, Instance, Volume, Zone
+from core.db.models import Flavor, Image, Instance, InstanceSecurityGroup, Volume, Zone
 from core.enums import EventType, JobKind, ResourceKind, VolumeState, VolumeType
 from core.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
 from core.hosts import scheduler
@@ -28,9 +28,19 @@ from core.services.catalog import find_flavor
 from core.services.images import find_image
 from core.services.keypairs import find_key_pair
 from core.services.lookup import identity_clause, identity_clauses
+from core.services.networks import default_network, find_network, new_nic
+from core.services.security_groups import default_group, find_group
 from core.settings import CoreSettings
 from core.states import InstanceState, Transition, next_state
-from core.views import Caller, InstanceQuery, InstanceView, Page, Reservation, StateChange
+from core.views import (
+    Caller,
+    InstanceQuery,
+    InstanceView,
+    NicView,
+    Page,
+    Reservation,
+    StateChange,
+)
 
 MAX_USER_DATA: Final = 16 * 1024
 ROOT_DEVICE: Final = "vda"
@@ -48,6 +58,8 @@ class LaunchRequest:
     name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     client_token: str | None = None
+    network: str | None = None  # the zone's default network when None
+    security_groups: tuple[str, ...] = ()  # the account's default group when empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +123,11 @@ def _view(instance: Instance, instance_tags: Mapping[str, str]) -> InstanceView:
         created_at=instance.created_at,
         launched_at=instance.launched_at,
         terminated_at=instance.terminated_at,
+        nics=[
+            NicView(n.id, n.mac, n.network_id, n.network.name, n.device_index, n.lease_ip)
+            for n in instance.nics
+        ],
+        security_groups=sorted(g.name for g in instance.security_groups),
     )
 
 
@@ -189,6 +206,14 @@ class ComputeService:
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)
+            network = (
+                default_network(session, zone, self._settings)
+                if request.network is None
+                else find_network(session, caller, request.network)
+            )
+            groups = [find_group(session, caller, g) for g in request.security_groups] or [
+                default_group(session, caller.account_id)
+            ]
             root_bytes = root_disk_bytes(flavor, image)
             hosts = scheduler.place(
                 session,
@@ -236,6 +261,11 @@ class ComputeService:
                 tags.add(
                     session, caller.account_id, ResourceKind.INSTANCE, instance.id, request.tags
                 )
+                new_nic(session, instance, network)
+                session.add_all(
+                    InstanceSecurityGroup(instance_id=instance.id, group_id=g.id)
+                    for g in {g.id: g for g in groups}.values()
+                )
                 job = queue.enqueue(
                     session,
                     caller,
@@ -247,6 +277,7 @@ class ComputeService:
                 )
                 launched.append(instance)
                 job_ids.append(job.id)
+            session.flush()
             views = [_view(i, dict(request.tags)) for i in launched]
         self._wake()
         return Reservation(reservation, caller.account_id, views, job_ids)

@@ -17,6 +17,7 @@ from core.hosts.libvirt_driver import LibvirtDriver
 from core.hosts.reconciler import Reconciler
 from core.hosts.registry import HostDrivers
 from core.jobs.instance_jobs import instance_handlers
+from core.jobs.network_jobs import network_handlers
 from core.jobs.queue import JobService
 from core.jobs.storage_jobs import storage_handlers
 from core.jobs.worker import WorkerPool
@@ -25,7 +26,10 @@ from core.services.compute import ComputeService
 from core.services.identity import IdentityService
 from core.services.images import ImageService
 from core.services.keypairs import KeyPairService
+from core.services.networks import NetworkService
+from core.services.security_groups import SecurityGroupService
 from core.services.storage import StorageService
+from core.services.tagging import TagService
 from core.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ class Services:
             {
                 **instance_handlers(self.db, self.drivers, stop_timeout=settings.stop_timeout),
                 **storage_handlers(self.db, self.drivers, detach_timeout=settings.detach_timeout),
+                **network_handlers(self.db, self.drivers),
             },
             size=settings.workers,
         )
@@ -53,6 +58,9 @@ class Services:
         self.key_pairs = KeyPairService(self.db)
         self.compute = ComputeService(self.db, self.drivers, settings, self.workers.wake)
         self.storage = StorageService(self.db, settings, self.workers.wake)
+        self.networks = NetworkService(self.db, settings, self.workers.wake)
+        self.security_groups = SecurityGroupService(self.db, self.workers.wake)
+        self.tags = TagService(self.db)
         self.jobs = JobService(self.db)
         self.events = EventService(self.db)
         self.reconciler = Reconciler(self.db, self.drivers, interval=settings.reconcile_interval)

@@ -18,9 +18,12 @@ from typing import Final, TypeVar
 
 import libvirt
 import pytest
+from sqlalchemy import select
 
 from core.bootstrap import ADMIN_ACCOUNT, bootstrap
-from core.hosts import domain_xml
+from core.db.models import Network, Nic, SecurityGroup
+from core.enums import TERMINAL_JOB_STATUSES
+from core.hosts import domain_xml, nwfilter_xml
 from core.hosts.tiny_image import build_tiny_image
 from core.services.container import Services
 from core.settings import CoreSettings
@@ -76,15 +79,38 @@ def settings_for(workdir: Path) -> CoreSettings:
     )
 
 
-def leftovers(conn: libvirt.virConnect, installation: str, pool_name: str) -> list[str]:
-    """Every domain and volume of this installation still on the host."""
+def leftovers(
+    conn: libvirt.virConnect, installation: str, pool_name: str, filters: set[str] = frozenset()
+) -> list[str]:
+    """Every domain, volume, network and named filter of this installation still on the host.
+
+    Base images stay in the pool until the installation goes; everything else must not."""
     found = [f"domain {dom.name()}" for dom in our_domains(conn, installation)]
     pool = conn.storagePoolLookupByName(pool_name)
     pool.refresh(0)
     found += [
         f"volume {v.name()}" for v in pool.listAllVolumes(0) if not v.name().startswith("image-")
     ]
+    found += [f"nwfilter {f.name()}" for f in conn.listAllNWFilters(0) if f.name() in filters]
     return found
+
+
+def our_networks(conn: libvirt.virConnect, installation: str) -> list[libvirt.virNetwork]:
+    return [
+        net
+        for net in conn.listAllNetworks(0)
+        if domain_xml.installation_of_document(net.XMLDesc(0)) == installation
+    ]
+
+
+def filter_names(services: Services, *, groups_too: bool = True) -> set[str]:
+    """Names of the nwfilters this installation may have defined: its NICs' and groups'."""
+    with services.db.transaction() as session:
+        nics = session.scalars(select(Nic.id)).all()
+        groups = session.scalars(select(SecurityGroup.id)).all() if groups_too else []
+    return {nwfilter_xml.nic_filter_name(n) for n in nics} | {
+        nwfilter_xml.group_filter_name(g) for g in groups
+    }
 
 
 def our_domains(conn: libvirt.virConnect, installation: str) -> list[libvirt.virDomain]:
@@ -99,12 +125,24 @@ def our_domains(conn: libvirt.virConnect, installation: str) -> list[libvirt.vir
     return found
 
 
-def purge(conn: libvirt.virConnect, installation: str, pool_name: str) -> None:
-    """After a failed test too: no domain, volume or pool of this installation stays behind."""
+def purge(
+    conn: libvirt.virConnect, installation: str, pool_name: str, filters: set[str] = frozenset()
+) -> None:
+    """After a failed test too: no domain, volume, pool, network or filter of this
+    installation stays behind."""
     for dom in our_domains(conn, installation):
         if dom.isActive():
             dom.destroy()
         dom.undefine()
+    for nwfilter in sorted(
+        (f for f in conn.listAllNWFilters(0) if f.name() in filters),
+        key=lambda f: not f.name().startswith("cloudgate-nic-"),  # NIC filters cite groups
+    ):
+        nwfilter.undefine()
+    for net in our_networks(conn, installation):
+        if net.isActive():
+            net.destroy()
+        net.undefine()
     pool = conn.storagePoolLookupByName(pool_name)
     for volume in pool.listAllVolumes(0):
         volume.delete(0)
@@ -133,6 +171,32 @@ def terminate_everything(services: Services) -> None:
     )
 
 
+def delete_networks_and_groups(services: Services) -> None:
+    """What an installation leaves when its users delete everything: the default network
+    (which users cannot delete) goes with the installation, so it is removed here."""
+    admin = services.identity.caller_for(ADMIN_ACCOUNT)
+    for group in services.security_groups.list_groups(admin):
+        if group.name != "default":
+            services.security_groups.delete_group(admin, group.ref)
+    for network in services.networks.list_networks(admin):
+        if not network.is_default:
+            services.networks.delete_network(admin, network.ref)
+    wait_for("network and group jobs", lambda: _jobs_done(services))
+    with services.db.transaction() as session:
+        networks = session.scalars(select(Network.id)).all()
+        groups = session.scalars(select(SecurityGroup.id)).all()
+    for host in services.catalog.list_hosts(admin):
+        driver = services.drivers.get(host.id, host.uri, host.virt_type)
+        driver.delete_filters(list(groups), [])
+        for network in networks:
+            driver.delete_network(network)
+
+
+def _jobs_done(services: Services) -> bool:
+    admin = services.identity.caller_for(ADMIN_ACCOUNT)
+    return all(j.status in TERMINAL_JOB_STATUSES for j in services.jobs.list_jobs(admin).items)
+
+
 @pytest.fixture
 def cloud(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[Services]:
     """A running core (workers and reconciler) on qemu:///system with tiny-linux registered."""
@@ -145,11 +209,22 @@ def cloud(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[Services]
     try:
         yield services
         terminate_everything(services)
+        delete_networks_and_groups(services)
         services.reconciler.reconcile_once()
-        assert leftovers(qemu_conn, services.installation, services.settings.pool_name) == []
+        assert (
+            leftovers(
+                qemu_conn,
+                services.installation,
+                services.settings.pool_name,
+                filter_names(services),
+            )
+            == []
+        )
+        assert our_networks(qemu_conn, services.installation) == []
     finally:
+        names = filter_names(services)
         services.close()
-        purge(qemu_conn, services.installation, services.settings.pool_name)
+        purge(qemu_conn, services.installation, services.settings.pool_name, names)
         shutil.rmtree(workdir)
 
 

@@ -27,6 +27,7 @@ from core.settings import CoreSettings
 from core.states import InstanceState
 from core.views import InstanceQuery
 from tests.integration.conftest import (
+    filter_names,
     leftovers,
     new_workdir,
     our_domains,
@@ -116,8 +117,9 @@ def crashing(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[tuple[
         yield services, gateway
     finally:
         gateway.stop()
+        names = filter_names(services)
         services.close()
-        purge(qemu_conn, services.installation, settings.pool_name)
+        purge(qemu_conn, services.installation, settings.pool_name, names)
         shutil.rmtree(workdir)
 
 
@@ -173,6 +175,14 @@ def test_kill_9_during_jobs_loses_nothing(
     }
     wait_for(
         "the reconciler to leave nothing behind",
-        lambda: leftovers(qemu_conn, services.installation, services.settings.pool_name) == [],
+        lambda: (
+            leftovers(
+                qemu_conn,
+                services.installation,
+                services.settings.pool_name,
+                filter_names(services, groups_too=False),
+            )
+            == []
+        ),
         timeout=30,
     )

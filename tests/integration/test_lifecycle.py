@@ -9,7 +9,7 @@ from core.enums import EventState, EventType
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
-from tests.integration.conftest import leftovers, wait_for
+from tests.integration.conftest import filter_names, leftovers, wait_for
 
 BOOT = "CLOUDGATE-TINY-BOOT-OK"
 READY = "CLOUDGATE-TINY-READY"
@@ -91,7 +91,8 @@ def test_two_guests_from_launch_to_terminate(
     cloud.compute.terminate_instances(admin, refs)
     for ref in refs:
         wait_for(f"{ref} terminated", lambda ref=ref: state(cloud, ref) is InstanceState.TERMINATED)
-    assert leftovers(qemu_conn, cloud.installation, cloud.settings.pool_name) == []
+    nic_filters = filter_names(cloud, groups_too=False)
+    assert leftovers(qemu_conn, cloud.installation, cloud.settings.pool_name, nic_filters) == []
 
     instance = cloud.compute.get_instance(admin, refs[0])
     kinds = [

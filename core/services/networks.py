@@ -1,0 +1,377 @@
+"""Networks and public addresses.
+
+A network is a row first and a libvirt network (bridge + dnsmasq) on a host once an instance
+there needs it, as CloudStack implements a network on first use. Every network is isolated: no
+NAT, no route out. Each NIC gets a MAC and a DHCP reservation; the address APIs report is the
+one the DHCP server has leased, read back from libvirt.
+
+Public addresses are model only on these hosts: allocation, association and release are
+recorded and shown by every API, but nothing routes or translates them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from core import events, ids, tags
+from core.db.base import utcnow
+from core.db.database import Database
+from core.db.models import Account, Address, Instance, Network, Nic, Zone
+from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKind
+from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.jobs import queue
+from core.network import addressing
+from core.services.lookup import identity_clause
+from core.settings import CoreSettings
+from core.states import InstanceState
+from core.views import Accepted, AddressView, Caller, NetworkView
+
+DEFAULT_NETWORK: Final = "default"
+SUBNET_PREFIX: Final = 24
+
+
+def network_view(network: Network, network_tags: Mapping[str, str]) -> NetworkView:
+    return NetworkView(
+        id=network.id,
+        ref=network.ref,
+        account_id=network.account_id,
+        name=network.name,
+        description=network.description,
+        cidr=network.cidr,
+        gateway=addressing.gateway_of(ipaddress.IPv4Network(network.cidr)),
+        is_default=network.is_default,
+        shared=network.shared,
+        state=network.state,
+        zone_name=network.zone.name,
+        tags=dict(network_tags),
+        created_at=network.created_at,
+    )
+
+
+def _live_networks() -> Select[Network]:
+    return select(Network).where(Network.state != NetworkState.DELETED)
+
+
+def _free_cidr(session: Session, settings: CoreSettings) -> ipaddress.IPv4Network:
+    """A /24 of the supernet used by no network of ours and no interface of this machine
+    (libvirt refuses a network whose subnet is already on an interface)."""
+    used = [ipaddress.IPv4Network(c) for c in session.scalars(select(Network.cidr))]
+    return addressing.free_subnet(
+        ipaddress.IPv4Network(settings.network_supernet),
+        SUBNET_PREFIX,
+        used,
+        addressing.host_networks(),
+    )
+
+
+def default_network(session: Session, zone: Zone, settings: CoreSettings) -> Network:
+    """The zone's shared default network, made on first use."""
+    found = session.scalar(
+        _live_networks().where(Network.zone_id == zone.id, Network.is_default.is_(True))
+    )
+    if found is not None:
+        return found
+    owner = session.scalar(select(Account.id).where(Account.is_admin).order_by(Account.created_at))
+    if owner is None:
+        raise NotFound("account", "admin")
+    network = Network(
+        account_id=owner,
+        zone=zone,
+        name=DEFAULT_NETWORK,
+        description=f"default network of {zone.name}",
+        cidr=str(_free_cidr(session, settings)),
+        is_default=True,
+        shared=True,
+        state=NetworkState.AVAILABLE,
+    )
+    session.add(network)
+    session.flush()
+    return network
+
+
+def _visible(caller: Caller) -> Select[Network]:
+    query = _live_networks().options(joinedload(Network.zone))
+    if caller.is_admin:
+        return query
+    return query.where((Network.account_id == caller.account_id) | Network.shared.is_(True))
+
+
+def find_network(session: Session, caller: Caller, text: str, *, lock: bool = False) -> Network:
+    clause = identity_clause(Network, text)
+    statement = _visible(caller).where(clause if clause is not None else Network.name == text)
+    if lock:
+        statement = statement.with_for_update(of=Network)
+    rows = session.scalars(statement).unique().all()
+    if not rows:
+        raise NotFound("network", text)
+    own = [n for n in rows if n.account_id == caller.account_id]
+    return (own or rows)[0]
+
+
+def new_nic(session: Session, instance: Instance, network: Network, index: int = 0) -> Nic:
+    """A NIC with a fresh MAC and the lowest free address of the network reserved for it."""
+    macs = set(session.scalars(select(Nic.mac)))
+    taken = set(
+        session.scalars(select(Nic.ip).where(Nic.network_id == network.id, Nic.released.is_(False)))
+    )
+    nic = Nic(
+        ref=ids.new_ref(),
+        instance_id=instance.id,
+        network=network,
+        device_index=index,
+        mac=addressing.new_mac(macs),
+        ip=addressing.allocate_ip(ipaddress.IPv4Network(network.cidr), taken),
+    )
+    session.add(nic)
+    return nic
+
+
+def _address_view(address: Address, address_tags: Mapping[str, str]) -> AddressView:
+    private = None
+    if address.instance is not None:
+        private = next(
+            (n.lease_ip for n in address.instance.nics if not n.released and n.lease_ip), None
+        )
+    return AddressView(
+        id=address.id,
+        ref=address.ref,
+        account_id=address.account_id,
+        ip=address.ip,
+        zone_name=address.zone.name,
+        instance_id=address.instance_id,
+        instance_ref=address.instance.ref if address.instance else None,
+        private_ip=private,
+        tags=dict(address_tags),
+        created_at=address.created_at,
+        associated_at=address.associated_at,
+    )
+
+
+class NetworkService:
+    def __init__(
+        self, db: Database, settings: CoreSettings, wake_workers: Callable[[], None]
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._wake = wake_workers
+
+    def _zone(self, session: Session) -> Zone:
+        zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
+        if zone is None:
+            raise NotFound("zone", self._settings.zone)
+        return zone
+
+    # networks
+
+    def create_network(
+        self,
+        caller: Caller,
+        name: str,
+        *,
+        cidr: str | None = None,
+        description: str = "",
+        network_tags: Mapping[str, str] | None = None,
+    ) -> NetworkView:
+        wanted = dict(network_tags or {})
+        tags.validate(wanted)
+        if not 1 <= len(name) <= 255:
+            raise InvalidArgument("name", "1-255 characters")
+        block = None if cidr is None else addressing.parse_cidr(cidr)
+        with self._db.transaction() as session:
+            zone = self._zone(session)
+            default_network(session, zone, self._settings)
+            if block is None:
+                block = _free_cidr(session, self._settings)
+            for other in session.scalars(_live_networks().where(Network.zone_id == zone.id)):
+                if ipaddress.IPv4Network(other.cidr).overlaps(block):
+                    raise Conflict("network", str(block), f"overlaps network {other.name}")
+            for taken in addressing.host_networks():
+                if taken.overlaps(block):
+                    raise Conflict("network", str(block), f"overlaps {taken} on the host")
+            network = Network(
+                account_id=caller.account_id,
+                zone=zone,
+                name=name,
+                description=description,
+                cidr=str(block),
+                state=NetworkState.AVAILABLE,
+            )
+            session.add(network)
+            session.flush()
+            tags.add(session, caller.account_id, ResourceKind.NETWORK, network.id, wanted)
+            events.record(
+                session,
+                account_id=caller.account_id,
+                user_id=caller.user_id,
+                type=EventType.NETWORK_CREATE,
+                state=EventState.COMPLETED,
+                description=f"network {name} ({block}) created",
+                resource=(ResourceKind.NETWORK, network.id),
+            )
+            return network_view(network, wanted)
+
+    def delete_network(self, caller: Caller, ref: str) -> Accepted[NetworkView]:
+        with self._db.transaction() as session:
+            network = find_network(session, caller, ref, lock=True)
+            if network.is_default:
+                raise InvalidState("network", network.ref, "default", "delete")
+            if network.account_id != caller.account_id and not caller.is_admin:
+                raise NotFound("network", ref)
+            in_use = session.scalar(
+                select(func.count())
+                .select_from(Nic)
+                .where(Nic.network_id == network.id, Nic.released.is_(False))
+            )
+            if in_use:
+                raise Conflict("network", network.ref, "is in use by instances")
+            network.state = NetworkState.DELETING
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.DELETE_NETWORK,
+                resource=(ResourceKind.NETWORK, network.id),
+                account_id=network.account_id,
+                event_type=EventType.NETWORK_DELETE,
+                description=f"deleting network {network.name}",
+            )
+            found = tags.of(session, [network.id]).get(network.id, {})
+            accepted = Accepted(network_view(network, found), job.id)
+        self._wake()
+        return accepted
+
+    def get_network(self, caller: Caller, ref: str) -> NetworkView:
+        with self._db.transaction() as session:
+            default_network(session, self._zone(session), self._settings)
+            network = find_network(session, caller, ref)
+            return network_view(network, tags.of(session, [network.id]).get(network.id, {}))
+
+    def list_networks(
+        self, caller: Caller, *, network_tags: Mapping[str, Sequence[str]] | None = None
+    ) -> list[NetworkView]:
+        statement = _visible(caller).where(*tags.filter_clauses(Network.id, network_tags or {}))
+        with self._db.transaction() as session:
+            default_network(session, self._zone(session), self._settings)
+            networks = list(session.scalars(statement.order_by(Network.created_at)).unique())
+            found = tags.of(session, [n.id for n in networks])
+            return [network_view(n, found.get(n.id, {})) for n in networks]
+
+    # public addresses
+
+    def _address(self, session: Session, caller: Caller, ref: str) -> Address:
+        clause = identity_clause(Address, ref)
+        statement = select(Address).options(joinedload(Address.zone))
+        statement = statement.where(clause if clause is not None else Address.ip == ref)
+        if not caller.is_admin:
+            statement = statement.where(Address.account_id == caller.account_id)
+        found = session.scalars(statement.with_for_update(of=Address)).first()
+        if found is None:
+            raise NotFound("address", ref)
+        return found
+
+    def _address_event(
+        self, session: Session, caller: Caller, address: Address, kind: EventType, text: str
+    ) -> None:
+        events.record(
+            session,
+            account_id=address.account_id,
+            user_id=caller.user_id,
+            type=kind,
+            state=EventState.COMPLETED,
+            description=text,
+            resource=(ResourceKind.ADDRESS, address.id),
+        )
+
+    def allocate_address(
+        self, caller: Caller, address_tags: Mapping[str, str] | None = None
+    ) -> AddressView:
+        wanted = dict(address_tags or {})
+        tags.validate(wanted)
+        with self._db.transaction() as session:
+            zone = self._zone(session)
+            taken = set(session.scalars(select(Address.ip)))
+            ip = addressing.allocate_public_ip(
+                ipaddress.IPv4Network(self._settings.public_pool), taken
+            )
+            address = Address(account_id=caller.account_id, zone=zone, ip=ip)
+            session.add(address)
+            session.flush()
+            tags.add(session, caller.account_id, ResourceKind.ADDRESS, address.id, wanted)
+            self._address_event(
+                session, caller, address, EventType.NET_IP_ASSIGN, f"address {ip} allocated"
+            )
+            return _address_view(address, wanted)
+
+    def associate_address(self, caller: Caller, ref: str, instance_ref: str) -> AddressView:
+        with self._db.transaction() as session:
+            address = self._address(session, caller, ref)
+            clause = identity_clause(Instance, instance_ref)
+            instance = (
+                None
+                if clause is None
+                else session.scalar(
+                    select(Instance).where(clause, Instance.account_id == address.account_id)
+                )
+            )
+            if instance is None:
+                raise NotFound("instance", instance_ref)
+            if instance.state in (InstanceState.TERMINATED, InstanceState.SHUTTING_DOWN):
+                raise InvalidState("instance", instance.ref, instance.state.value, "associate")
+            holder = session.scalar(select(Address).where(Address.instance_id == instance.id))
+            if holder is not None and holder.id != address.id:
+                raise Conflict("instance", instance.ref, f"already has address {holder.ip}")
+            address.instance = instance
+            address.associated_at = utcnow()
+            self._address_event(
+                session,
+                caller,
+                address,
+                EventType.STATIC_NAT_ENABLE,
+                f"address {address.ip} associated with i-{instance.ref}",
+            )
+            return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
+
+    def disassociate_address(self, caller: Caller, ref: str) -> AddressView:
+        with self._db.transaction() as session:
+            address = self._address(session, caller, ref)
+            if address.instance_id is None:
+                raise InvalidState("address", address.ref, "unassociated", "disassociate")
+            address.instance_id = None
+            address.associated_at = None
+            self._address_event(
+                session,
+                caller,
+                address,
+                EventType.STATIC_NAT_DISABLE,
+                f"address {address.ip} disassociated",
+            )
+            session.flush()
+            session.refresh(address)
+            return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
+
+    def release_address(self, caller: Caller, ref: str) -> None:
+        with self._db.transaction() as session:
+            address = self._address(session, caller, ref)
+            if address.instance_id is not None:
+                raise Conflict("address", address.ip, "is associated with an instance")
+            self._address_event(
+                session, caller, address, EventType.NET_IP_RELEASE, f"address {address.ip} released"
+            )
+            tags.remove_all(session, address.id)
+            session.delete(address)
+
+    def list_addresses(
+        self, caller: Caller, *, address_tags: Mapping[str, Sequence[str]] | None = None
+    ) -> list[AddressView]:
+        statement = select(Address).options(joinedload(Address.zone))
+        if not caller.is_admin:
+            statement = statement.where(Address.account_id == caller.account_id)
+        statement = statement.where(*tags.filter_clauses(Address.id, address_tags or {}))
+        with self._db.transaction() as session:
+            addresses = list(session.scalars(statement.order_by(Address.ip)).unique())
+            found = tags.of(session, [a.id for a in addresses])
+            return [_address_view(a, found.get(a.id, {})) for a in addresses]

@@ -1,0 +1,147 @@
+"""Tags on every taggable resource, through one service: EC2 CreateTags/DeleteTags/
+DescribeTags and CloudStack createTags/deleteTags/listTags map onto it directly."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core import events, tags
+from core.db.base import Model
+from core.db.database import Database
+from core.db.models import Address, Image, Instance, Network, SecurityGroup, Snapshot, Tag, Volume
+from core.enums import EventState, EventType, ResourceKind
+from core.errors import InvalidArgument, NotFound, QuotaExceeded
+from core.services.lookup import identity_clause
+from core.views import Caller, TagView
+
+TAGGABLE: Final[Mapping[ResourceKind, type[Model]]] = {
+    ResourceKind.INSTANCE: Instance,
+    ResourceKind.VOLUME: Volume,
+    ResourceKind.SNAPSHOT: Snapshot,
+    ResourceKind.IMAGE: Image,
+    ResourceKind.SECURITY_GROUP: SecurityGroup,
+    ResourceKind.NETWORK: Network,
+    ResourceKind.ADDRESS: Address,
+}
+
+
+def _resolve(
+    session: Session, caller: Caller, kind: ResourceKind, refs: Sequence[str]
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+    """(id, ref, owning account) of each named resource the caller owns, in the order named."""
+    model = TAGGABLE.get(kind)
+    if model is None:
+        raise InvalidArgument("ResourceType", f"{kind.value} resources cannot be tagged")
+    if not refs:
+        raise InvalidArgument("ResourceId", "at least one resource is required")
+    found = []
+    for ref in refs:
+        clause = identity_clause(model, ref)
+        row = None if clause is None else session.scalars(select(model).where(clause)).first()
+        owner: uuid.UUID | None = getattr(row, "account_id", None)
+        if row is None or owner is None or (not caller.is_admin and owner != caller.account_id):
+            raise NotFound(kind.value, ref)
+        found.append((row.id, row.ref, owner))
+    return found
+
+
+class TagService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create_tags(
+        self, caller: Caller, kind: ResourceKind, refs: Sequence[str], wanted: Mapping[str, str]
+    ) -> None:
+        """Adds the tags, overwriting the value of a key already present; all or nothing."""
+        tags.validate(wanted)
+        with self._db.transaction() as session:
+            for resource_id, ref, owner in _resolve(session, caller, kind, refs):
+                present = tags.of(session, [resource_id]).get(resource_id, {})
+                if len(present.keys() | wanted.keys()) > tags.MAX_TAGS:
+                    raise QuotaExceeded("tags per resource", tags.MAX_TAGS)
+                session.execute(
+                    delete(Tag).where(Tag.resource_id == resource_id, Tag.key.in_(list(wanted)))
+                )
+                tags.add(session, owner, kind, resource_id, wanted)
+                events.record(
+                    session,
+                    account_id=owner,
+                    user_id=caller.user_id,
+                    type=EventType.TAGS_CREATE,
+                    state=EventState.COMPLETED,
+                    description=f"tags {', '.join(sorted(wanted))} set on {kind.value} {ref}",
+                    resource=(kind, resource_id),
+                )
+
+    def delete_tags(
+        self,
+        caller: Caller,
+        kind: ResourceKind,
+        refs: Sequence[str],
+        keys: Mapping[str, str | None],
+    ) -> None:
+        """Removes each key (only where its value matches, when a value is given); no keys
+        removes every tag of the resources."""
+        with self._db.transaction() as session:
+            for resource_id, ref, owner in _resolve(session, caller, kind, refs):
+                statement = delete(Tag).where(Tag.resource_id == resource_id)
+                if keys:
+                    matches = [
+                        (Tag.key == key) & (Tag.value == value if value is not None else True)
+                        for key, value in keys.items()
+                    ]
+                    clause = matches[0]
+                    for more in matches[1:]:
+                        clause = clause | more
+                    statement = statement.where(clause)
+                session.execute(statement)
+                events.record(
+                    session,
+                    account_id=owner,
+                    user_id=caller.user_id,
+                    type=EventType.TAGS_DELETE,
+                    state=EventState.COMPLETED,
+                    description=f"tags removed from {kind.value} {ref}",
+                    resource=(kind, resource_id),
+                )
+
+    def list_tags(
+        self,
+        caller: Caller,
+        *,
+        kinds: Sequence[ResourceKind] = (),
+        keys: Sequence[str] = (),
+        values: Sequence[str] = (),
+        resource_ids: Sequence[uuid.UUID] = (),
+    ) -> list[TagView]:
+        statement = select(Tag)
+        if not caller.is_admin:
+            statement = statement.where(Tag.account_id == caller.account_id)
+        if kinds:
+            statement = statement.where(Tag.resource_kind.in_(kinds))
+        if keys:
+            statement = statement.where(Tag.key.in_(keys))
+        if values:
+            statement = statement.where(Tag.value.in_(values))
+        if resource_ids:
+            statement = statement.where(Tag.resource_id.in_(resource_ids))
+        with self._db.transaction() as session:
+            rows = list(session.scalars(statement.order_by(Tag.resource_id, Tag.key)))
+            refs: dict[uuid.UUID, str] = {}
+            for kind in {r.resource_kind for r in rows}:
+                model = TAGGABLE[kind]
+                wanted = [r.resource_id for r in rows if r.resource_kind is kind]
+                refs.update(
+                    session.execute(
+                        select(model.id, model.ref).where(model.id.in_(wanted))
+                    ).tuples()
+                )
+            return [
+                TagView(r.resource_kind, r.resource_id, refs.get(r.resource_id, ""), r.key, r.value)
+                for r in rows
+            ]
