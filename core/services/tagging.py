@@ -137,9 +137,10 @@ class TagService:
                 model = TAGGABLE[kind]
                 wanted = [r.resource_id for r in rows if r.resource_kind is kind]
                 refs.update(
-                    session.execute(
+                    (row[0], row[1])
+                    for row in session.execute(
                         select(model.id, model.ref).where(model.id.in_(wanted))
-                    ).tuples()
+                    )
                 )
             return [
                 TagView(r.resource_kind, r.resource_id, refs.get(r.resource_id, ""), r.key, r.value)
