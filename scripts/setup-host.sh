@@ -8,6 +8,9 @@ PACKAGES=(
   # hypervisor and libvirt
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   libvirt-dev pkg-config dnsmasq-base
+  # isolated networks (libvirt's firewall rules) and security groups (nwfilter), and iproute2
+  # for reading the host's own subnets
+  iptables ebtables iproute2
   # config drives (ISO 9660) and XML checks
   genisoimage libxml2-utils
   # the offline tiny guest image: busybox, initramfs, a FAT boot partition with syslinux
