@@ -22,6 +22,7 @@ from core.db.database import Database
 from core.db.models import Account, Credential, User
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound
+from core.services.security_groups import default_group
 from core.views import AccountView, Caller, NewAccount
 
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
@@ -82,6 +83,7 @@ class IdentityService:
             )
             session.add_all([account, user, credential])
             session.flush()
+            default_group(session, account.id)
             events.record(
                 session,
                 account_id=account.id,

@@ -12,14 +12,14 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from core import events
+from core import events, tags
 from core.db.database import Database
 from core.db.models import Image, Instance
 from core.enums import DiskFormat, EventState, EventType, ImageState, JobKind, ResourceKind
@@ -232,9 +232,14 @@ class ImageService:
             stored.unlink(missing_ok=True)  # no file without its row
             raise
 
-    def list_images(self, caller: Caller) -> list[ImageView]:
+    def list_images(
+        self, caller: Caller, *, image_tags: Mapping[str, Sequence[str]] | None = None
+    ) -> list[ImageView]:
+        statement = visible_images(caller, LISTED_STATES).where(
+            *tags.filter_clauses(Image.id, image_tags or {})
+        )
         with self._db.transaction() as session:
-            rows = session.scalars(visible_images(caller, LISTED_STATES).order_by(Image.created_at))
+            rows = session.scalars(statement.order_by(Image.created_at))
             return [to_view(image) for image in rows]
 
     def get_image(self, caller: Caller, text: str) -> ImageView:

@@ -6,7 +6,9 @@ import ipaddress
 
 import libvirt
 import pytest
+from sqlalchemy import select
 
+from core.db.models import SecurityGroup
 from core.enums import EventState, EventType, NetworkState, ResourceKind
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, QuotaExceeded
 from core.hosts import network_xml
@@ -86,6 +88,13 @@ def test_bad_network_is_refused(
 def test_security_groups_per_account_with_rules_and_events(
     services: Services, admin: Caller, alice: Caller
 ) -> None:
+    with services.db.transaction() as session:  # made with the account, before any use
+        assert (
+            session.scalar(
+                select(SecurityGroup.name).where(SecurityGroup.account_id == alice.account_id)
+            )
+            == "default"
+        )
     [default] = services.security_groups.list_groups(alice)
     assert default.name == "default"
     assert {(r.direction, r.protocol, r.cidr, r.source_group_name) for r in default.rules} == {
@@ -211,6 +220,9 @@ def test_tags_on_every_kind_filter_and_limits(
     ] == ["tagged"]
     assert [n.ref for n in services.networks.list_networks(admin, network_tags={"env": ["prod"]})]
     assert services.networks.list_addresses(admin, address_tags={"env": ["dev"]}) == []
+    assert [i.ref for i in services.images.list_images(admin, image_tags={"env": ["prod"]})] == [
+        image.ref
+    ]
 
     services.tags.create_tags(admin, ResourceKind.VOLUME, [volume.ref], {"env": "dev"})
     assert services.storage.get_volume(admin, volume.ref).tags == {"env": "dev"}  # overwritten
