@@ -13,6 +13,7 @@ An unknown key or a value of the wrong type is an error, so a typo can't silentl
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -90,4 +91,10 @@ def load(
     gateway = {k: typed.pop(k) for k in list(typed) if k in _GATEWAY_TYPES}
     if "port" in gateway and not 0 <= gateway["port"] <= 65535:
         raise ConfigError(f"port: {gateway['port']} is not a TCP port")
+    for name in ("network_supernet", "public_pool"):
+        if name in typed:
+            try:
+                ipaddress.IPv4Network(typed[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
     return GatewayConfig(core=CoreSettings(**typed), **gateway)

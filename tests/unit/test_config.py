@@ -47,6 +47,8 @@ def test_environment_names_the_file(tmp_path: Path) -> None:
         pytest.param("workers = [1]\n", {}, "expected int, got list", id="list"),
         pytest.param("port = \n", {}, "Invalid value", id="broken-toml"),
         pytest.param("", {"CLOUDGATE_STOP_TIMEOUT": "soon"}, "not a valid float", id="bad-env"),
+        pytest.param('public_pool = "198.51.100.7/24"\n', {}, "public_pool:", id="bad-pool"),
+        pytest.param("", {"CLOUDGATE_NETWORK_SUPERNET": "ten"}, "network_supernet:", id="bad-net"),
     ],
 )
 def test_bad_configuration_is_named(

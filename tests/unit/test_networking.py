@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db.models import SecurityGroup
-from core.enums import EventState, EventType, NetworkState, ResourceKind
+from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, QuotaExceeded
 from core.hosts import network_xml
 from core.network.rules import Direction
@@ -65,7 +65,10 @@ def test_network_in_use_cannot_be_deleted(
         services.networks.get_network(admin, network.ref)
     with pytest.raises(libvirt.libvirtError):
         behind_cores_back(services).networkLookupByUUIDString(str(network.id))
-    assert network.state is NetworkState.AVAILABLE
+    assert [n.name for n in services.networks.list_networks(admin)] == ["default"]
+    assert (EventType.NETWORK_DELETE, EventState.COMPLETED) in {
+        (e.type, e.state) for e in services.events.list_events(admin).items
+    }
 
 
 @pytest.mark.parametrize(
