@@ -8,10 +8,11 @@ only moves a resource still in the transitional state the job was queued for.
 from __future__ import annotations
 
 import abc
+import enum
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,19 @@ def volume_disk(volume: Volume) -> DiskRef:
         assert volume.instance_id is not None, "a root volume always has its instance"
         return DiskRef(DiskKind.ROOT, volume.instance_id)
     return DiskRef(DiskKind.DATA, volume.id)
+
+
+_Settled = TypeVar("_Settled", Volume, Snapshot, Image)
+
+
+def _move(row: _Settled, expected: enum.Enum, to: enum.Enum, reason: str | None = None) -> bool:
+    """Move a row still in the state the job was queued for; False if something overtook it."""
+    if row.state is not expected:
+        return False
+    row.state = to  # type: ignore[assignment]
+    if reason is not None:
+        row.state_reason = reason
+    return True
 
 
 class StorageJob(abc.ABC):
@@ -85,15 +99,15 @@ class CreateVolume(StorageJob):
         return {}
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
-        volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.CREATING:
-            volume.state = VolumeState.AVAILABLE
+        _move(session.get_one(Volume, job.resource_id), VolumeState.CREATING, VolumeState.AVAILABLE)
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.CREATING:
-            volume.state = VolumeState.ERROR
-            volume.state_reason = reason
+        _move(
+            session.get_one(Volume, job.resource_id),
+            VolumeState.CREATING,
+            VolumeState.ERROR,
+            reason,
+        )
 
 
 class DeleteVolume(StorageJob):
@@ -108,15 +122,16 @@ class DeleteVolume(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.DELETING:
-            volume.state = VolumeState.DELETED
+        if _move(volume, VolumeState.DELETING, VolumeState.DELETED):
             volume.deleted_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.DELETING:
-            volume.state = VolumeState.ERROR
-            volume.state_reason = reason
+        _move(
+            session.get_one(Volume, job.resource_id),
+            VolumeState.DELETING,
+            VolumeState.ERROR,
+            reason,
+        )
 
 
 def _attachment(session: Session, job: ClaimedJob) -> tuple[Volume, uuid.UUID, str]:
@@ -138,16 +153,12 @@ class AttachVolume(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.ATTACHING:
-            volume.state = VolumeState.IN_USE
-            volume.state_reason = ""
+        if _move(volume, VolumeState.ATTACHING, VolumeState.IN_USE, ""):
             volume.attached_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.ATTACHING:
-            volume.state = VolumeState.AVAILABLE
-            volume.state_reason = reason
+        if _move(volume, VolumeState.ATTACHING, VolumeState.AVAILABLE, reason):
             volume.instance_id = None
             volume.device = None
 
@@ -164,18 +175,18 @@ class DetachVolume(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.DETACHING:
-            volume.state = VolumeState.AVAILABLE
-            volume.state_reason = ""
+        if _move(volume, VolumeState.DETACHING, VolumeState.AVAILABLE, ""):
             volume.instance_id = None
             volume.device = None
             volume.attached_at = None
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        volume = session.get_one(Volume, job.resource_id)
-        if volume.state is VolumeState.DETACHING:
-            volume.state = VolumeState.IN_USE
-            volume.state_reason = reason
+        _move(
+            session.get_one(Volume, job.resource_id),
+            VolumeState.DETACHING,
+            VolumeState.IN_USE,
+            reason,
+        )
 
 
 class CreateSnapshot(StorageJob):
@@ -197,15 +208,16 @@ class CreateSnapshot(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         snapshot = session.get_one(Snapshot, job.resource_id)
-        if snapshot.state is SnapshotState.PENDING:
-            snapshot.state = SnapshotState.COMPLETED
+        if _move(snapshot, SnapshotState.PENDING, SnapshotState.COMPLETED):
             snapshot.size_bytes = max(snapshot.size_bytes, int(result["size_bytes"]))
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        snapshot = session.get_one(Snapshot, job.resource_id)
-        if snapshot.state is SnapshotState.PENDING:
-            snapshot.state = SnapshotState.ERROR
-            snapshot.state_reason = reason
+        _move(
+            session.get_one(Snapshot, job.resource_id),
+            SnapshotState.PENDING,
+            SnapshotState.ERROR,
+            reason,
+        )
 
 
 class DeleteSnapshot(StorageJob):
@@ -219,15 +231,16 @@ class DeleteSnapshot(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         snapshot = session.get_one(Snapshot, job.resource_id)
-        if snapshot.state is SnapshotState.DELETING:
-            snapshot.state = SnapshotState.DELETED
+        if _move(snapshot, SnapshotState.DELETING, SnapshotState.DELETED):
             snapshot.deleted_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        snapshot = session.get_one(Snapshot, job.resource_id)
-        if snapshot.state is SnapshotState.DELETING:
-            snapshot.state = SnapshotState.ERROR
-            snapshot.state_reason = reason
+        _move(
+            session.get_one(Snapshot, job.resource_id),
+            SnapshotState.DELETING,
+            SnapshotState.ERROR,
+            reason,
+        )
 
 
 class CaptureImage(StorageJob):
@@ -264,16 +277,13 @@ class CaptureImage(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         image = session.get_one(Image, job.resource_id)
-        if image.state is ImageState.PENDING:
-            image.state = ImageState.AVAILABLE
+        if _move(image, ImageState.PENDING, ImageState.AVAILABLE):
             image.virtual_size = int(result["virtual_size"])
             image.checksum = str(result["checksum"])
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         image = session.get_one(Image, job.resource_id)
-        if image.state is ImageState.PENDING:
-            image.state = ImageState.FAILED
-            image.state_reason = reason
+        if _move(image, ImageState.PENDING, ImageState.FAILED, reason):
             Path(image.path).unlink(missing_ok=True)
 
 
