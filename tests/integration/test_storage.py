@@ -20,18 +20,26 @@ from tests.integration.test_lifecycle import console, ready_console, state
 
 MARKER = f"CLOUDGATE-MARKER-{uuid.uuid4().hex[:12]}"
 
+#: A hot-plugged disk's node can appear before the kernel knows its size; until then reads
+#: and writes see an empty device, so the guests wait for a size too.
+WAIT_FOR_DISK = (
+    'until [ -e /dev/$dev ] && [ "$(cat /sys/block/$dev/size 2>/dev/null || echo 0)" -gt 0 ];'
+    " do sleep 0.5; done"
+)
+
 WRITER = f"""#!/bin/sh
 (
-  while [ ! -e /dev/vdb ]; do sleep 0.5; done
+  dev=vdb
+  {WAIT_FOR_DISK}
   printf '%s\\n' {MARKER} | dd of=/dev/vdb conv=fsync 2>/dev/null
-  echo "cloudgate-test: wrote vdb"
+  echo "cloudgate-test: wrote vdb rc=$?"
 ) >/dev/console 2>&1 &
 """.encode()
 
 READER = f"""#!/bin/sh
 for dev in vdb vdc; do
   (
-    while [ ! -e /dev/$dev ]; do sleep 0.5; done
+    {WAIT_FOR_DISK}
     echo "cloudgate-test: $dev holds $(head -c {len(MARKER)} /dev/$dev)"
   ) >/dev/console 2>&1 &
 done
@@ -75,7 +83,7 @@ def test_volume_moves_between_guests_and_survives_a_snapshot(cloud: Services) ->
     attached = cloud.storage.attach_volume(admin, volume.ref, writer).item
     assert (attached.state, attached.device) == (VolumeState.ATTACHING, "vdb")
     _until_volume(cloud, volume.ref, VolumeState.IN_USE)
-    _console_says(cloud, writer, "cloudgate-test: wrote vdb")
+    _console_says(cloud, writer, "cloudgate-test: wrote vdb rc=0")
 
     cloud.storage.detach_volume(admin, volume.ref)
     _until_volume(cloud, volume.ref, VolumeState.AVAILABLE)
