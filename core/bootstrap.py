@@ -48,6 +48,7 @@ def bootstrap(services: Services) -> BootstrapResult:
     settings = services.settings
     services.catalog.ensure_zone(settings.zone, settings.region)
     services.catalog.ensure_flavors()
+    services.catalog.ensure_disk_offerings()
     admin = None
     if not has_admin(services.db):
         try:

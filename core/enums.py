@@ -94,6 +94,10 @@ class JobKind(enum.Enum):
     REVOKE_EGRESS = "revoke-egress"
     DELETE_SECURITY_GROUP = "delete-security-group"
     DELETE_NETWORK = "delete-network"
+    CREATE_TAGS = "create-tags"
+    DELETE_TAGS = "delete-tags"
+    ALLOCATE_ADDRESS = "allocate-address"
+    RELEASE_ADDRESS = "release-address"
 
 
 class JobStatus(enum.Enum):

@@ -5,7 +5,8 @@ code is looked up from these facts in ``translations``, never stored here.
 
 * CoreError
   + NotFound(kind, ref)            the caller cannot see a resource by that id or name
-  + Conflict(kind, ref, reason)    a unique name is taken, or the resource is in use
+  + Conflict(kind, ref, reason)    a unique name is taken, or a value clashes with another
+    + InUse(kind, ref, reason)     the resource is attached to or cited by another one
   + InvalidArgument(field, why)    a value the caller sent is malformed or out of range
   + InvalidState(kind, ref, state, action)   the state machine refuses the action
   + QuotaExceeded(resource, limit) a per-request or per-account limit
@@ -41,6 +42,13 @@ class Conflict(CoreError):
         self.kind = kind
         self.ref = ref
         self.reason = reason
+
+
+class InUse(Conflict):
+    """A Conflict that goes away once the user detaches or deletes what holds the resource;
+    APIs word it differently from a taken name (CloudStack 536, EC2 ``*.InUse``)."""
+
+    kind_of_error = "in-use"
 
 
 class InvalidArgument(CoreError):

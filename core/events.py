@@ -45,7 +45,7 @@ def record(
     return event
 
 
-def to_view(event: Event) -> EventView:
+def to_view(event: Event, parent_id: uuid.UUID | None = None) -> EventView:
     return EventView(
         id=event.id,
         seq=event.seq,
@@ -60,6 +60,7 @@ def to_view(event: Event) -> EventView:
         job_id=event.job_id,
         parent_seq=event.parent_seq,
         created_at=event.created_at,
+        parent_id=parent_id,
     )
 
 
@@ -73,17 +74,33 @@ class EventService:
         *,
         types: Sequence[EventType] = (),
         resource_id: uuid.UUID | None = None,
+        levels: Sequence[EventLevel] = (),
+        event_ids: Sequence[uuid.UUID] = (),
+        resource_kinds: Sequence[ResourceKind] = (),
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        keyword: str | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> Page[EventView]:
-        """Newest first, as CloudStack's listEvents and its consumers expect."""
+        """Newest first, as CloudStack's listEvents and its consumers expect. ``keyword`` is a
+        case-insensitive substring of the description or the type."""
         query = select(Event)
         if not caller.is_admin:
             query = query.where(Event.account_id == caller.account_id)
         if types:
             query = query.where(Event.type.in_(types))
+        if levels:
+            query = query.where(Event.level.in_(levels))
+        if event_ids:
+            query = query.where(Event.id.in_(event_ids))
+        if resource_kinds:
+            query = query.where(Event.resource_kind.in_(resource_kinds))
+        if keyword:
+            pattern = f"%{keyword.lower()}%"
+            query = query.where(
+                func.lower(Event.description).like(pattern) | func.lower(Event.type).like(pattern)
+            )
         if resource_id is not None:
             query = query.where(Event.resource_id == resource_id)
         if since is not None:
@@ -93,4 +110,10 @@ class EventService:
         with self._db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             page = query.order_by(Event.seq.desc()).offset(offset).limit(limit)
-            return Page([to_view(e) for e in session.scalars(page)], total)
+            rows = list(session.scalars(page))
+            wanted = {e.parent_seq for e in rows if e.parent_seq is not None}
+            parents = {
+                parent.seq: parent.id
+                for parent in session.scalars(select(Event).where(Event.seq.in_(wanted)))
+            }
+            return Page([to_view(e, parents.get(e.parent_seq or -1)) for e in rows], total)

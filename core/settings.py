@@ -24,6 +24,7 @@ class CoreSettings:
     detach_timeout: float = 30.0
     network_supernet: str = "10.254.0.0/16"  # networks without a CIDR get a /24 of it
     public_pool: str = "198.51.100.0/24"  # public addresses (model only; TEST-NET-2)
+    session_timeout: float = 1800.0  # seconds a login session lives after its last use
 
     @property
     def pool_path(self) -> Path:

@@ -33,6 +33,7 @@ class Transition(enum.Enum):
     REBOOT = "reboot"
     TERMINATE = "terminate"
     SETTLE = "settle"  # the job doing the host work succeeded
+    DEFINE = "define"  # a launch job created the guest without starting it, as asked
     FAIL = "fail"  # the job doing the host work failed for good
     POWER_OFF = "power-off"  # the reconciler found the guest shut off from inside
     VANISH = "vanish"  # the reconciler found the domain gone from its host
@@ -53,6 +54,7 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
         (S.REBOOTING, T.TERMINATE): S.SHUTTING_DOWN,
         (S.ERROR, T.TERMINATE): S.SHUTTING_DOWN,
         (S.PENDING, T.SETTLE): S.RUNNING,
+        (S.PENDING, T.DEFINE): S.STOPPED,
         (S.STOPPING, T.SETTLE): S.STOPPED,
         (S.REBOOTING, T.SETTLE): S.RUNNING,
         (S.SHUTTING_DOWN, T.SETTLE): S.TERMINATED,

@@ -65,6 +65,27 @@ class NewAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class UserView:
+    id: uuid.UUID
+    username: str
+    account_id: uuid.UUID
+    account_name: str
+    is_admin: bool
+    access_keys: Sequence[str]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoginView:
+    """Returned by a password login; ``session_key`` is shown only this once."""
+
+    session_key: str
+    caller: Caller
+    user: UserView
+    timeout_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneView:
     id: uuid.UUID
     ref: str
@@ -112,6 +133,16 @@ class FlavorView:
     vcpus: int
     memory_mib: int
     disk_gib: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiskOfferingView:
+    id: uuid.UUID
+    ref: str
+    name: str
+    description: str
+    size_gib: int | None  # None: the caller chooses the size
+    created_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +251,7 @@ class EventView:
     job_id: uuid.UUID | None
     parent_seq: int | None
     created_at: dt.datetime
+    parent_id: uuid.UUID | None = None  # the Scheduled event a Started or Completed one follows
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +293,7 @@ class VolumeView:
     tags: Mapping[str, str]
     created_at: dt.datetime
     attached_at: dt.datetime | None
+    disk_offering_name: str | None = None
 
     @property
     def size_gib(self) -> int:
@@ -307,6 +340,7 @@ class SnapshotQuery:
 
 @dataclass(frozen=True, slots=True)
 class RuleView:
+    id: uuid.UUID
     ref: str
     direction: str
     protocol: str

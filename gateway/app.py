@@ -1,4 +1,4 @@
-"""The one Starlette application. Each API front end will be mounted here as its own app."""
+"""The one Starlette application: every API front end adds its routes here."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.services.container import Services
+from gateway.native.app import NativeApi
 
 
 def create_app(services: Services) -> Starlette:
@@ -27,4 +28,5 @@ def create_app(services: Services) -> Starlette:
         """Answers once start-up recovery has run: the server is ready for work."""
         return JSONResponse({"status": "ok", "installation": services.installation})
 
-    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    routes = [Route("/healthz", healthz), *NativeApi(services).routes()]
+    return Starlette(routes=routes, lifespan=lifespan)

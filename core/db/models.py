@@ -69,6 +69,19 @@ class Credential(Model):
     user: Mapped[User] = relationship(back_populates="credentials")
 
 
+class LoginSession(Base):
+    """A password login (CloudStack ``login``). Only a hash of the key is kept, so a copy of
+    the database cannot be replayed as a live session."""
+
+    __tablename__ = "login_sessions"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[created_column]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    user: Mapped[User] = relationship()
+
+
 class Zone(Model):
     __tablename__ = "zones"
 
@@ -118,6 +131,17 @@ class Flavor(Model):
     vcpus: Mapped[int]
     memory_mib: Mapped[int]
     disk_gib: Mapped[int]
+
+
+class DiskOffering(Model):
+    """A named volume size (CloudStack disk offering, CIMI VolumeConfiguration); without a
+    size the caller picks one."""
+
+    __tablename__ = "disk_offerings"
+
+    name: Mapped[name_column] = mapped_column(unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    size_gib: Mapped[int | None]
 
 
 class KeyPair(Model):
@@ -180,11 +204,13 @@ class Volume(Model):
     instance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("instances.id"), index=True)
     device: Mapped[str | None] = mapped_column(String(16))
     snapshot_id: Mapped[uuid.UUID | None]  # the snapshot it was made from, if any; not a key
+    disk_offering_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("disk_offerings.id"))
     attached_at: Mapped[dt.datetime | None]
     deleted_at: Mapped[dt.datetime | None]
     zone: Mapped[Zone] = relationship()
     host: Mapped[Host] = relationship()
     instance: Mapped[Instance | None] = relationship(foreign_keys=[instance_id])
+    disk_offering: Mapped[DiskOffering | None] = relationship()
 
 
 class Snapshot(Model):

@@ -87,10 +87,13 @@ class InstanceJob(abc.ABC):
     def _on_settled(self, session: Session, instance: Instance) -> None:  # noqa: B027
         """Extra bookkeeping when the instance settles (timestamps, its volumes)."""
 
+    def _settles_with(self, job: ClaimedJob) -> Transition:
+        return Transition.SETTLE
+
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         instance = session.get_one(Instance, job.resource_id)
         if instance.state is self.expected:
-            instance.state = next_state(instance.state, Transition.SETTLE, ref=instance.ref)
+            instance.state = next_state(instance.state, self._settles_with(job), ref=instance.ref)
             instance.state_reason = ""
             self._on_settled(session, instance)
 
@@ -119,6 +122,11 @@ def _require_running(driver: HostDriver, guest: uuid.UUID) -> None:
         raise HostError(f"the guest is {state.value} after start")
 
 
+def starts(job: ClaimedJob) -> bool:
+    """A launch starts the guest unless it was asked to only create it (CloudStack startvm)."""
+    return bool(job.params.get("start", True))
+
+
 class LaunchInstance(InstanceJob):
     event_type = EventType.VM_CREATE
     expected = InstanceState.PENDING
@@ -128,15 +136,20 @@ class LaunchInstance(InstanceJob):
         try:
             self._apply_filters(driver, job.resource_id, leaving=False)
             driver.create_guest(spec)
-            driver.start(spec.uuid)
-            _require_running(driver, spec.uuid)
+            if starts(job):
+                driver.start(spec.uuid)
+                _require_running(driver, spec.uuid)
         except CoreError:
             remove_guest(driver, spec)  # nothing half-made: the instance ends in error alone
             raise
         return {}
 
+    def _settles_with(self, job: ClaimedJob) -> Transition:
+        return Transition.SETTLE if starts(job) else Transition.DEFINE
+
     def _on_settled(self, session: Session, instance: Instance) -> None:
-        instance.launched_at = utcnow()
+        if instance.state is InstanceState.RUNNING:
+            instance.launched_at = utcnow()
         volumes.root_in_use(session, instance.id)
 
     def _on_failed(self, session: Session, instance: Instance) -> None:

@@ -61,7 +61,9 @@ class ApplyGroup(HostsJob):
             drivers = self._hosts(session)
         for driver in drivers:
             driver.apply_group_filter(spec)
-        return {"applied": True, "rules": len(spec.rules)}
+        # "added": the rules the request that queued this job created, for APIs that answer
+        # an authorize call with just those (CloudStack)
+        return {"applied": True, "rules": len(spec.rules), "added": job.params.get("added", [])}
 
 
 class AuthorizeIngress(ApplyGroup):

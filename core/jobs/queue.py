@@ -9,6 +9,7 @@ share the queue; on SQLite every write transaction is serialised anyway.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Job
 from core.enums import EventLevel, EventState, EventType, JobKind, JobStatus, ResourceKind
-from core.errors import NotFound
+from core.errors import CoreError, NotFound
 from core.ids import parse_uuid
 from core.views import Caller, JobView, Page
 
@@ -160,6 +161,49 @@ def finish(
     return job
 
 
+def settled(
+    session: Session,
+    caller: Caller,
+    *,
+    kind: JobKind,
+    resource: tuple[ResourceKind, uuid.UUID],
+    account_id: uuid.UUID,
+    event_type: EventType,
+    description: str,
+    error: CoreError | None = None,
+) -> Job:
+    """A job that is over as soon as it is written: work a service did within the call, or a
+    request refused at once. APIs that promise a job id for every such call (CloudStack's async
+    commands, CIMI) hand this one out. A refusal gets its Scheduled and ERROR Completed events;
+    a success adds none, because the operation wrote its own."""
+    if error is not None:
+        job = enqueue(
+            session,
+            caller,
+            kind=kind,
+            resource=resource,
+            account_id=account_id,
+            event_type=event_type,
+            description=description,
+        )
+        return finish(
+            session, job.id, event_type=event_type, error=(error.kind_of_error, str(error))
+        )
+    job = Job(
+        account_id=account_id,
+        user_id=caller.user_id,
+        kind=kind,
+        status=JobStatus.SUCCEEDED,
+        resource_kind=resource[0],
+        resource_id=resource[1],
+        params={},
+        finished_at=utcnow(),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
 def interrupted(session: Session) -> Sequence[Job]:
     """Jobs a dead process was running. One gateway process per database is assumed here;
     several replicas will need claim leases (heartbeat_at) to tell dead claims from live ones."""
@@ -199,17 +243,43 @@ class JobService:
                 raise NotFound("job", job_id)
             return to_view(job)
 
+    def record_settled(
+        self,
+        caller: Caller,
+        *,
+        kind: JobKind,
+        resource: tuple[ResourceKind, uuid.UUID],
+        event_type: EventType,
+        description: str,
+        error: CoreError | None = None,
+    ) -> JobView:
+        with self._db.transaction() as session:
+            job = settled(
+                session,
+                caller,
+                kind=kind,
+                resource=resource,
+                account_id=caller.account_id,
+                event_type=event_type,
+                description=description,
+                error=error,
+            )
+            return to_view(job)
+
     def list_jobs(
         self,
         caller: Caller,
         *,
         statuses: Sequence[JobStatus] = (),
+        since: dt.datetime | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> Page[JobView]:
         query = select(Job)
         if not caller.is_admin:
             query = query.where(Job.account_id == caller.account_id)
+        if since is not None:
+            query = query.where(Job.created_at >= since)
         if statuses:
             query = query.where(Job.status.in_(statuses))
         with self._db.transaction() as session:

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from core import events
 from core.db.database import Database
-from core.db.models import Account, Flavor, Host, Zone
+from core.db.models import Account, DiskOffering, Flavor, Host, Zone
 from core.enums import EventState, EventType, ResourceKind
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidArgument, NotFound
 from core.hosts.registry import HostDrivers
 from core.services.lookup import identity_clause
-from core.views import Caller, FlavorView, HostView, ZoneView
+from core.views import Caller, DiskOfferingView, FlavorView, HostView, ZoneView
 
 # (name, vCPUs, memory MiB, root disk GiB): EC2 instance types, also CloudStack offerings.
 DEFAULT_FLAVORS: Final = (
@@ -27,6 +27,38 @@ DEFAULT_FLAVORS: Final = (
     ("m1.medium", 1, 3840, 40),
     ("m1.large", 2, 7680, 80),
 )
+
+
+# (name, GiB or None when the caller chooses): CloudStack disk offerings, CIMI configurations.
+DEFAULT_DISK_OFFERINGS: Final = (
+    ("Small", 5),
+    ("Medium", 20),
+    ("Large", 100),
+    ("Custom", None),
+)
+
+
+def disk_offering_view(offering: DiskOffering) -> DiskOfferingView:
+    return DiskOfferingView(
+        offering.id,
+        offering.ref,
+        offering.name,
+        offering.description,
+        offering.size_gib,
+        offering.created_at,
+    )
+
+
+def find_disk_offering(session: Session, text: str) -> DiskOffering:
+    """By name, UUID or ref."""
+    clause = identity_clause(DiskOffering, text)
+    by_name = DiskOffering.name == text
+    offering = session.scalar(
+        select(DiskOffering).where(or_(by_name, clause) if clause is not None else by_name)
+    )
+    if offering is None:
+        raise NotFound("disk-offering", text)
+    return offering
 
 
 def flavor_view(flavor: Flavor) -> FlavorView:
@@ -94,10 +126,55 @@ class CatalogService:
                 if name not in existing
             )
 
+    def ensure_disk_offerings(self) -> None:
+        with self._db.transaction() as session:
+            existing = set(session.scalars(select(DiskOffering.name)))
+            session.add_all(
+                DiskOffering(
+                    name=name,
+                    size_gib=size,
+                    description=f"{size} GiB" if size else "a size of your choice",
+                )
+                for name, size in DEFAULT_DISK_OFFERINGS
+                if name not in existing
+            )
+
+    def list_disk_offerings(self) -> list[DiskOfferingView]:
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(DiskOffering).order_by(
+                    DiskOffering.size_gib.is_(None), DiskOffering.size_gib, DiskOffering.name
+                )
+            )
+            return [disk_offering_view(o) for o in rows]
+
     def list_flavors(self) -> list[FlavorView]:
         with self._db.transaction() as session:
             rows = session.scalars(select(Flavor).order_by(Flavor.vcpus, Flavor.memory_mib))
             return [flavor_view(f) for f in rows]
+
+    def create_flavor(
+        self, caller: Caller, name: str, *, vcpus: int, memory_mib: int, disk_gib: int
+    ) -> FlavorView:
+        """A new instance type / service offering; only admins shape the catalog."""
+        if not caller.is_admin:
+            raise NotFound("flavor", name)  # as if the operation did not exist for the caller
+        if not name or len(name) > 255:
+            raise InvalidArgument("name", "1 to 255 characters")
+        for field, value, low, high in (
+            ("vcpus", vcpus, 1, 64),
+            ("memory", memory_mib, 32, 1024 * 1024),
+            ("disk", disk_gib, 1, 16 * 1024),
+        ):
+            if not low <= value <= high:
+                raise InvalidArgument(field, f"must be between {low} and {high}")
+        with self._db.transaction() as session:
+            if session.scalar(select(Flavor).where(Flavor.name == name)) is not None:
+                raise Conflict("flavor", name, "a flavor with this name exists")
+            flavor = Flavor(name=name, vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_gib)
+            session.add(flavor)
+            session.flush()
+            return flavor_view(flavor)
 
     def get_flavor(self, text: str) -> FlavorView:
         with self._db.transaction() as session:

@@ -60,6 +60,7 @@ class LaunchRequest:
     client_token: str | None = None
     network: str | None = None  # the zone's default network when None
     security_groups: tuple[str, ...] = ()  # the account's default group when empty
+    start: bool = True  # False: create the guest and leave it stopped
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +275,7 @@ class ComputeService:
                     account_id=caller.account_id,
                     event_type=EventType.VM_CREATE,
                     description=f"launching instance i-{ref} from {image.name} as {flavor.name}",
+                    params={"start": request.start},
                 )
                 launched.append(instance)
                 job_ids.append(job.id)

@@ -7,6 +7,7 @@ dependency needed). Access and secret keys are random and shown once at creation
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -15,15 +16,17 @@ import string
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from core import events
+from core.db.base import utcnow
 from core.db.database import Database
-from core.db.models import Account, Credential, User
+from core.db.models import Account, Credential, LoginSession, User
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound
 from core.services.security_groups import default_group
-from core.views import AccountView, Caller, NewAccount
+from core.views import AccountView, Caller, LoginView, NewAccount, UserView
 
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
 _ACCOUNT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -57,6 +60,34 @@ def to_view(account: Account) -> AccountView:
     return AccountView(account.id, account.ref, account.name, account.is_admin, account.created_at)
 
 
+def user_view(user: User) -> UserView:
+    return UserView(
+        user.id,
+        user.username,
+        user.account_id,
+        user.account.name,
+        user.account.is_admin,
+        [c.access_key for c in user.credentials],
+        user.created_at,
+    )
+
+
+def _session_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _password_user(session: Session, username: str, password: str) -> User:
+    """NotFound for a wrong name or password alike, so the answer does not say which."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not verify_password(password, user.password_hash):
+        raise NotFound("user", username)
+    return user
+
+
+def _caller(user: User) -> Caller:
+    return Caller(user.account_id, user.id, user.account.is_admin)
+
+
 @dataclass(frozen=True, slots=True)
 class SigningKey:
     """What a signature check needs: who signs with this key, and the secret to verify with."""
@@ -66,18 +97,36 @@ class SigningKey:
 
 
 class IdentityService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, session_timeout: float = 1800.0) -> None:
         self._db = db
+        self._session_timeout = dt.timedelta(seconds=session_timeout)
 
-    def create_account(self, name: str, *, admin: bool = False) -> NewAccount:
-        if not _ACCOUNT_NAME.fullmatch(name):
-            raise InvalidArgument("name", "1-63 letters, digits, '.', '_' or '-', starting alnum")
-        password = secrets.token_urlsafe(18)
+    def create_account(
+        self,
+        name: str,
+        *,
+        admin: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> NewAccount:
+        """An account with its first user (named like the account unless told otherwise) and
+        one key pair of credentials; a password is generated when none is given."""
+        login = username or name
+        for field, value in (("name", name), ("username", login)):
+            if not _ACCOUNT_NAME.fullmatch(value):
+                raise InvalidArgument(
+                    field, "1-63 letters, digits, '.', '_' or '-', starting alnum"
+                )
+        if password is not None and not 1 <= len(password) <= 255:
+            raise InvalidArgument("password", "1 to 255 characters")
+        password = password or secrets.token_urlsafe(18)
         with self._db.transaction() as session:
             if session.scalar(select(Account).where(Account.name == name)) is not None:
                 raise Conflict("account", name, "an account with this name exists")
+            if session.scalar(select(User).where(User.username == login)) is not None:
+                raise Conflict("user", login, "a user with this name exists")
             account = Account(name=name, is_admin=admin)
-            user = User(account=account, username=name, password_hash=hash_password(password))
+            user = User(account=account, username=login, password_hash=hash_password(password))
             credential = Credential(
                 user=user, access_key=new_access_key(), secret_key=new_secret_key()
             )
@@ -120,7 +169,7 @@ class IdentityService:
             )
             if user is None:
                 raise NotFound("account", account_name)
-            return Caller(user.account_id, user.id, user.account.is_admin)
+            return _caller(user)
 
     def signing_key(self, access_key: str) -> SigningKey:
         with self._db.transaction() as session:
@@ -129,14 +178,61 @@ class IdentityService:
             )
             if credential is None:
                 raise NotFound("credential", access_key)
-            user = credential.user
-            return SigningKey(
-                Caller(user.account_id, user.id, user.account.is_admin), credential.secret_key
+            return SigningKey(_caller(credential.user), credential.secret_key)
+
+    def user_by_access_key(self, caller: Caller, access_key: str) -> UserView:
+        """A user holding this key, if the caller may see that user's account."""
+        with self._db.transaction() as session:
+            credential = session.scalar(
+                select(Credential).where(Credential.access_key == access_key)
             )
+            if credential is None or not (
+                caller.is_admin or credential.user.account_id == caller.account_id
+            ):
+                raise NotFound("user", access_key)
+            return user_view(credential.user)
+
+    def get_user(self, caller: Caller) -> UserView:
+        if caller.user_id is None:
+            raise NotFound("user", str(caller.account_id))
+        with self._db.transaction() as session:
+            return user_view(session.get_one(User, caller.user_id))
+
+    def login(self, username: str, password: str) -> LoginView:
+        """A new session for a user; expired sessions are swept on the way."""
+        with self._db.transaction() as session:
+            user = _password_user(session, username, password)
+            key = secrets.token_urlsafe(24)
+            now = utcnow()
+            session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+            session.add(
+                LoginSession(
+                    key_hash=_session_hash(key),
+                    user_id=user.id,
+                    expires_at=now + self._session_timeout,
+                )
+            )
+            return LoginView(
+                key,
+                _caller(user),
+                user_view(user),
+                int(self._session_timeout.total_seconds()),
+            )
+
+    def session_caller(self, key: str) -> Caller:
+        """Who holds a live session key; each use keeps the session alive for another timeout."""
+        with self._db.transaction() as session:
+            found = session.get(LoginSession, _session_hash(key))
+            now = utcnow()
+            if found is None or found.expires_at < now:
+                raise NotFound("session", "(key)")
+            found.expires_at = now + self._session_timeout
+            return _caller(found.user)
+
+    def logout(self, key: str) -> None:
+        with self._db.transaction() as session:
+            session.execute(delete(LoginSession).where(LoginSession.key_hash == _session_hash(key)))
 
     def authenticate_password(self, username: str, password: str) -> Caller:
         with self._db.transaction() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None or not verify_password(password, user.password_hash):
-                raise NotFound("user", username)
-            return Caller(user.account_id, user.id, user.account.is_admin)
+            return _caller(_password_user(session, username, password))

@@ -23,7 +23,7 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Address, Instance, Network, Nic, Zone
 from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKind
-from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue
 from core.network import addressing
 from core.services.lookup import identity_clause
@@ -228,7 +228,7 @@ class NetworkService:
                 .where(Nic.network_id == network.id, Nic.released.is_(False))
             )
             if in_use:
-                raise Conflict("network", network.ref, "is in use by instances")
+                raise InUse("network", network.ref, "is in use by instances")
             network.state = NetworkState.DELETING
             job = queue.enqueue(
                 session,
@@ -357,7 +357,7 @@ class NetworkService:
         with self._db.transaction() as session:
             address = self._address(session, caller, ref)
             if address.instance_id is not None:
-                raise Conflict("address", address.ip, "is associated with an instance")
+                raise InUse("address", address.ip, "is associated with an instance")
             self._address_event(
                 session, caller, address, EventType.NET_IP_RELEASE, f"address {address.ip} released"
             )

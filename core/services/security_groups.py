@@ -24,7 +24,7 @@ from core.db.models import (
     SecurityGroupRule,
 )
 from core.enums import EventState, EventType, JobKind, ResourceKind
-from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue
 from core.network import rules as rule_rules
 from core.network.filters import rule_spec
@@ -51,6 +51,7 @@ def group_view(group: SecurityGroup, group_tags: Mapping[str, str]) -> SecurityG
         description=group.description,
         rules=[
             RuleView(
+                id=rule.id,
                 ref=rule.ref,
                 direction=rule.direction,
                 protocol=rule.protocol,
@@ -192,6 +193,7 @@ class SecurityGroupService:
         group: SecurityGroup,
         job: tuple[JobKind, EventType],
         description: str,
+        params: Mapping[str, object] | None = None,
     ) -> Accepted[SecurityGroupView]:
         enqueued = queue.enqueue(
             session,
@@ -201,6 +203,7 @@ class SecurityGroupService:
             account_id=group.account_id,
             event_type=job[1],
             description=description,
+            params=params,
         )
         session.flush()
         session.refresh(group)
@@ -215,8 +218,9 @@ class SecurityGroupService:
             specs = self._specs(session, caller, direction, wanted)
             existing = [rule_spec(r) for r in group.rules if r.direction == direction.value]
             rule_rules.check_new_rules(existing, specs, group_ref=group.ref)
-            for spec in specs:
-                session.add(_new_rule(group, spec))
+            added = [_new_rule(group, spec) for spec in specs]
+            session.add_all(added)
+            session.flush()
             accepted = self._apply(
                 session,
                 caller,
@@ -224,6 +228,7 @@ class SecurityGroupService:
                 _JOBS[direction, True],
                 f"security group {group.name}: allow "
                 + "; ".join(rule_rules.describe(s) for s in specs),
+                params={"added": [str(rule.id) for rule in added]},
             )
         self._wake()
         return accepted
@@ -251,6 +256,31 @@ class SecurityGroupService:
         self._wake()
         return accepted
 
+    def revoke_rule(self, caller: Caller, rule_ref: str) -> Accepted[SecurityGroupView]:
+        """Revoke one rule by its id or ref, in whichever group of the caller holds it."""
+        with self._db.transaction() as session:
+            clause = identity_clause(SecurityGroupRule, rule_ref)
+            found = (
+                None if clause is None else session.scalar(select(SecurityGroupRule).where(clause))
+            )
+            if found is None or not (
+                caller.is_admin or found.group.account_id == caller.account_id
+            ):
+                raise NotFound("security-group-rule", rule_ref)
+            group = find_group(session, caller, str(found.group_id), lock=True)
+            direction = Direction(found.direction)
+            described = rule_rules.describe(rule_spec(found))
+            group.rules.remove(found)
+            accepted = self._apply(
+                session,
+                caller,
+                group,
+                _JOBS[direction, False],
+                f"security group {group.name}: revoke {described}",
+            )
+        self._wake()
+        return accepted
+
     def delete_group(self, caller: Caller, ref: str) -> Accepted[SecurityGroupView]:
         """Refused while an instance uses the group or another group's rule names it."""
         with self._db.transaction() as session:
@@ -267,7 +297,7 @@ class SecurityGroupService:
                 )
             )
             if in_use:
-                raise Conflict("security-group", group.ref, "is used by instances")
+                raise InUse("security-group", group.ref, "is used by instances")
             cited = session.scalar(
                 select(func.count())
                 .select_from(SecurityGroupRule)
@@ -277,7 +307,7 @@ class SecurityGroupService:
                 )
             )
             if cited:
-                raise Conflict("security-group", group.ref, "is named by another group's rule")
+                raise InUse("security-group", group.ref, "is named by another group's rule")
             accepted = self._apply(
                 session,
                 caller,

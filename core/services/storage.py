@@ -24,9 +24,17 @@ from core.enums import (
     VolumeState,
     VolumeType,
 )
-from core.errors import CapacityUnavailable, Conflict, InvalidArgument, InvalidState, NotFound
+from core.errors import (
+    CapacityUnavailable,
+    Conflict,
+    InUse,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+)
 from core.hosts import scheduler
 from core.jobs import queue
+from core.services.catalog import find_disk_offering
 from core.services.compute import overcommit
 from core.services.lookup import identity_clause, identity_clauses
 from core.settings import CoreSettings
@@ -65,6 +73,7 @@ def volume_view(volume: Volume, volume_tags: Mapping[str, str]) -> VolumeView:
         tags=dict(volume_tags),
         created_at=volume.created_at,
         attached_at=volume.attached_at,
+        disk_offering_name=volume.disk_offering.name if volume.disk_offering else None,
     )
 
 
@@ -87,7 +96,9 @@ def snapshot_view(snapshot: Snapshot, snapshot_tags: Mapping[str, str]) -> Snaps
 
 
 def _volumes(caller: Caller) -> Select[Volume]:
-    query = select(Volume).options(joinedload(Volume.zone), joinedload(Volume.instance))
+    query = select(Volume).options(
+        joinedload(Volume.zone), joinedload(Volume.instance), joinedload(Volume.disk_offering)
+    )
     return query if caller.is_admin else query.where(Volume.account_id == caller.account_id)
 
 
@@ -152,16 +163,25 @@ class StorageService:
         snapshot: str | None = None,
         name: str | None = None,
         volume_tags: Mapping[str, str] | None = None,
+        disk_offering: str | None = None,
     ) -> Accepted[VolumeView]:
-        """An empty volume of ``size_gib``, or a copy of a snapshot (at least its size)."""
+        """An empty volume of ``size_gib`` (or of the offering's size), or a copy of a snapshot
+        (at least its size)."""
         wanted_tags = dict(volume_tags or {})
         tags.validate(wanted_tags)
         _check_name(name or "")
-        if snapshot is None and size_gib is None:
-            raise InvalidArgument("Size", "a size or a snapshot is required")
-        if size_gib is not None and not 1 <= size_gib <= MAX_VOLUME_GIB:
-            raise InvalidArgument("Size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
         with self._db.transaction() as session:
+            offering = None
+            if disk_offering is not None:
+                offering = find_disk_offering(session, disk_offering)
+                if offering.size_gib is not None:
+                    if size_gib not in (None, offering.size_gib):
+                        raise InvalidArgument("Size", f"offering {offering.name} has a fixed size")
+                    size_gib = offering.size_gib
+            if snapshot is None and size_gib is None:
+                raise InvalidArgument("Size", "a size or a snapshot is required")
+            if size_gib is not None and not 1 <= size_gib <= MAX_VOLUME_GIB:
+                raise InvalidArgument("Size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)
@@ -192,6 +212,7 @@ class StorageService:
                 state=VolumeState.CREATING,
                 size_bytes=size,
                 snapshot_id=source.id if source is not None else None,
+                disk_offering=offering,
             )
             session.add(volume)
             session.flush()
@@ -279,7 +300,7 @@ class StorageService:
                 )
             )
             if device is not None and device in taken:
-                raise Conflict("device", device, f"is already in use on i-{instance.ref}")
+                raise InUse("device", device, f"is already in use on i-{instance.ref}")
             free = [d for d in DATA_DEVICES if d not in taken]
             if not free:
                 raise Conflict("instance", instance.ref, "has no free device for another volume")

@@ -1,6 +1,3 @@
-"""The CloudStack-style native API front end.
-
-command=..., HMAC-SHA1 signatures, JSON and XML envelopes, async jobs.
-
-It arrives with its own issue; until then nothing is mounted for it in ``gateway.app``.
+"""The CloudStack-style native API front end: ``/client/api?command=...``, HMAC-SHA1
+signatures or login sessions, JSON and XML envelopes, async jobs (``../shared/specs/native.md``).
 """

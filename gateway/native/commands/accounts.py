@@ -1,0 +1,98 @@
+"""Accounts and users: one domain (ROOT), accounts with their first user and keys."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gateway.native import objects
+from gateway.native.commands.catalog import matching
+from gateway.native.objects import Lookups
+from gateway.native.registry import (
+    ACCOUNT_LIST_PARAMS,
+    Call,
+    CommandSet,
+    Param,
+    ParamType,
+    Reply,
+    Single,
+    param_error,
+)
+
+commands = CommandSet()
+_ADMIN_TYPE: Final = 1
+
+
+@commands.command(
+    "listAccounts",
+    "Lists accounts the caller may see",
+    (
+        *ACCOUNT_LIST_PARAMS,
+        Param("id", ParamType.UUID, "The account id"),
+        Param("name", ParamType.STRING, "The account name"),
+        Param("accounttype", ParamType.INTEGER, "0 user, 1 admin"),
+        Param("state", ParamType.STRING, "Account state (all are enabled)"),
+    ),
+    response_key="account",
+)
+def list_accounts(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    found = [objects.account(a, lookups) for a in call.services.identity.list_accounts(call.caller)]
+    kind, state = call.args.get("accounttype"), call.args.get("state")
+    found = [
+        a
+        for a in found
+        if (kind is None or a["accounttype"] == kind)
+        and (state is None or state.lower() == "enabled")
+        and (not call.args.get("account") or a["name"] == call.args["account"])
+    ]
+    return call.page("account", matching(call, found))
+
+
+@commands.command(
+    "createAccount",
+    "Creates an account with its first user and API keys (admins)",
+    (
+        Param("username", ParamType.STRING, "The first user's login", required=True),
+        Param("password", ParamType.STRING, "The first user's password", required=True),
+        Param("email", ParamType.STRING, "E-mail (kept by the client; not stored)"),
+        Param("firstname", ParamType.STRING, "First name (not stored)"),
+        Param("lastname", ParamType.STRING, "Last name (not stored)"),
+        Param("account", ParamType.STRING, "The account name; the username when absent"),
+        Param("accounttype", ParamType.INTEGER, "0 for a user account, 1 for an admin"),
+        Param("roleid", ParamType.UUID, "Role (the account type decides here)"),
+        Param("domainid", ParamType.UUID, "The domain; ROOT", related="listDomains"),
+        Param("timezone", ParamType.STRING, "Time zone (UTC here)"),
+    ),
+    admin_only=True,
+    response_key="account",
+)
+def create_account(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    domain = call.args.get("domainid")
+    if domain is not None and str(domain) != lookups.domain_id:
+        raise param_error(f"Unable to find domain by id {domain}")
+    kind = call.args.get("accounttype", 0)
+    if kind not in (0, _ADMIN_TYPE):
+        raise param_error("accounttype must be 0 (user) or 1 (admin)")
+    created = call.services.identity.create_account(
+        call.args.get("account") or call.args["username"],
+        admin=kind == _ADMIN_TYPE,
+        username=call.args["username"],
+        password=call.args["password"],
+    )
+    user = call.services.identity.user_by_access_key(call.caller, created.access_key)
+    rendered = objects.account(created.account, lookups)
+    rendered["user"] = [{**objects.user(user, lookups), "secretkey": created.secret_key}]
+    return Single("account", rendered)
+
+
+@commands.command(
+    "getUser",
+    "Finds the user holding an API key",
+    (Param("userapikey", ParamType.STRING, "The user's API key", required=True),),
+    response_key="user",
+)
+def get_user(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    found = call.services.identity.user_by_access_key(call.caller, call.args["userapikey"])
+    return Single("user", objects.user(found, lookups))

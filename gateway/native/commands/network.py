@@ -1,0 +1,276 @@
+"""Networks, NICs and public IP addresses (with static NAT).
+
+Public addresses are model only (README): they are allocated and bound to a VM in the
+database, and nothing on the host forwards their traffic yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from core.enums import EventType, JobKind, ResourceKind
+from core.views import AddressView
+from gateway.native import objects
+from gateway.native.commands.catalog import matching
+from gateway.native.jobs import submit
+from gateway.native.objects import Lookups
+from gateway.native.registry import (
+    ACCOUNT_LIST_PARAMS,
+    LIST_PARAMS,
+    TAGS_PARAM,
+    Call,
+    CommandSet,
+    Done,
+    Param,
+    ParamType,
+    Reply,
+    Single,
+    Submitted,
+    param_error,
+)
+
+commands = CommandSet()
+_ZONE: Final = Param("zoneid", ParamType.UUID, "The zone", related="listZones")
+
+
+def _address(call: Call, target: uuid.UUID) -> AddressView:
+    found = [a for a in call.services.networks.list_addresses(call.caller) if a.id == target]
+    if not found:
+        raise param_error(f"Unable to find IP address by id={target}")
+    return found[0]
+
+
+@commands.command(
+    "listNetworks",
+    "Lists networks usable by the caller (the zone's shared default and the account's own)",
+    (
+        *ACCOUNT_LIST_PARAMS,
+        TAGS_PARAM,
+        _ZONE,
+        Param("id", ParamType.UUID, "The network"),
+        Param("name", ParamType.STRING, "The name"),
+        Param("type", ParamType.STRING, "Shared or Isolated"),
+        Param("isdefault", ParamType.BOOLEAN, "Only default networks"),
+        Param("canusefordeploy", ParamType.BOOLEAN, "Networks a VM can be deployed in"),
+    ),
+    response_key="network",
+)
+def list_networks(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    found = [
+        objects.network(n, lookups)
+        for n in call.services.networks.list_networks(call.scope, network_tags=call.args.tags())
+    ]
+    kind, default, zone = call.args.get("type"), call.args.get("isdefault"), call.args.get("zoneid")
+    found = [
+        n
+        for n in found
+        if (kind is None or n["type"].lower() == kind.lower())
+        and (default is None or n["isdefault"] == default)
+        and (zone is None or n["zoneid"] == str(zone))
+    ]
+    return call.page("network", matching(call, found, fields=("name", "displaytext")))
+
+
+@commands.command(
+    "createNetwork",
+    "Creates an isolated guest network (a CIDR is chosen when none is given)",
+    (
+        Param("name", ParamType.STRING, "The name", required=True),
+        Param("displaytext", ParamType.STRING, "The description"),
+        Param("cidr", ParamType.STRING, "IPv4 CIDR, /16 to /28"),
+        Param("gateway", ParamType.STRING, "Ignored: the first address is the gateway"),
+        Param("netmask", ParamType.STRING, "Netmask, with gateway, when no cidr is given"),
+        Param("networkofferingid", ParamType.UUID, "Ignored: one offering exists"),
+        _ZONE,
+    ),
+    response_key="network",
+)
+def create_network(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    created = call.services.networks.create_network(
+        call.caller,
+        call.args["name"],
+        cidr=call.args.get("cidr"),
+        description=call.args.get("displaytext") or "",
+    )
+    return Single("network", objects.network(created, lookups))
+
+
+@commands.command(
+    "deleteNetwork",
+    "Deletes a network no VM uses",
+    (Param("id", ParamType.UUID, "The network", required=True),),
+    is_async=True,
+)
+def delete_network(call: Call) -> Reply:
+    found = call.services.networks.get_network(call.caller, str(call.args["id"]))
+    return submit(
+        call,
+        kind=JobKind.DELETE_NETWORK,
+        event=EventType.NETWORK_DELETE,
+        resource=(ResourceKind.NETWORK, found.id),
+        description=f"delete network {found.name}",
+        action=lambda: call.services.networks.delete_network(call.caller, str(found.id)).job_id,
+    )
+
+
+@commands.command(
+    "listNics",
+    "Lists the NICs of a VM",
+    (
+        *LIST_PARAMS,
+        Param("virtualmachineid", ParamType.UUID, "The VM", required=True),
+        Param("nicid", ParamType.UUID, "The NIC"),
+        Param("networkid", ParamType.UUID, "NICs in this network"),
+    ),
+    response_key="nic",
+)
+def list_nics(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    instance = call.services.compute.get_instance(call.caller, str(call.args["virtualmachineid"]))
+    nic, network = call.args.get("nicid"), call.args.get("networkid")
+    found = [
+        objects.nic(n, lookups, instance.id)
+        for n in instance.nics
+        if (nic is None or n.id == nic) and (network is None or n.network_id == network)
+    ]
+    return call.page("nic", found)
+
+
+@commands.command(
+    "listPublicIpAddresses",
+    "Lists public IP addresses",
+    (
+        *ACCOUNT_LIST_PARAMS,
+        TAGS_PARAM,
+        _ZONE,
+        Param("id", ParamType.UUID, "The address"),
+        Param("ipaddress", ParamType.STRING, "The address itself"),
+        Param("allocatedonly", ParamType.BOOLEAN, "Only allocated ones (all listed ones are)"),
+        Param("associatednetworkid", ParamType.UUID, "The network"),
+        Param("isstaticnat", ParamType.BOOLEAN, "Only those bound to a VM"),
+    ),
+    response_key="publicipaddress",
+)
+def list_public_ip_addresses(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    found = call.services.networks.list_addresses(call.scope, address_tags=call.args.tags())
+    wanted, ip = call.args.get("id"), call.args.get("ipaddress")
+    nat, zone = call.args.get("isstaticnat"), call.args.get("zoneid")
+    rendered = [
+        objects.public_ip(a, lookups)
+        for a in found
+        if (wanted is None or a.id == wanted)
+        and (ip is None or a.ip == ip)
+        and (nat is None or (a.instance_id is not None) == nat)
+    ]
+    rendered = [r for r in rendered if zone is None or r["zoneid"] == str(zone)]
+    return call.page("publicipaddress", rendered)
+
+
+@commands.command(
+    "associateIpAddress",
+    "Acquires a public IP address for the account",
+    (
+        _ZONE,
+        Param("networkid", ParamType.UUID, "The network (informative)"),
+        Param("account", ParamType.STRING, "For this account (admins)"),
+        Param("domainid", ParamType.UUID, "Domain of the account"),
+    ),
+    is_async=True,
+    response_key="ipaddress",
+)
+def associate_ip_address(call: Call) -> Reply:
+    owner = call.scope if call.args.get("account") else call.caller
+    address = call.services.networks.allocate_address(owner)
+    job = call.services.jobs.record_settled(
+        owner,
+        kind=JobKind.ALLOCATE_ADDRESS,
+        resource=(ResourceKind.ADDRESS, address.id),
+        event_type=EventType.NET_IP_ASSIGN,
+        description=f"address {address.ip} allocated",
+    )
+    return Submitted(job.id, address.id)
+
+
+@commands.command(
+    "disassociateIpAddress",
+    "Releases a public IP address",
+    (Param("id", ParamType.UUID, "The address", required=True),),
+    is_async=True,
+)
+def disassociate_ip_address(call: Call) -> Reply:
+    address = _address(call, call.args["id"])
+
+    def release() -> uuid.UUID | None:
+        call.services.networks.release_address(call.caller, str(address.id))
+        return None
+
+    return submit(
+        call,
+        kind=JobKind.RELEASE_ADDRESS,
+        event=EventType.NET_IP_RELEASE,
+        resource=(ResourceKind.ADDRESS, address.id),
+        description=f"release address {address.ip}",
+        action=release,
+    )
+
+
+@commands.command(
+    "enableStaticNat",
+    "Binds a public IP address to a VM",
+    (
+        Param("ipaddressid", ParamType.UUID, "The address", required=True),
+        Param("virtualmachineid", ParamType.UUID, "The VM", required=True),
+    ),
+)
+def enable_static_nat(call: Call) -> Reply:
+    address = _address(call, call.args["ipaddressid"])
+    machine = str(call.args["virtualmachineid"])
+    call.services.networks.associate_address(call.caller, str(address.id), machine)
+    return Done()
+
+
+@commands.command(
+    "disableStaticNat",
+    "Unbinds a public IP address from its VM",
+    (Param("ipaddressid", ParamType.UUID, "The address", required=True),),
+    is_async=True,
+)
+def disable_static_nat(call: Call) -> Reply:
+    address = _address(call, call.args["ipaddressid"])
+
+    def unbind() -> uuid.UUID | None:
+        call.services.networks.disassociate_address(call.caller, str(address.id))
+        return None
+
+    return submit(
+        call,
+        kind=JobKind.RELEASE_ADDRESS,
+        event=EventType.STATIC_NAT_DISABLE,
+        resource=(ResourceKind.ADDRESS, address.id),
+        description=f"unbind address {address.ip}",
+        action=unbind,
+    )
+
+
+@commands.command(
+    "listPortForwardingRules",
+    "Lists port forwarding rules; there are none (no NAT here)",
+    ACCOUNT_LIST_PARAMS,
+    response_key="portforwardingrule",
+)
+def list_port_forwarding_rules(call: Call) -> Reply:
+    return call.page("portforwardingrule", [])
+
+
+@commands.command(
+    "listIpForwardingRules",
+    "Lists IP forwarding rules; there are none (static NAT is model only)",
+    ACCOUNT_LIST_PARAMS,
+    response_key="ipforwardingrule",
+)
+def list_ip_forwarding_rules(call: Call) -> Reply:
+    return call.page("ipforwardingrule", [])

@@ -1,0 +1,121 @@
+"""Resource tags (``createTags``/``deleteTags`` are async in CloudStack; here the change is made
+at once and the job comes back already finished)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from core.enums import EventType, JobKind, ResourceKind
+from gateway.native import objects
+from gateway.native.registry import (
+    ACCOUNT_LIST_PARAMS,
+    Call,
+    CommandSet,
+    Param,
+    ParamType,
+    Reply,
+    Submitted,
+    param_error,
+)
+from translations.native import resource_kind
+
+commands = CommandSet()
+_TARGETS: Final = (
+    Param("resourceids", ParamType.LIST, "Ids of the resources", required=True),
+    Param("resourcetype", ParamType.STRING, "UserVm, Volume, Snapshot …", required=True),
+)
+
+
+def _kind(text: str) -> ResourceKind:
+    kind = resource_kind(text)
+    if kind is None:
+        raise param_error(f"Unable to find resource type by name {text}")
+    return kind
+
+
+def _first_id(call: Call) -> uuid.UUID:
+    first = call.args["resourceids"][0]
+    try:
+        return uuid.UUID(first)
+    except ValueError:
+        raise param_error(f"Unable to find resource by id {first}") from None
+
+
+@commands.command(
+    "createTags",
+    "Tags resources (a key already present gets the new value)",
+    (*_TARGETS, Param("tags", ParamType.MAP, "key/value pairs", required=True)),
+    is_async=True,
+)
+def create_tags(call: Call) -> Reply:
+    kind = _kind(call.args["resourcetype"])
+    wanted: dict[str, str] = {}
+    for entry in call.args.map("tags"):
+        if "key" not in entry:
+            raise param_error("tags: every entry needs a key")
+        wanted[entry["key"]] = entry.get("value", "")
+    call.services.tags.create_tags(call.caller, kind, call.args["resourceids"], wanted)
+    job = call.services.jobs.record_settled(
+        call.caller,
+        kind=JobKind.CREATE_TAGS,
+        resource=(kind, _first_id(call)),
+        event_type=EventType.TAGS_CREATE,
+        description=f"tags {', '.join(sorted(wanted))} set",
+    )
+    return Submitted(job.id)
+
+
+@commands.command(
+    "deleteTags",
+    "Removes tags (all of them when no tags are given)",
+    (*_TARGETS, Param("tags", ParamType.MAP, "keys, with a value to match")),
+    is_async=True,
+)
+def delete_tags(call: Call) -> Reply:
+    kind = _kind(call.args["resourcetype"])
+    keys: dict[str, str | None] = {}
+    for entry in call.args.map("tags"):
+        if "key" not in entry:
+            raise param_error("tags: every entry needs a key")
+        keys[entry["key"]] = entry.get("value")
+    call.services.tags.delete_tags(call.caller, kind, call.args["resourceids"], keys)
+    job = call.services.jobs.record_settled(
+        call.caller,
+        kind=JobKind.DELETE_TAGS,
+        resource=(kind, _first_id(call)),
+        event_type=EventType.TAGS_DELETE,
+        description="tags removed",
+    )
+    return Submitted(job.id)
+
+
+@commands.command(
+    "listTags",
+    "Lists tags",
+    (
+        *ACCOUNT_LIST_PARAMS,
+        Param("resourceid", ParamType.UUID, "Tags of this resource"),
+        Param("resourcetype", ParamType.STRING, "Tags of this resource type"),
+        Param("key", ParamType.STRING, "The key"),
+        Param("value", ParamType.STRING, "The value"),
+    ),
+    response_key="tag",
+)
+def list_tags(call: Call) -> Reply:
+    text = call.args.get("resourcetype")
+    resource, key, value = call.args.get("resourceid"), call.args.get("key"), call.args.get("value")
+    found = call.services.tags.list_tags(
+        call.scope,
+        kinds=(_kind(text),) if text else (),
+        keys=(key,) if key else (),
+        values=(value,) if value else (),
+        resource_ids=(resource,) if resource else (),
+    )
+    keyword = (call.args.get("keyword") or "").lower()
+    rendered = [
+        objects.tag(t)
+        for t in found
+        if not keyword or keyword in t.key.lower() or keyword in t.value.lower()
+    ]
+    return call.page("tag", rendered)

@@ -1,0 +1,245 @@
+"""Virtual machines: deploy, list, and the life-cycle actions, each an async job."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from core.enums import EventType, JobKind, ResourceKind
+from core.services.compute import LaunchRequest
+from core.states import InstanceState
+from core.views import Caller, InstanceQuery, StateChange
+from gateway.native import objects
+from gateway.native.commands.catalog import matching
+from gateway.native.jobs import submit
+from gateway.native.objects import Lookups
+from gateway.native.registry import (
+    ACCOUNT_LIST_PARAMS,
+    TAGS_PARAM,
+    Call,
+    CommandSet,
+    Param,
+    ParamType,
+    Reply,
+    Submitted,
+    param_error,
+)
+from translations.native import instance_states
+
+commands = CommandSet()
+_ID: Final = Param("id", ParamType.UUID, "The virtual machine", required=True)
+
+Action = Callable[[Caller, Sequence[str]], list[StateChange]]
+
+
+def _user_data(text: str | None) -> bytes:
+    if not text:
+        return b""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except binascii.Error:
+        raise param_error("User data is not base64 encoded") from None
+
+
+def _zone_checked(call: Call, lookups: Lookups) -> None:
+    zone = str(call.args["zoneid"])
+    if all(str(z.id) != zone for z in lookups.zones.values()):
+        raise param_error(f"Unable to find zone by id={zone}")
+
+
+def _security_groups(call: Call) -> tuple[str, ...]:
+    ids, names = call.args.get("securitygroupids"), call.args.get("securitygroupnames")
+    if ids and names:
+        raise param_error(
+            "securitygroupids parameter is mutually exclusive with securitygroupnames parameter"
+        )
+    return tuple(ids or names or ())
+
+
+def _network(call: Call) -> str | None:
+    networks = call.args.get("networkids") or ()
+    if len(networks) > 1:
+        raise param_error("one network per virtual machine is supported")
+    return networks[0] if networks else None
+
+
+@commands.command(
+    "deployVirtualMachine",
+    "Creates and (unless startvm=false) starts a virtual machine",
+    (
+        Param("serviceofferingid", ParamType.UUID, "The offering", required=True),
+        Param("templateid", ParamType.UUID, "The template", required=True),
+        Param("zoneid", ParamType.UUID, "The zone", required=True, related="listZones"),
+        Param("name", ParamType.STRING, "Host name of the VM"),
+        Param("displayname", ParamType.STRING, "Display name of the VM"),
+        Param("keypair", ParamType.STRING, "Name of an SSH key pair"),
+        Param("keypairs", ParamType.LIST, "Names of SSH key pairs (the first is used)"),
+        Param("userdata", ParamType.STRING, "Base64 user data", length=1_048_576),
+        Param("securitygroupids", ParamType.LIST, "Security group ids"),
+        Param("securitygroupnames", ParamType.LIST, "Security group names"),
+        Param("networkids", ParamType.LIST, "The network (one)"),
+        Param("startvm", ParamType.BOOLEAN, "Start the VM (default true)"),
+        Param("hypervisor", ParamType.STRING, "KVM"),
+        Param("group", ParamType.STRING, "An optional group name (informative)"),
+        Param("account", ParamType.STRING, "Deploy for this account (admins)"),
+        Param("domainid", ParamType.UUID, "Domain of the account"),
+    ),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def deploy_virtual_machine(call: Call) -> Reply:
+    lookups = Lookups(call.services, call.caller)
+    _zone_checked(call, lookups)
+    keys = call.args.get("keypairs") or ()
+    hypervisor = call.args.get("hypervisor")
+    if hypervisor is not None and hypervisor.upper() != "KVM":
+        raise param_error(f"Hypervisor {hypervisor} is not available; KVM is")
+    name = call.args.get("name") or call.args.get("displayname")
+    reservation = call.services.compute.launch(
+        call.scope if call.args.get("account") else call.caller,
+        LaunchRequest(
+            image=str(call.args["templateid"]),
+            flavor=str(call.args["serviceofferingid"]),
+            key_name=call.args.get("keypair") or (keys[0] if keys else None),
+            user_data=_user_data(call.args.get("userdata")),
+            name=name,
+            network=_network(call),
+            security_groups=_security_groups(call),
+            start=call.args.get("startvm", True),
+        ),
+    )
+    [instance] = reservation.instances
+    [job_id] = reservation.job_ids
+    return Submitted(job_id, instance.id)
+
+
+@commands.command(
+    "listVirtualMachines",
+    "Lists virtual machines",
+    (
+        *ACCOUNT_LIST_PARAMS,
+        TAGS_PARAM,
+        Param("id", ParamType.UUID, "The virtual machine"),
+        Param("ids", ParamType.LIST, "Several virtual machines"),
+        Param("name", ParamType.STRING, "The name"),
+        Param("state", ParamType.STRING, "Running, Stopped, Destroyed …"),
+        Param("zoneid", ParamType.UUID, "The zone"),
+        Param("templateid", ParamType.UUID, "The template"),
+        Param("serviceofferingid", ParamType.UUID, "The offering"),
+        Param("networkid", ParamType.UUID, "A network of the VM"),
+        Param("keypair", ParamType.STRING, "The key pair"),
+        Param("details", ParamType.LIST, "Detail groups wanted (all are returned)"),
+    ),
+    response_key="virtualmachine",
+)
+def list_virtual_machines(call: Call) -> Reply:
+    one = call.args.get("id")
+    state = call.args.get("state")
+    states = instance_states(state) if state else ()
+    if state and not states:
+        return call.page("virtualmachine", [])
+    query = InstanceQuery(
+        ids=(str(one),) if one else tuple(call.args.get("ids") or ()),
+        states=states,
+        tags=call.args.tags(),
+        include_terminated=False,
+    )
+    lookups = Lookups(call.services, call.caller)
+    listed = call.services.compute.list_instances(call.scope, query).items
+    rendered = [objects.virtual_machine(i, lookups) for i in listed]
+    filters = {
+        key: str(call.args[key])
+        for key in ("zoneid", "templateid", "serviceofferingid", "keypair")
+        if call.args.has(key)
+    }
+    network = call.args.get("networkid")
+    found = [
+        vm
+        for vm in rendered
+        if all(vm.get(k) == v for k, v in filters.items())
+        and (network is None or any(n["networkid"] == str(network) for n in vm["nic"]))
+    ]
+    return call.page("virtualmachine", matching(call, found, fields=("name", "displayname")))
+
+
+def _act(call: Call, action: Action, kind: JobKind, event: EventType, verb: str) -> Submitted:
+    target: uuid.UUID = call.args["id"]
+    instance = call.services.compute.get_instance(call.caller, str(target))
+    if instance.state is InstanceState.TERMINATED:
+        raise param_error(f"Unable to find virtual machine by id={target}")
+
+    def act() -> uuid.UUID | None:
+        [change] = action(call.caller, [str(target)])
+        return change.job_id
+
+    return submit(
+        call,
+        kind=kind,
+        event=event,
+        resource=(ResourceKind.INSTANCE, instance.id),
+        description=f"{verb} virtual machine {instance.name}",
+        action=act,
+    )
+
+
+@commands.command(
+    "startVirtualMachine",
+    "Starts a stopped VM",
+    (_ID,),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def start_virtual_machine(call: Call) -> Reply:
+    compute = call.services.compute
+    return _act(call, compute.start_instances, JobKind.START_INSTANCE, EventType.VM_START, "start")
+
+
+@commands.command(
+    "stopVirtualMachine",
+    "Stops a running VM (ACPI, then forced after a timeout)",
+    (_ID, Param("forced", ParamType.BOOLEAN, "Power off at once")),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def stop_virtual_machine(call: Call) -> Reply:
+    def stop(caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        return call.services.compute.stop_instances(
+            caller, refs, force=bool(call.args.get("forced"))
+        )
+
+    return _act(call, stop, JobKind.STOP_INSTANCE, EventType.VM_STOP, "stop")
+
+
+@commands.command(
+    "rebootVirtualMachine",
+    "Reboots a running VM",
+    (_ID,),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def reboot_virtual_machine(call: Call) -> Reply:
+    compute = call.services.compute
+    return _act(
+        call, compute.reboot_instances, JobKind.REBOOT_INSTANCE, EventType.VM_REBOOT, "reboot"
+    )
+
+
+@commands.command(
+    "destroyVirtualMachine",
+    "Destroys a VM and its root volume",
+    (_ID, Param("expunge", ParamType.BOOLEAN, "Expunge at once")),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def destroy_virtual_machine(call: Call) -> Reply:
+    compute = call.services.compute
+    return _act(
+        call,
+        compute.terminate_instances,
+        JobKind.TERMINATE_INSTANCE,
+        EventType.VM_DESTROY,
+        "destroy",
+    )

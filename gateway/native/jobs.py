@@ -1,0 +1,172 @@
+"""Core jobs as CloudStack async jobs: ``jobstatus`` 0/1/2 and a ``jobresult`` that is always
+present once the job is over (Ansible polls forever without it, cs reports "Unknown job result").
+
+A finished job's result is the resource as it is now, rendered like the synchronous list call
+would render it; delete-style jobs answer ``{"success": true}``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from core.enums import EventType, JobKind, JobStatus, ResourceKind
+from core.errors import InvalidState, NotFound
+from core.views import JobView, VolumeQuery
+from gateway.native import objects
+from gateway.native.envelope import timestamp
+from gateway.native.objects import Lookups
+from gateway.native.registry import Call, Submitted
+from translations.errors import native_code
+from translations.native import job_command
+
+Renderer = Callable[[Lookups, JobView], Mapping[str, Any]]
+
+
+def _virtual_machine(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+    found = lookups.services.compute.get_instance(lookups.caller, str(job.resource_id))
+    return {"virtualmachine": objects.virtual_machine(found, lookups)}
+
+
+def _volume(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+    query = VolumeQuery(ids=(str(job.resource_id),), include_deleted=True)
+    [found] = lookups.services.storage.list_volumes(lookups.caller, query)
+    return {"volume": objects.volume(found, lookups)}
+
+
+def _snapshot(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+    found = lookups.services.storage.get_snapshot(lookups.caller, str(job.resource_id))
+    return {"snapshot": objects.snapshot(found, lookups)}
+
+
+def _template(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+    found = lookups.services.images.get_image(lookups.caller, str(job.resource_id))
+    return {"template": objects.template(found, lookups)}
+
+
+def _security_group(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+    """The group with only the rules this job added, as CloudStack answers an authorize (Ansible
+    takes the first rule listed as the one it created)."""
+    found = lookups.services.security_groups.get_group(lookups.caller, str(job.resource_id))
+    added = set((job.result or {}).get("added", []))
+    rendered = objects.security_group(found, lookups)
+    for direction in ("ingressrule", "egressrule"):
+        rendered[direction] = [r for r in rendered[direction] if r["ruleid"] in added]
+    return {"securitygroup": rendered}
+
+
+def _public_ip(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+    [found] = [
+        a
+        for a in lookups.services.networks.list_addresses(lookups.caller)
+        if a.id == job.resource_id
+    ]
+    return {"ipaddress": objects.public_ip(found, lookups)}
+
+
+def _success(_lookups: Lookups, _job: JobView) -> Mapping[str, Any]:
+    return {"success": True}
+
+
+_RESULTS: Final[Mapping[JobKind, Renderer]] = {
+    JobKind.LAUNCH_INSTANCE: _virtual_machine,
+    JobKind.START_INSTANCE: _virtual_machine,
+    JobKind.STOP_INSTANCE: _virtual_machine,
+    JobKind.REBOOT_INSTANCE: _virtual_machine,
+    JobKind.TERMINATE_INSTANCE: _virtual_machine,
+    JobKind.CREATE_VOLUME: _volume,
+    JobKind.ATTACH_VOLUME: _volume,
+    JobKind.DETACH_VOLUME: _volume,
+    JobKind.DELETE_VOLUME: _success,
+    JobKind.CREATE_SNAPSHOT: _snapshot,
+    JobKind.DELETE_SNAPSHOT: _success,
+    JobKind.CAPTURE_IMAGE: _template,
+    JobKind.AUTHORIZE_INGRESS: _security_group,
+    JobKind.AUTHORIZE_EGRESS: _security_group,
+    JobKind.REVOKE_INGRESS: _success,
+    JobKind.REVOKE_EGRESS: _success,
+    JobKind.DELETE_SECURITY_GROUP: _success,
+    JobKind.DELETE_NETWORK: _success,
+    JobKind.CREATE_TAGS: _success,
+    JobKind.DELETE_TAGS: _success,
+    JobKind.ALLOCATE_ADDRESS: _public_ip,
+    JobKind.RELEASE_ADDRESS: _success,
+}
+
+_STATUS: Final = {
+    JobStatus.PENDING: 0,
+    JobStatus.RUNNING: 0,
+    JobStatus.SUCCEEDED: 1,
+    JobStatus.FAILED: 2,
+}
+
+
+def _result(lookups: Lookups, job: JobView) -> tuple[int, Mapping[str, Any]]:
+    if job.status is JobStatus.FAILED:
+        code = native_code(job.error_kind)
+        return code.errorcode, {"errorcode": code.errorcode, "errortext": job.error_text or ""}
+    try:
+        return 0, _RESULTS[job.kind](lookups, job)
+    except NotFound:
+        # The resource went away after the job (deleted by a later call): the job still worked.
+        return 0, {"success": True}
+
+
+def async_job(job: JobView, lookups: Lookups) -> dict[str, Any]:
+    command, instance_type = job_command(job.kind)
+    rendered: dict[str, Any] = {
+        "jobid": str(job.id),
+        "accountid": str(job.account_id),
+        "cmd": command,
+        "jobstatus": _STATUS[job.status],
+        "jobprocstatus": 0,
+        "jobresultcode": 0,
+        "jobinstancetype": instance_type,
+        "jobinstanceid": str(job.resource_id),
+        "created": timestamp(job.created_at),
+        **lookups.owner(job.account_id),
+    }
+    if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        code, result = _result(lookups, job)
+        rendered["jobresultcode"] = code
+        rendered["jobresulttype"] = "object"
+        rendered["jobresult"] = result
+        if job.finished_at is not None:
+            rendered["completed"] = timestamp(job.finished_at)
+    return rendered
+
+
+def submit(
+    call: Call,
+    *,
+    kind: JobKind,
+    event: EventType,
+    resource: tuple[ResourceKind, uuid.UUID],
+    description: str,
+    action: Callable[[], uuid.UUID | None],
+) -> Submitted:
+    """Run one core action for an async command. A state the action does not fit becomes a
+    failed job, as CloudStack reports it for async commands; an action with nothing to do (the
+    resource is already there) becomes a finished job, so the caller always gets a job id."""
+    try:
+        job_id = action()
+    except InvalidState as exc:
+        refused = call.services.jobs.record_settled(
+            call.caller,
+            kind=kind,
+            resource=resource,
+            event_type=event,
+            description=description,
+            error=exc,
+        )
+        return Submitted(refused.id)
+    if job_id is None:
+        job_id = call.services.jobs.record_settled(
+            call.caller,
+            kind=kind,
+            resource=resource,
+            event_type=event,
+            description=f"{description}: nothing to do",
+        ).id
+    return Submitted(job_id)

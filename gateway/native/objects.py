@@ -1,0 +1,537 @@
+"""Core views rendered as CloudStack's response objects, with the fields real clients read.
+
+Field lists follow CloudStack's *Response classes and what libcloud, cs, Ansible, CloudMonkey,
+Marvin and the fluentd input read (``../shared/specs/native.md`` §2.3). ``tags`` is always
+present, even empty: Ansible only reconciles tags on resources that carry the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from core.enums import (
+    ImageState,
+    ResourceKind,
+    SnapshotState,
+    VolumeState,
+)
+from core.services.container import Services
+from core.views import (
+    AccountView,
+    AddressView,
+    Caller,
+    DiskOfferingView,
+    EventView,
+    FlavorView,
+    HostView,
+    ImageView,
+    InstanceView,
+    KeyPairView,
+    NetworkView,
+    NicView,
+    RuleView,
+    SecurityGroupView,
+    SnapshotView,
+    TagView,
+    UserView,
+    VolumeView,
+    ZoneView,
+)
+from gateway.native.envelope import timestamp
+from translations.native import (
+    HYPERVISOR,
+    OS_TYPE,
+    resource_type,
+    snapshot_state,
+    template_status,
+    volume_state,
+    volume_type,
+)
+from translations.states import INSTANCE_STATES
+
+ROOT_DOMAIN: Final = "ROOT"
+CPU_SPEED_MHZ: Final = 2000  # what offerings report; TCG guests have no fixed clock to offer
+
+
+def domain_id(services: Services) -> uuid.UUID:
+    """The one domain's id, stable for the installation."""
+    return uuid.uuid5(uuid.UUID(services.installation), "native-domain:ROOT")
+
+
+def _tags(
+    tags: Mapping[str, str], kind: ResourceKind, resource_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": key,
+            "value": value,
+            "resourcetype": resource_type(kind),
+            "resourceid": str(resource_id),
+        }
+        for key, value in sorted(tags.items())
+    ]
+
+
+class Lookups:
+    """Facts a rendering needs beyond one view (names of zones, accounts, groups …), fetched
+    at most once per request."""
+
+    def __init__(self, services: Services, caller: Caller) -> None:
+        self.services = services
+        self.caller = caller
+        self.domain_id = str(domain_id(services))
+
+    @functools.cached_property
+    def zones(self) -> Mapping[str, ZoneView]:
+        return {zone.name: zone for zone in self.services.catalog.list_zones()}
+
+    @functools.cached_property
+    def flavors(self) -> Mapping[str, FlavorView]:
+        return {flavor.name: flavor for flavor in self.services.catalog.list_flavors()}
+
+    @functools.cached_property
+    def accounts(self) -> Mapping[uuid.UUID, AccountView]:
+        return {a.id: a for a in self.services.identity.list_accounts(self.caller)}
+
+    @functools.cached_property
+    def groups(self) -> Mapping[tuple[uuid.UUID, str], SecurityGroupView]:
+        found = self.services.security_groups.list_groups(self.caller)
+        return {(g.account_id, g.name): g for g in found}
+
+    @functools.cached_property
+    def networks(self) -> Mapping[uuid.UUID, NetworkView]:
+        return {n.id: n for n in self.services.networks.list_networks(self.caller)}
+
+    @functools.cached_property
+    def addresses(self) -> Mapping[uuid.UUID, AddressView]:
+        found = self.services.networks.list_addresses(self.caller)
+        return {a.instance_id: a for a in found if a.instance_id is not None}
+
+    def zone_id(self, name: str) -> str:
+        zone = self.zones.get(name)
+        return str(zone.id) if zone else ""
+
+    def owner(self, account_id: uuid.UUID) -> dict[str, Any]:
+        account = self.accounts.get(account_id)
+        return {
+            "account": account.name if account else "",
+            "domainid": self.domain_id,
+            "domain": ROOT_DOMAIN,
+            "domainpath": ROOT_DOMAIN,
+        }
+
+
+def zone(view: ZoneView, lookups: Lookups) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "description": f"{view.name} ({view.region})",
+        "networktype": "Advanced",
+        "securitygroupsenabled": True,
+        "allocationstate": "Enabled",
+        "zonetoken": view.ref,
+        "dhcpprovider": "DhcpServer",
+        "localstorageenabled": True,
+        "domainid": lookups.domain_id,
+        "hasannotations": False,
+        "tags": [],
+    }
+
+
+def service_offering(view: FlavorView) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "displaytext": f"{view.vcpus} vCPU, {view.memory_mib} MiB RAM, {view.disk_gib} GiB disk",
+        "cpunumber": view.vcpus,
+        "cpuspeed": CPU_SPEED_MHZ,
+        "memory": view.memory_mib,
+        "rootdisksize": view.disk_gib,
+        "storagetype": "local",
+        "offerha": False,
+        "limitcpuuse": False,
+        "isvolatile": False,
+        "iscustomized": False,
+        "issystem": False,
+        "defaultuse": False,
+        "provisioningtype": "thin",
+        "hasannotations": False,
+    }
+
+
+def disk_offering(view: DiskOfferingView) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "displaytext": view.description or view.name,
+        "disksize": view.size_gib or 0,
+        "iscustomized": view.size_gib is None,
+        "storagetype": "local",
+        "provisioningtype": "thin",
+        "created": timestamp(view.created_at),
+        "displayoffering": True,
+        "hasannotations": False,
+    }
+
+
+def template(view: ImageView, lookups: Lookups) -> dict[str, Any]:
+    ready = view.state is ImageState.AVAILABLE
+    zone_view = next(iter(lookups.zones.values()), None)
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "displaytext": view.description or view.name,
+        "ispublic": view.is_public,
+        "isfeatured": view.is_public,
+        "isextractable": False,
+        "crossZones": True,
+        "created": timestamp(view.created_at),
+        "isready": ready,
+        "status": template_status(view.state),
+        "passwordenabled": False,
+        "format": view.disk_format.value.upper(),
+        "hypervisor": HYPERVISOR,
+        "ostypeid": OS_TYPE.id,
+        "ostypename": OS_TYPE.description,
+        "size": view.virtual_size,
+        "templatetype": "USER",
+        "sshkeyenabled": True,
+        "isdynamicallyscalable": False,
+        "zoneid": str(zone_view.id) if zone_view else "",
+        "zonename": zone_view.name if zone_view else "",
+        "checksum": view.checksum,
+        **lookups.owner(view.owner_account_id),
+        "tags": [],
+    }
+
+
+def _security_group_ref(group: SecurityGroupView | None, name: str) -> dict[str, Any]:
+    if group is None:
+        return {"name": name, "ingressrule": [], "egressrule": [], "tags": []}
+    return {
+        "id": str(group.id),
+        "name": group.name,
+        "description": group.description,
+        "ingressrule": [],
+        "egressrule": [],
+        "tags": [],
+    }
+
+
+def nic(view: NicView, lookups: Lookups, instance_id: uuid.UUID) -> dict[str, Any]:
+    network = lookups.networks.get(view.network_id)
+    rendered: dict[str, Any] = {
+        "id": str(view.id),
+        "networkid": str(view.network_id),
+        "networkname": view.network_name,
+        "macaddress": view.mac,
+        "isdefault": view.device_index == 0,
+        "deviceid": str(view.device_index),
+        "traffictype": "Guest",
+        "type": "Shared" if network is None or network.shared else "Isolated",
+        "virtualmachineid": str(instance_id),
+        "secondaryip": [],
+        "extradhcpoption": [],
+    }
+    if network is not None:
+        interface = network.cidr.split("/")
+        rendered["gateway"] = network.gateway
+        rendered["netmask"] = _netmask(int(interface[1]))
+        rendered["broadcasturi"] = f"vlan://untagged/{network.ref}"
+        rendered["isolationuri"] = f"vlan://untagged/{network.ref}"
+    if view.ip is not None:
+        rendered["ipaddress"] = view.ip
+    return rendered
+
+
+def _netmask(prefix: int) -> str:
+    bits = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+    return ".".join(str((bits >> shift) & 0xFF) for shift in (24, 16, 8, 0))
+
+
+def virtual_machine(view: InstanceView, lookups: Lookups) -> dict[str, Any]:
+    flavor = lookups.flavors.get(view.flavor_name)
+    address = lookups.addresses.get(view.id)
+    rendered: dict[str, Any] = {
+        "id": str(view.id),
+        "name": view.name,
+        "displayname": view.name,
+        "instancename": f"i-{view.ref}",
+        **lookups.owner(view.account_id),
+        "created": timestamp(view.created_at),
+        "state": INSTANCE_STATES[view.state].native,
+        "haenable": False,
+        "zoneid": lookups.zone_id(view.zone_name),
+        "zonename": view.zone_name,
+        "templateid": str(view.image_id),
+        "templatename": view.image_name,
+        "templatedisplaytext": view.image_name,
+        "passwordenabled": False,
+        "serviceofferingid": str(flavor.id) if flavor else "",
+        "serviceofferingname": view.flavor_name,
+        "cpunumber": view.vcpus,
+        "cpuspeed": CPU_SPEED_MHZ,
+        "memory": view.memory_mib,
+        "guestosid": OS_TYPE.id,
+        "ostypeid": OS_TYPE.id,
+        "rootdeviceid": 0,
+        "rootdevicetype": "ROOT",
+        "hypervisor": HYPERVISOR,
+        "isdynamicallyscalable": False,
+        "securitygroup": [
+            _security_group_ref(lookups.groups.get((view.account_id, name)), name)
+            for name in view.security_groups
+        ],
+        "nic": [nic(n, lookups, view.id) for n in view.nics],
+        "affinitygroup": [],
+        "details": {},
+        "tags": _tags(view.tags, ResourceKind.INSTANCE, view.id),
+    }
+    if view.key_name is not None:
+        rendered["keypair"] = view.key_name
+        rendered["keypairs"] = view.key_name
+    if view.user_data:
+        rendered["userdata"] = base64.b64encode(view.user_data).decode()
+    if view.state_reason:
+        rendered["details"] = {"reason": view.state_reason}
+    if address is not None:
+        rendered["publicip"] = address.ip
+        rendered["publicipid"] = str(address.id)
+    return rendered
+
+
+def volume(view: VolumeView, lookups: Lookups) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "id": str(view.id),
+        "name": view.name,
+        **lookups.owner(view.account_id),
+        "zoneid": lookups.zone_id(view.zone_name),
+        "zonename": view.zone_name,
+        "type": volume_type(view.volume_type),
+        "size": view.size_bytes,
+        "state": volume_state(view.state),
+        "created": timestamp(view.created_at),
+        "storagetype": "local",
+        "hypervisor": HYPERVISOR,
+        "provisioningtype": "thin",
+        "destroyed": view.state is VolumeState.DELETED,
+        "isextractable": False,
+        "quiescevm": False,
+        "tags": _tags(view.tags, ResourceKind.VOLUME, view.id),
+    }
+    if view.instance_id is not None and view.state is not VolumeState.DELETED:
+        rendered["virtualmachineid"] = str(view.instance_id)
+        rendered["vmname"] = f"i-{view.instance_ref}"
+        rendered["deviceid"] = ord((view.device or "vda")[-1]) - ord("a")
+    if view.attached_at is not None:
+        rendered["attached"] = timestamp(view.attached_at)
+    if view.snapshot_id is not None:
+        rendered["snapshotid"] = str(view.snapshot_id)
+    return rendered
+
+
+def snapshot(view: SnapshotView, lookups: Lookups) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        **lookups.owner(view.account_id),
+        "volumeid": str(view.volume_id),
+        "volumename": view.volume_ref,
+        "volumetype": volume_type(view.volume_type),
+        "snapshottype": "MANUAL",
+        "intervaltype": "MANUAL",
+        "state": snapshot_state(view.state),
+        "physicalsize": view.size_bytes,
+        "virtualsize": view.size_bytes,
+        "created": timestamp(view.created_at),
+        "revertable": False,
+        "locationtype": "PRIMARY",
+        "zoneid": next((str(z.id) for z in lookups.zones.values()), ""),
+        "hypervisor": HYPERVISOR,
+        "tags": _tags(view.tags, ResourceKind.SNAPSHOT, view.id),
+        **({"pending": True} if view.state is SnapshotState.PENDING else {}),
+    }
+
+
+def rule(view: RuleView, group: SecurityGroupView, lookups: Lookups) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"ruleid": str(view.id), "protocol": view.protocol, "tags": []}
+    if view.protocol == "icmp":
+        rendered["icmptype"] = -1 if view.from_port is None else view.from_port
+        rendered["icmpcode"] = -1 if view.to_port is None else view.to_port
+    elif view.protocol in ("tcp", "udp"):
+        rendered["startport"] = view.from_port
+        rendered["endport"] = view.to_port
+    if view.cidr is not None:
+        rendered["cidr"] = view.cidr
+    if view.source_group_name is not None:
+        rendered["securitygroupname"] = view.source_group_name
+        rendered["account"] = lookups.owner(group.account_id)["account"]
+    return rendered
+
+
+def security_group(view: SecurityGroupView, lookups: Lookups) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "description": view.description,
+        **lookups.owner(view.account_id),
+        "ingressrule": [rule(r, view, lookups) for r in view.rules if r.direction == "ingress"],
+        "egressrule": [rule(r, view, lookups) for r in view.rules if r.direction == "egress"],
+        "virtualmachinecount": 0,
+        "virtualmachineids": [],
+        "tags": _tags(view.tags, ResourceKind.SECURITY_GROUP, view.id),
+    }
+
+
+def ssh_key_pair(view: KeyPairView, lookups: Lookups) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "fingerprint": view.fingerprint_md5,
+        **lookups.owner(view.account_id),
+        "hasannotations": False,
+    }
+
+
+def network(view: NetworkView, lookups: Lookups) -> dict[str, Any]:
+    prefix = int(view.cidr.split("/")[1])
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "displaytext": view.description or view.name,
+        **lookups.owner(view.account_id),
+        "zoneid": lookups.zone_id(view.zone_name),
+        "zonename": view.zone_name,
+        "cidr": view.cidr,
+        "gateway": view.gateway,
+        "netmask": _netmask(prefix),
+        "state": "Implemented",
+        "type": "Shared" if view.shared else "Isolated",
+        "traffictype": "Guest",
+        "isdefault": view.is_default,
+        "issystem": False,
+        "acltype": "Domain" if view.shared else "Account",
+        "broadcastdomaintype": "Native",
+        "networkofferingname": "DefaultSharedNetworkOfferingWithSGService",
+        "canusefordeploy": True,
+        "ispersistent": True,
+        "restartrequired": False,
+        "specifyipranges": False,
+        "service": [{"name": "Dhcp"}, {"name": "SecurityGroup"}],
+        "tags": _tags(view.tags, ResourceKind.NETWORK, view.id),
+    }
+
+
+def public_ip(view: AddressView, lookups: Lookups) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "id": str(view.id),
+        "ipaddress": view.ip,
+        "allocated": timestamp(view.created_at),
+        **lookups.owner(view.account_id),
+        "zoneid": lookups.zone_id(view.zone_name),
+        "zonename": view.zone_name,
+        "issourcenat": False,
+        "isstaticnat": view.instance_id is not None,
+        "issystem": False,
+        "forvirtualnetwork": True,
+        "state": "Allocated",
+        "tags": _tags(view.tags, ResourceKind.ADDRESS, view.id),
+    }
+    if view.instance_id is not None:
+        rendered["virtualmachineid"] = str(view.instance_id)
+        rendered["virtualmachinename"] = f"i-{view.instance_ref}"
+        if view.private_ip is not None:
+            rendered["vmipaddress"] = view.private_ip
+    return rendered
+
+
+def event(view: EventView, lookups: Lookups) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "id": str(view.id),
+        "type": view.type.value,
+        "level": view.level.value,
+        "state": view.state.value,
+        "description": view.description,
+        **lookups.owner(view.account_id),
+        "username": lookups.owner(view.account_id)["account"],
+        "created": timestamp(view.created_at),
+        "archived": False,
+    }
+    if view.resource_id is not None and view.resource_kind is not None:
+        rendered["resourceid"] = str(view.resource_id)
+        rendered["resourcetype"] = resource_type(view.resource_kind)
+    if view.parent_id is not None:
+        rendered["parentid"] = str(view.parent_id)
+    return rendered
+
+
+def host(view: HostView, lookups: Lookups) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.hostname,
+        "ipaddress": view.uri,
+        "type": "Routing",
+        "state": "Up" if view.enabled else "Disconnected",
+        "resourcestate": "Enabled" if view.enabled else "Disabled",
+        "hypervisor": HYPERVISOR,
+        "hypervisorversion": view.virt_type.value,
+        "cpunumber": view.cpus,
+        "cpuspeed": CPU_SPEED_MHZ,
+        "memorytotal": view.memory_mib * 1024 * 1024,
+        "disksizetotal": view.disk_gib * 1024**3,
+        "zoneid": lookups.zone_id(view.zone_name),
+        "zonename": view.zone_name,
+        "created": timestamp(view.created_at),
+        "islocalstorageactive": True,
+    }
+
+
+def account(view: AccountView, lookups: Lookups) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "name": view.name,
+        "accounttype": 1 if view.is_admin else 0,
+        "roletype": "Admin" if view.is_admin else "User",
+        "rolename": "Root Admin" if view.is_admin else "User",
+        "domainid": lookups.domain_id,
+        "domain": ROOT_DOMAIN,
+        "domainpath": ROOT_DOMAIN,
+        "state": "enabled",
+        "created": timestamp(view.created_at),
+        "isdefault": view.is_admin,
+    }
+
+
+def user(view: UserView, lookups: Lookups) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "id": str(view.id),
+        "username": view.username,
+        "firstname": view.username,
+        "lastname": view.account_name,
+        "account": view.account_name,
+        "accountid": str(view.account_id),
+        "accounttype": 1 if view.is_admin else 0,
+        "roletype": "Admin" if view.is_admin else "User",
+        "domainid": lookups.domain_id,
+        "domain": ROOT_DOMAIN,
+        "state": "enabled",
+        "created": timestamp(view.created_at),
+        "isdefault": False,
+        "timezone": "UTC",
+    }
+    if view.access_keys:
+        rendered["apikey"] = view.access_keys[0]
+    return rendered
+
+
+def tag(view: TagView) -> dict[str, Any]:
+    return {
+        "key": view.key,
+        "value": view.value,
+        "resourcetype": resource_type(view.resource_kind),
+        "resourceid": str(view.resource_id),
+    }
