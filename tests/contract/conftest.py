@@ -12,7 +12,9 @@ import uvicorn
 
 from core.bootstrap import bootstrap
 from core.services.container import Services
+from core.views import ImageView
 from gateway.app import create_app
+from tests.contract.native import NativeUser, public_image
 from tests.unit.conftest import make_settings
 
 
@@ -42,3 +44,21 @@ def base_url(services: Services) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(30)
+
+
+@pytest.fixture
+def native_user(base_url: str, services: Services) -> NativeUser:
+    """A fresh user account; its keys sign native requests."""
+    return NativeUser(f"{base_url}/client/api", services.identity.create_account("alice"))
+
+
+@pytest.fixture
+def native_admin(base_url: str, services: Services) -> NativeUser:
+    return NativeUser(
+        f"{base_url}/client/api", services.identity.create_account("root-admin", admin=True)
+    )
+
+
+@pytest.fixture
+def image(services: Services, tmp_path: Path) -> ImageView:
+    return public_image(services, tmp_path)
