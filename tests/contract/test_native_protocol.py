@@ -251,6 +251,7 @@ def test_refused_deploy_leaves_nothing(
 def test_list_apis_satisfies_cloudmonkey(native_user: NativeUser) -> None:
     """CloudMonkey's ``sync`` type-asserts these fields and panics on a missing one."""
     status, body = _json(native_user, command="listApis", listall="true")
+    assert status == 200
     apis = body["listapisresponse"]["api"]
     assert body["listapisresponse"]["count"] == len(apis)
     names = {api["name"] for api in apis}
