@@ -16,7 +16,6 @@ from core.errors import CoreError
 from core.services.container import Services
 from core.views import Caller
 from gateway.native import auth
-from gateway.native.commands import command_table
 from gateway.native.envelope import Format, error_payload, render
 from gateway.native.params import MalformedParameter, Params, control_character_parameter, parse
 from gateway.native.registry import (
@@ -34,6 +33,7 @@ from gateway.native.registry import (
     param_error,
 )
 from gateway.native.session import login, logout
+from gateway.native.table import command_table
 from translations.errors import native_code
 
 log = logging.getLogger(__name__)

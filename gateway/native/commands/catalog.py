@@ -236,4 +236,3 @@ def list_capabilities(call: Call) -> Reply:
             "instancesstatsuseronly": False,
         },
     )
-
