@@ -98,6 +98,7 @@ class JobKind(enum.Enum):
     DELETE_TAGS = "delete-tags"
     ALLOCATE_ADDRESS = "allocate-address"
     RELEASE_ADDRESS = "release-address"
+    DISASSOCIATE_ADDRESS = "disassociate-address"
 
 
 class JobStatus(enum.Enum):

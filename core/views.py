@@ -80,7 +80,6 @@ class LoginView:
     """Returned by a password login; ``session_key`` is shown only this once."""
 
     session_key: str
-    caller: Caller
     user: UserView
     timeout_seconds: int
 

@@ -135,6 +135,7 @@ JOB_COMMANDS: Final[Mapping[JobKind, tuple[str, str]]] = MappingProxyType(
         JobKind.DELETE_TAGS: (f"{_API}.tag.DeleteTagsCmd", "None"),
         JobKind.ALLOCATE_ADDRESS: (f"{_API}.address.AssociateIPAddrCmd", "IpAddress"),
         JobKind.RELEASE_ADDRESS: (f"{_API}.address.DisassociateIPAddrCmd", "IpAddress"),
+        JobKind.DISASSOCIATE_ADDRESS: (f"{_API}.nat.DisableStaticNatCmd", "IpAddress"),
     }
 )
 

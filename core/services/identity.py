@@ -192,12 +192,6 @@ class IdentityService:
                 raise NotFound("user", access_key)
             return user_view(credential.user)
 
-    def get_user(self, caller: Caller) -> UserView:
-        if caller.user_id is None:
-            raise NotFound("user", str(caller.account_id))
-        with self._db.transaction() as session:
-            return user_view(session.get_one(User, caller.user_id))
-
     def login(self, username: str, password: str) -> LoginView:
         """A new session for a user; expired sessions are swept on the way."""
         with self._db.transaction() as session:
@@ -214,7 +208,6 @@ class IdentityService:
             )
             return LoginView(
                 key,
-                _caller(user),
                 user_view(user),
                 int(self._session_timeout.total_seconds()),
             )

@@ -262,13 +262,16 @@ class NetworkService:
 
     # public addresses
 
-    def _address(self, session: Session, caller: Caller, ref: str) -> Address:
+    def _address(self, session: Session, caller: Caller, ref: str, *, lock: bool = True) -> Address:
+        """By UUID, ref or the address itself."""
         clause = identity_clause(Address, ref)
         statement = select(Address).options(joinedload(Address.zone))
         statement = statement.where(clause if clause is not None else Address.ip == ref)
         if not caller.is_admin:
             statement = statement.where(Address.account_id == caller.account_id)
-        found = session.scalars(statement.with_for_update(of=Address)).first()
+        if lock:
+            statement = statement.with_for_update(of=Address)
+        found = session.scalars(statement).first()
         if found is None:
             raise NotFound("address", ref)
         return found
@@ -363,6 +366,11 @@ class NetworkService:
             )
             tags.remove_all(session, address.id)
             session.delete(address)
+
+    def get_address(self, caller: Caller, ref: str) -> AddressView:
+        with self._db.transaction() as session:
+            address = self._address(session, caller, ref, lock=False)
+            return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
 
     def list_addresses(
         self, caller: Caller, *, address_tags: Mapping[str, Sequence[str]] | None = None

@@ -57,11 +57,7 @@ def _security_group(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
 
 
 def _public_ip(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
-    [found] = [
-        a
-        for a in lookups.services.networks.list_addresses(lookups.caller)
-        if a.id == job.resource_id
-    ]
+    found = lookups.services.networks.get_address(lookups.caller, str(job.resource_id))
     return {"ipaddress": objects.public_ip(found, lookups)}
 
 
@@ -92,6 +88,7 @@ _RESULTS: Final[Mapping[JobKind, Renderer]] = {
     JobKind.DELETE_TAGS: _success,
     JobKind.ALLOCATE_ADDRESS: _public_ip,
     JobKind.RELEASE_ADDRESS: _success,
+    JobKind.DISASSOCIATE_ADDRESS: _success,
 }
 
 _STATUS: Final = {

@@ -42,6 +42,7 @@ from core.views import (
     ZoneView,
 )
 from gateway.native.envelope import timestamp
+from gateway.native.registry import NativeError
 from translations.native import (
     HYPERVISOR,
     OS_TYPE,
@@ -110,6 +111,11 @@ class Lookups:
     def addresses(self) -> Mapping[uuid.UUID, AddressView]:
         found = self.services.networks.list_addresses(self.caller)
         return {a.instance_id: a for a in found if a.instance_id is not None}
+
+    def require_zone(self, zone_id: uuid.UUID) -> None:
+        """A ``zoneid`` the caller sent must name a zone of this cloud."""
+        if all(zone.id != zone_id for zone in self.zones.values()):
+            raise NativeError(431, 4350, f"Unable to find zone by id={zone_id}")
 
     def zone_id(self, name: str) -> str:
         zone = self.zones.get(name)
@@ -450,14 +456,15 @@ def public_ip(view: AddressView, lookups: Lookups) -> dict[str, Any]:
 
 
 def event(view: EventView, lookups: Lookups) -> dict[str, Any]:
+    owner = lookups.owner(view.account_id)
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "type": view.type.value,
         "level": view.level.value,
         "state": view.state.value,
         "description": view.description,
-        **lookups.owner(view.account_id),
-        "username": lookups.owner(view.account_id)["account"],
+        **owner,
+        "username": owner["account"],
         "created": timestamp(view.created_at),
         "archived": False,
     }

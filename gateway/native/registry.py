@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from core.errors import NotFound
 from core.services.container import Services
 from core.views import Caller
 from gateway.native.params import Params
@@ -198,11 +199,11 @@ class Call:
         if not self.caller.is_admin:
             return self.caller
         if named:
-            accounts = self.services.identity.list_accounts(self.caller)
-            match = next((a for a in accounts if a.name == named), None)
-            if match is None:
-                raise param_error(f"Unable to find account by name {named}")
-            return Caller(match.id, None, False)
+            try:
+                owner = self.services.identity.caller_for(named)
+            except NotFound:
+                raise param_error(f"Unable to find account by name {named}") from None
+            return Caller(owner.account_id, owner.user_id, False)
         if self.args.get("listall"):
             return self.caller
         return Caller(self.caller.account_id, self.caller.user_id, False)

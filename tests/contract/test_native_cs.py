@@ -148,3 +148,26 @@ def test_command_line(native_user: NativeUser, image: ImageView, tmp_path: Path)
     refused = run("deleteSecurityGroup", "name=nope")
     assert refused.returncode == 1
     assert json.loads(refused.stdout)["deletesecuritygroupresponse"]["errorcode"] == 431
+
+
+def test_public_ip_allocation_and_static_nat(native_user: NativeUser, image: ImageView) -> None:
+    cs = _client(native_user, poll_interval=0.2)
+    vm = _deploy(cs, image)["virtualmachine"]
+    [zone] = cs.listZones()["zone"]
+    address = cs.associateIpAddress(zoneid=zone["id"], fetch_result=True)["ipaddress"]
+    assert address["ipaddress"].startswith("198.51.100.")
+    assert cs.enableStaticNat(ipaddressid=address["id"], virtualmachineid=vm["id"]) == {
+        "success": "true"
+    }
+    [bound] = cs.listPublicIpAddresses(isstaticnat=True)["publicipaddress"]
+    assert (bound["id"], bound["virtualmachineid"]) == (address["id"], vm["id"])
+    assert (
+        cs.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["publicip"] == bound["ipaddress"]
+    )
+    assert cs.disableStaticNat(ipaddressid=address["id"], fetch_result=True) == {"success": True}
+    assert cs.listPublicIpAddresses(isstaticnat=True) == {}
+    cs.disassociateIpAddress(id=address["id"], fetch_result=True)
+    assert cs.listPublicIpAddresses() == {}
+    with pytest.raises(CloudStackApiException) as gone:
+        cs.disassociateIpAddress(id=address["id"])
+    assert gone.value.error["errorcode"] == 431

@@ -27,7 +27,6 @@ from gateway.native.registry import (
     Reply,
     Single,
     Submitted,
-    param_error,
 )
 
 commands = CommandSet()
@@ -35,10 +34,7 @@ _ZONE: Final = Param("zoneid", ParamType.UUID, "The zone", related="listZones")
 
 
 def _address(call: Call, target: uuid.UUID) -> AddressView:
-    found = [a for a in call.services.networks.list_addresses(call.caller) if a.id == target]
-    if not found:
-        raise param_error(f"Unable to find IP address by id={target}")
-    return found[0]
+    return call.services.networks.get_address(call.caller, str(target))
 
 
 @commands.command(
@@ -248,7 +244,7 @@ def disable_static_nat(call: Call) -> Reply:
 
     return submit(
         call,
-        kind=JobKind.RELEASE_ADDRESS,
+        kind=JobKind.DISASSOCIATE_ADDRESS,
         event=EventType.STATIC_NAT_DISABLE,
         resource=(ResourceKind.ADDRESS, address.id),
         description=f"unbind address {address.ip}",

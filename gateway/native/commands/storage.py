@@ -90,9 +90,8 @@ def create_volume(call: Call) -> Reply:
     if offering is None and snapshot is None:
         raise param_error("Either diskofferingid or snapshotid must be passed in")
     zone = call.args.get("zoneid")
-    lookups = Lookups(call.services, call.caller)
-    if zone is not None and all(str(z.id) != str(zone) for z in lookups.zones.values()):
-        raise param_error(f"Unable to find zone by id={zone}")
+    if zone is not None:
+        Lookups(call.services, call.caller).require_zone(zone)
     owner = call.scope if call.args.get("account") else call.caller
     accepted = call.services.storage.create_volume(
         owner,

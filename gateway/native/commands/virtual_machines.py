@@ -44,12 +44,6 @@ def _user_data(text: str | None) -> bytes:
         raise param_error("User data is not base64 encoded") from None
 
 
-def _zone_checked(call: Call, lookups: Lookups) -> None:
-    zone = str(call.args["zoneid"])
-    if all(str(z.id) != zone for z in lookups.zones.values()):
-        raise param_error(f"Unable to find zone by id={zone}")
-
-
 def _security_groups(call: Call) -> tuple[str, ...]:
     ids, names = call.args.get("securitygroupids"), call.args.get("securitygroupnames")
     if ids and names:
@@ -92,7 +86,7 @@ def _network(call: Call) -> str | None:
 )
 def deploy_virtual_machine(call: Call) -> Reply:
     lookups = Lookups(call.services, call.caller)
-    _zone_checked(call, lookups)
+    lookups.require_zone(call.args["zoneid"])
     keys = call.args.get("keypairs") or ()
     hypervisor = call.args.get("hypervisor")
     if hypervisor is not None and hypervisor.upper() != "KVM":
