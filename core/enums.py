@@ -23,6 +23,12 @@ class ResourceKind(enum.Enum):
     ADDRESS = "address"
 
 
+class AccountState(enum.Enum):
+    ENABLED = "enabled"
+    DELETING = "deleting"  # a delete-account job is removing what it owns
+    DELETED = "deleted"
+
+
 class VirtType(enum.Enum):
     """How a host runs guests: hardware KVM, QEMU's TCG emulator, or libvirt's test driver."""
 
@@ -99,6 +105,14 @@ class JobKind(enum.Enum):
     ALLOCATE_ADDRESS = "allocate-address"
     RELEASE_ADDRESS = "release-address"
     DISASSOCIATE_ADDRESS = "disassociate-address"
+    DESTROY_INSTANCE = "destroy-instance"
+    EXPUNGE_INSTANCE = "expunge-instance"  # terminate, recorded as CloudStack's VM.EXPUNGE
+    RESTORE_INSTANCE = "restore-instance"
+    RESIZE_VOLUME = "resize-volume"
+    DOWNLOAD_IMAGE = "download-image"
+    DELETE_IMAGE = "delete-image"
+    DELETE_ACCOUNT = "delete-account"
+    RESET_KEY = "reset-key"  # core does it at once; recorded for CloudStack's async reply
 
 
 class JobStatus(enum.Enum):
@@ -117,14 +131,23 @@ class EventType(enum.Enum):
     VM_STOP = "VM.STOP"
     VM_REBOOT = "VM.REBOOT"
     VM_DESTROY = "VM.DESTROY"
+    VM_EXPUNGE = "VM.EXPUNGE"
+    VM_RECOVER = "VM.RECOVER"
+    VM_RESTORE = "VM.RESTORE"
+    VM_UPDATE = "VM.UPDATE"
+    VM_UPGRADE = "VM.UPGRADE"
+    VM_RESETSSHKEY = "VM.RESETSSHKEY"
     REGISTER_SSH_KEYPAIR = "REGISTER.SSH.KEYPAIR"
     ACCOUNT_CREATE = "ACCOUNT.CREATE"
+    ACCOUNT_DELETE = "ACCOUNT.DELETE"
     TEMPLATE_CREATE = "TEMPLATE.CREATE"
+    TEMPLATE_DELETE = "TEMPLATE.DELETE"
     HOST_ADD = "HOST.ADD"
     VOLUME_CREATE = "VOLUME.CREATE"
     VOLUME_DELETE = "VOLUME.DELETE"
     VOLUME_ATTACH = "VOLUME.ATTACH"
     VOLUME_DETACH = "VOLUME.DETACH"
+    VOLUME_RESIZE = "VOLUME.RESIZE"
     SNAPSHOT_CREATE = "SNAPSHOT.CREATE"
     SNAPSHOT_DELETE = "SNAPSHOT.DELETE"
     NETWORK_CREATE = "NETWORK.CREATE"

@@ -25,6 +25,8 @@ class CoreSettings:
     network_supernet: str = "10.254.0.0/16"  # networks without a CIDR get a /24 of it
     public_pool: str = "198.51.100.0/24"  # public addresses (model only; TEST-NET-2)
     session_timeout: float = 1800.0  # seconds a login session lives after its last use
+    expunge_delay: float = 86400.0  # seconds a destroyed instance stays recoverable
+    max_image_bytes: int = 50 * 1024**3  # largest image a URL registration may download
 
     @property
     def pool_path(self) -> Path:

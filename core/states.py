@@ -1,9 +1,11 @@
 """The instance state machine: the one place that decides which action is allowed when.
 
 Every transition an instance can make is a row of ``_TRANSITIONS``. User actions (start, stop,
-reboot, terminate) move a settled instance into a transitional state and queue a job; the job's
-outcome (settle or fail) and what the reconciler sees on the host (the guest powered itself off,
-the domain vanished) finish the move. Anything not in the table is refused with InvalidState.
+reboot, terminate, destroy, restore) move a settled instance into a transitional state and queue
+a job; the job's outcome (settle or fail) and what the reconciler sees on the host (the guest
+powered itself off, the domain vanished) finish the move. Recovering a destroyed instance is
+the one action with no host work: its guest is already defined and shut off.
+Anything not in the table is refused with InvalidState.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class InstanceState(enum.Enum):
     SHUTTING_DOWN = "shutting-down"
     TERMINATED = "terminated"
     ERROR = "error"
+    DESTROYED = "destroyed"  # powered off, disks kept: recoverable until expunged
+    RESTORING = "restoring"  # its root disk is being rebuilt from its image
 
 
 class Transition(enum.Enum):
@@ -32,8 +36,12 @@ class Transition(enum.Enum):
     STOP = "stop"
     REBOOT = "reboot"
     TERMINATE = "terminate"
+    DESTROY = "destroy"  # CloudStack's destroy without expunge: recoverable for a while
+    RECOVER = "recover"
+    RESTORE = "restore"
     SETTLE = "settle"  # the job doing the host work succeeded
     DEFINE = "define"  # a launch job created the guest without starting it, as asked
+    RETAIN = "retain"  # a destroy job powered the guest off and kept its disks
     FAIL = "fail"  # the job doing the host work failed for good
     POWER_OFF = "power-off"  # the reconciler found the guest shut off from inside
     VANISH = "vanish"  # the reconciler found the domain gone from its host
@@ -53,6 +61,22 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
         (S.STOPPED, T.TERMINATE): S.SHUTTING_DOWN,
         (S.REBOOTING, T.TERMINATE): S.SHUTTING_DOWN,
         (S.ERROR, T.TERMINATE): S.SHUTTING_DOWN,
+        (S.DESTROYED, T.TERMINATE): S.SHUTTING_DOWN,
+        (S.RESTORING, T.TERMINATE): S.SHUTTING_DOWN,
+        (S.PENDING, T.DESTROY): S.SHUTTING_DOWN,
+        (S.RUNNING, T.DESTROY): S.SHUTTING_DOWN,
+        (S.STOPPING, T.DESTROY): S.SHUTTING_DOWN,
+        (S.STOPPED, T.DESTROY): S.SHUTTING_DOWN,
+        (S.REBOOTING, T.DESTROY): S.SHUTTING_DOWN,
+        (S.RESTORING, T.DESTROY): S.SHUTTING_DOWN,
+        (S.ERROR, T.DESTROY): S.SHUTTING_DOWN,
+        (S.SHUTTING_DOWN, T.RETAIN): S.DESTROYED,
+        (S.DESTROYED, T.RECOVER): S.STOPPED,
+        (S.RUNNING, T.RESTORE): S.RESTORING,
+        (S.STOPPED, T.RESTORE): S.RESTORING,
+        (S.RESTORING, T.SETTLE): S.RUNNING,
+        (S.RESTORING, T.DEFINE): S.STOPPED,
+        (S.RESTORING, T.FAIL): S.ERROR,
         (S.PENDING, T.SETTLE): S.RUNNING,
         (S.PENDING, T.DEFINE): S.STOPPED,
         (S.STOPPING, T.SETTLE): S.STOPPED,

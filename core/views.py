@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from core.enums import (
+    AccountState,
     DiskFormat,
     EventLevel,
     EventState,
@@ -50,6 +51,7 @@ class AccountView:
     name: str
     is_admin: bool
     created_at: dt.datetime
+    state: AccountState = AccountState.ENABLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,3 +424,32 @@ class TagView:
     resource_ref: str
     key: str
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUsage:
+    """An account's allocation now. ``vms`` counts instances by state (terminated ones are
+    gone); vCPU and memory are summed over all allocated instances and over running ones."""
+
+    account_id: uuid.UUID
+    account_name: str
+    vms: Mapping[InstanceState, int]
+    vcpus: int
+    memory_mib: int
+    vcpus_running: int
+    memory_mib_running: int
+    running_by_offering: Mapping[str, int]
+    volumes: Mapping[VolumeType, int]
+    volume_bytes: Mapping[VolumeType, int]
+    data_volumes_by_offering: Mapping[str, int]
+    snapshots: int
+    snapshot_bytes: int
+    addresses: int
+
+    @property
+    def vms_running(self) -> int:
+        return self.vms.get(InstanceState.RUNNING, 0)
+
+    @property
+    def vms_total(self) -> int:
+        return sum(self.vms.values())

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, Model, created_column, name_column, utcnow
 from core.enums import (
+    AccountState,
     DiskFormat,
     EventLevel,
     EventState,
@@ -42,6 +43,7 @@ class Account(Model):
 
     name: Mapped[name_column] = mapped_column(unique=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[AccountState] = mapped_column(default=AccountState.ENABLED)
     users: Mapped[list[User]] = relationship(back_populates="account")
 
 
@@ -178,6 +180,7 @@ class Instance(Model):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     launched_at: Mapped[dt.datetime | None]
     terminated_at: Mapped[dt.datetime | None]
+    destroyed_at: Mapped[dt.datetime | None]  # when a recoverable destroy settled
 
     image: Mapped[Image] = relationship()
     flavor: Mapped[Flavor] = relationship()

@@ -147,6 +147,19 @@ def with_disk(domain_xml: str, disk_xml: str | None, *, remove_device: str | Non
     return etree.tostring(root, encoding="unicode")
 
 
+def with_size(domain_xml: str, *, vcpus: int, memory_mib: int) -> str:
+    """A domain definition resized, for a guest that is not running (a new service offering)."""
+    root = etree.fromstring(domain_xml.encode())
+    for tag, value in (("vcpu", vcpus), ("memory", memory_mib), ("currentMemory", memory_mib)):
+        element = root.find(tag)
+        if element is None:
+            continue
+        element.text = str(value)
+        if tag != "vcpu":
+            element.set("unit", "MiB")
+    return etree.tostring(root, encoding="unicode")
+
+
 def disk_targets(domain_xml: str) -> dict[str, str]:
     """Source file -> target device of every file-backed disk of a domain."""
     root = etree.fromstring(domain_xml.encode())

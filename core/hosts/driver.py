@@ -136,6 +136,13 @@ class HostDriver(Protocol):
 
     def has_guest(self, guest: uuid.UUID) -> bool: ...
 
+    def refresh_guest(self, spec: GuestSpec) -> None:
+        """A shut-off guest's definition brought up to ``spec``: vCPUs, memory, and a config
+        drive with the current keys and user data. A running guest is left as it is."""
+
+    def rebuild_root(self, spec: GuestSpec) -> None:
+        """A fresh root disk from ``spec.image`` for a shut-off guest; data disks are kept."""
+
     def start(self, guest: uuid.UUID) -> None: ...
 
     def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool: ...
@@ -157,6 +164,10 @@ class HostDriver(Protocol):
 
     def delete_disk(self, disk: DiskRef) -> None:
         """Succeeds when the disk is already gone."""
+
+    def resize_disk(self, disk: DiskRef, size_bytes: int, *, guest: uuid.UUID | None) -> None:
+        """Grown to ``size_bytes`` (never shrunk); through the block layer of ``guest`` when it
+        runs with the disk attached, so the guest sees the new size at once."""
 
     def attach_disk(self, guest: uuid.UUID, disk: DiskRef, device: str) -> None:
         """Hot-plugged when the guest runs, and kept in its definition either way; idempotent."""

@@ -263,30 +263,36 @@ class LibvirtDriver:
     def has_guest(self, guest: uuid.UUID) -> bool:
         return self._lookup(guest) is not None
 
+    def _new_root(self, spec: GuestSpec) -> libvirt.virStorageVol:
+        """A qcow2 overlay on the image's base volume, sized for the flavor."""
+        base = self._ensure_image(spec.image)
+        name = guest_volume_name(spec.uuid, "root.qcow2")
+        return self._new_volume(
+            name,
+            domain_xml.volume(
+                name,
+                capacity=max(spec.root_disk_bytes, spec.image.virtual_size),
+                disk_format=DiskFormat.QCOW2,
+                backing=(base.path(), spec.image.disk_format),
+            ),
+        )
+
+    def _write_config_drive(self, spec: GuestSpec) -> libvirt.virStorageVol:
+        iso_bytes = config_drive.build_iso(spec.config_drive)
+        name = guest_volume_name(spec.uuid, "config.iso")
+        iso = self._new_volume(
+            name, domain_xml.volume(name, capacity=len(iso_bytes), disk_format=DiskFormat.RAW)
+        )
+        self._upload(iso, io.BytesIO(iso_bytes), len(iso_bytes))
+        return iso
+
     def create_guest(self, spec: GuestSpec) -> None:
         if self.has_guest(spec.uuid):
             return
         try:
             with _host_errors("create the guest's disks and domain"):
-                base = self._ensure_image(spec.image)
-                root = self._new_volume(
-                    guest_volume_name(spec.uuid, "root.qcow2"),
-                    domain_xml.volume(
-                        guest_volume_name(spec.uuid, "root.qcow2"),
-                        capacity=max(spec.root_disk_bytes, spec.image.virtual_size),
-                        disk_format=DiskFormat.QCOW2,
-                        backing=(base.path(), spec.image.disk_format),
-                    ),
-                )
-                iso_bytes = config_drive.build_iso(spec.config_drive)
-                iso_name = guest_volume_name(spec.uuid, "config.iso")
-                iso = self._new_volume(
-                    iso_name,
-                    domain_xml.volume(
-                        iso_name, capacity=len(iso_bytes), disk_format=DiskFormat.RAW
-                    ),
-                )
-                self._upload(iso, io.BytesIO(iso_bytes), len(iso_bytes))
+                root = self._new_root(spec)
+                iso = self._write_config_drive(spec)
                 console = self._pool_path / guest_volume_name(spec.uuid, "console.log")
                 interfaces = []
                 for nic in spec.nics:
@@ -314,6 +320,24 @@ class LibvirtDriver:
         except BaseException:
             self.destroy_guest(spec.uuid)
             raise
+
+    def refresh_guest(self, spec: GuestSpec) -> None:
+        dom = self._domain(spec.uuid)
+        with _host_errors("refresh the guest's definition"):
+            if dom.isActive():
+                return
+            self._write_config_drive(spec)
+            inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            self._connection().defineXML(
+                domain_xml.with_size(inactive, vcpus=spec.vcpus, memory_mib=spec.memory_mib)
+            )
+
+    def rebuild_root(self, spec: GuestSpec) -> None:
+        dom = self._domain(spec.uuid)
+        with _host_errors("rebuild the root disk"):
+            if dom.isActive():
+                raise HostError("the guest must be shut off before its root disk is rebuilt")
+            self._new_root(spec)
 
     def start(self, guest: uuid.UUID) -> None:
         dom = self._domain(guest)
@@ -460,6 +484,24 @@ class LibvirtDriver:
             copy = self._pool().createXMLFrom(xml, original, 0)
             if copy.info()[1] < capacity:
                 copy.resize(capacity, 0)
+
+    def resize_disk(self, disk: DiskRef, size_bytes: int, *, guest: uuid.UUID | None) -> None:
+        volume = self._disk(disk)
+        with _host_errors(f"resize the {disk.kind.value} disk"):
+            if volume.info()[1] >= size_bytes:
+                return
+            dom = None if guest is None else self._lookup(guest)
+            if dom is not None and self._hot_plug(dom):
+                dom.blockResize(
+                    str(volume.path()), size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES
+                )
+            elif self._virt_type is VirtType.TEST:  # no virStorageVolResize; it keeps no bytes
+                name = disk_volume_name(disk)
+                self._new_volume(
+                    name, domain_xml.volume(name, capacity=size_bytes, disk_format=DiskFormat.QCOW2)
+                )
+            else:
+                volume.resize(size_bytes, 0)
 
     def delete_disk(self, disk: DiskRef) -> None:
         self.delete_volume(disk_volume_name(disk))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -54,10 +54,20 @@ class ReconcileReport:
 
 
 class Reconciler:
-    def __init__(self, db: Database, drivers: HostDrivers, *, interval: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        drivers: HostDrivers,
+        *,
+        interval: float,
+        chores: Sequence[Callable[[], object]] = (),
+    ) -> None:
+        """``chores`` are periodic housekeeping run after each pass in the loop (expunging
+        instances whose recovery window closed), so one timer thread serves both."""
         self._db = db
         self._drivers = drivers
         self._interval = interval
+        self._chores = tuple(chores)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -75,6 +85,8 @@ class Reconciler:
         while not self._stopping.wait(self._interval):
             try:
                 self.reconcile_once()
+                for chore in self._chores:
+                    chore()
             except Exception:
                 log.exception("reconcile pass failed; trying again in %.0fs", self._interval)
 
@@ -116,6 +128,10 @@ class Reconciler:
                         Image.state.in_((ImageState.AVAILABLE, ImageState.PENDING))
                     )
                 )
+            ) | set(  # a deregistered image's base volume backs the root disks launched from it
+                session.scalars(
+                    select(Instance.image_id).where(Instance.state != InstanceState.TERMINATED)
+                )
             )
             owned_disks = set(
                 session.scalars(select(Volume.id).where(Volume.state != VolumeState.DELETED))
@@ -133,7 +149,8 @@ class Reconciler:
             ).all()
             for instance in settled:
                 if instance.id not in busy:
-                    self._align(session, instance, guests.get(instance.id), report)
+                    seen = self._fresh(driver, instance.id, guests.get(instance.id))
+                    self._align(session, instance, seen, report)
         report.orphan_guests.extend(self._orphan_guests(guests.values(), live | busy))
         report.orphan_volumes.extend(
             self._orphan_volumes(volumes, live | busy, images | busy, owned_disks | busy)
@@ -181,6 +198,16 @@ class Reconciler:
             ResourceKind.SNAPSHOT: disks,
         }
         return [v.name for v in volumes if v.owner_id not in owners.get(v.owner_kind, {v.owner_id})]
+
+    @staticmethod
+    def _fresh(driver: HostDriver, guest: uuid.UUID, seen: GuestInfo | None) -> GuestInfo | None:
+        """The host's listing is read before the transaction, and a job may have created or
+        started the guest since then: what would move the instance is read again."""
+        if seen is not None and seen.power_state is PowerState.RUNNING:
+            return seen
+        if not driver.has_guest(guest):
+            return None
+        return GuestInfo(guest, driver.power_state(guest))
 
     @staticmethod
     def _align(

@@ -162,6 +162,7 @@ class StartInstance(InstanceJob):
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
         driver, spec = self._placed(job.resource_id)
+        driver.refresh_guest(spec)  # a new offering, key or user data since the last start
         driver.start(spec.uuid)
         _require_running(driver, spec.uuid)
         return {}
@@ -210,6 +211,55 @@ class TerminateInstance(InstanceJob):
             nic.released = True
 
 
+class ExpungeInstance(TerminateInstance):
+    event_type = EventType.VM_EXPUNGE
+
+
+class DestroyInstance(InstanceJob):
+    """CloudStack's destroy without expunge: the guest is powered off and kept, disks and all,
+    so that recoverVirtualMachine needs no host work."""
+
+    event_type = EventType.VM_DESTROY
+    expected = InstanceState.SHUTTING_DOWN
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._host(job.resource_id)
+        if driver is not None and driver.has_guest(spec.uuid):
+            driver.stop(spec.uuid, force=True, timeout=self._stop_timeout)
+        return {}
+
+    def _settles_with(self, job: ClaimedJob) -> Transition:
+        return Transition.RETAIN
+
+    def _on_settled(self, session: Session, instance: Instance) -> None:
+        instance.destroyed_at = utcnow()
+
+
+class RestoreInstance(InstanceJob):
+    """A fresh root disk from the instance's (possibly new) image, as CloudStack does it:
+    stop, swap the disk, and start again if it was running."""
+
+    event_type = EventType.VM_RESTORE
+    expected = InstanceState.RESTORING
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        driver, spec = self._placed(job.resource_id)
+        driver.stop(spec.uuid, force=True, timeout=self._stop_timeout)
+        driver.rebuild_root(spec)
+        driver.refresh_guest(spec)
+        if starts(job):
+            driver.start(spec.uuid)
+            _require_running(driver, spec.uuid)
+        return {}
+
+    def _settles_with(self, job: ClaimedJob) -> Transition:
+        return Transition.SETTLE if starts(job) else Transition.DEFINE
+
+    def _on_settled(self, session: Session, instance: Instance) -> None:
+        if instance.state is InstanceState.RUNNING:
+            instance.launched_at = utcnow()
+
+
 def instance_handlers(
     db: Database, drivers: HostDrivers, *, stop_timeout: float
 ) -> dict[JobKind, JobHandler]:
@@ -222,4 +272,7 @@ def instance_handlers(
         JobKind.STOP_INSTANCE: make(StopInstance),
         JobKind.REBOOT_INSTANCE: make(RebootInstance),
         JobKind.TERMINATE_INSTANCE: make(TerminateInstance),
+        JobKind.EXPUNGE_INSTANCE: make(ExpungeInstance),
+        JobKind.DESTROY_INSTANCE: make(DestroyInstance),
+        JobKind.RESTORE_INSTANCE: make(RestoreInstance),
     }

@@ -204,6 +204,20 @@ def settled(
     return job
 
 
+def pending_for(session: Session, resource_id: uuid.UUID, kind: JobKind) -> bool:
+    """Whether a job of ``kind`` on the resource is still to run or running."""
+    return (
+        session.scalar(
+            select(Job.id).where(
+                Job.resource_id == resource_id,
+                Job.kind == kind,
+                Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)),
+            )
+        )
+        is not None
+    )
+
+
 def interrupted(session: Session) -> Sequence[Job]:
     """Jobs a dead process was running. One gateway process per database is assumed here;
     several replicas will need claim leases (heartbeat_at) to tell dead claims from live ones."""

@@ -189,6 +189,25 @@ class DetachVolume(StorageJob):
         )
 
 
+class ResizeVolume(StorageJob):
+    event_type = EventType.VOLUME_RESIZE
+
+    def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        with self._db.transaction() as session:
+            volume = session.get_one(Volume, job.resource_id)
+            driver, disk = self._driver(volume.host), volume_disk(volume)
+            guest = volume.instance_id if volume.state is VolumeState.IN_USE else None
+        driver.resize_disk(disk, int(job.params["size_bytes"]), guest=guest)
+        return {}
+
+    def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
+        volume = session.get_one(Volume, job.resource_id)
+        volume.size_bytes = max(volume.size_bytes, int(job.params["size_bytes"]))
+
+    def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
+        """The volume keeps its old size and state; the job says why."""
+
+
 class CreateSnapshot(StorageJob):
     event_type = EventType.SNAPSHOT_CREATE
 
@@ -300,5 +319,6 @@ def storage_handlers(
         JobKind.DETACH_VOLUME: make(DetachVolume),
         JobKind.CREATE_SNAPSHOT: make(CreateSnapshot),
         JobKind.DELETE_SNAPSHOT: make(DeleteSnapshot),
+        JobKind.RESIZE_VOLUME: make(ResizeVolume),
         JobKind.CAPTURE_IMAGE: make(CaptureImage),
     }

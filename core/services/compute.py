@@ -7,6 +7,7 @@ action anywhere in a multi-instance call changes none of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -16,11 +17,19 @@ from typing import Final
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from core import ids, tags
+from core import events, ids, tags
+from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Flavor, Image, Instance, InstanceSecurityGroup, Volume, Zone
-from core.enums import EventType, JobKind, ResourceKind, VolumeState, VolumeType
-from core.errors import Conflict, InvalidArgument, NotFound, QuotaExceeded
+from core.enums import EventState, EventType, JobKind, ResourceKind, VolumeState, VolumeType
+from core.errors import (
+    CapacityUnavailable,
+    Conflict,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+    QuotaExceeded,
+)
 from core.hosts import scheduler
 from core.hosts.registry import HostDrivers
 from core.jobs import queue
@@ -79,6 +88,22 @@ _REBOOT: Final = _Action(
 _TERMINATE: Final = _Action(
     Transition.TERMINATE, JobKind.TERMINATE_INSTANCE, EventType.VM_DESTROY, "terminating"
 )
+_EXPUNGE: Final = _Action(
+    Transition.TERMINATE, JobKind.EXPUNGE_INSTANCE, EventType.VM_EXPUNGE, "expunging"
+)
+_DESTROY: Final = _Action(
+    Transition.DESTROY, JobKind.DESTROY_INSTANCE, EventType.VM_DESTROY, "destroying"
+)
+_RESTORE: Final = _Action(
+    Transition.RESTORE, JobKind.RESTORE_INSTANCE, EventType.VM_RESTORE, "restoring"
+)
+# Asking again for what is already under way or done changes nothing (and queues nothing).
+_ALREADY: Final[Mapping[Transition, frozenset[InstanceState]]] = {
+    Transition.TERMINATE: frozenset({InstanceState.TERMINATED, InstanceState.SHUTTING_DOWN}),
+    Transition.DESTROY: frozenset(
+        {InstanceState.TERMINATED, InstanceState.SHUTTING_DOWN, InstanceState.DESTROYED}
+    ),
+}
 
 
 def root_disk_bytes(flavor: Flavor, image: Image) -> int:
@@ -312,12 +337,28 @@ class ComputeService:
     @staticmethod
     def _target(instance: Instance, action: _Action) -> InstanceState:
         """The state the action leads to; terminating a terminated instance changes nothing."""
-        if action is _TERMINATE and instance.state in (
-            InstanceState.TERMINATED,
-            InstanceState.SHUTTING_DOWN,
-        ):
+        if instance.state in _ALREADY.get(action.transition, ()):
             return instance.state
         return next_state(instance.state, action.transition, ref=instance.ref)
+
+    @staticmethod
+    def _enqueue(
+        session: Session,
+        caller: Caller,
+        instance: Instance,
+        action: _Action,
+        params: Mapping[str, object] | None = None,
+    ) -> uuid.UUID:
+        return queue.enqueue(
+            session,
+            caller,
+            kind=action.job,
+            resource=(ResourceKind.INSTANCE, instance.id),
+            account_id=instance.account_id,
+            event_type=action.event,
+            description=f"{action.verb} instance i-{instance.ref}",
+            params=params,
+        ).id
 
     def _act(
         self,
@@ -334,16 +375,7 @@ class ComputeService:
                 job_id = None
                 if current is not previous:
                     instance.state = current
-                    job_id = queue.enqueue(
-                        session,
-                        caller,
-                        kind=action.job,
-                        resource=(ResourceKind.INSTANCE, instance.id),
-                        account_id=instance.account_id,
-                        event_type=action.event,
-                        description=f"{action.verb} instance i-{instance.ref}",
-                        params=params,
-                    ).id
+                    job_id = self._enqueue(session, caller, instance, action, params)
                 changes.append(StateChange(instance.id, instance.ref, previous, current, job_id))
         self._wake()
         return changes
@@ -361,6 +393,160 @@ class ComputeService:
 
     def terminate_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
         return self._act(caller, refs, _TERMINATE)
+
+    # CloudStack's softer life cycle: destroy, recover, expunge, restore
+
+    def destroy_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        """Power off and keep the disks: recoverable until expunged, by hand or after
+        ``expunge_delay`` (CloudStack's destroyVirtualMachine without ``expunge``)."""
+        return self._act(caller, refs, _DESTROY)
+
+    def expunge_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        """Terminate for good, a destroyed instance included; recorded as VM.EXPUNGE."""
+        return self._act(caller, refs, _EXPUNGE)
+
+    def recover_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+        """Destroyed back to stopped. No host work: the guest is still defined and shut off."""
+        with self._db.transaction() as session:
+            instances = self._lock(session, caller, refs)
+            planned = [(i, next_state(i.state, Transition.RECOVER, ref=i.ref)) for i in instances]
+            changes = []
+            for instance, current in planned:
+                changes.append(
+                    StateChange(instance.id, instance.ref, instance.state, current, None)
+                )
+                instance.state, instance.destroyed_at = current, None
+                self._record(session, caller, instance, EventType.VM_RECOVER, "recovered")
+        return changes
+
+    def expunge_due(self, now: dt.datetime | None = None) -> int:
+        """Queue the expunge of every instance destroyed more than ``expunge_delay`` ago; the
+        reconciler's loop calls it. Returns how many it queued."""
+        cutoff = (now or utcnow()) - dt.timedelta(seconds=self._settings.expunge_delay)
+        with self._db.transaction() as session:
+            due = session.scalars(
+                select(Instance)
+                .where(Instance.state == InstanceState.DESTROYED, Instance.destroyed_at <= cutoff)
+                .with_for_update()
+            ).all()
+            for instance in due:
+                instance.state = next_state(instance.state, Transition.TERMINATE, ref=instance.ref)
+                system = Caller(instance.account_id, None, is_admin=True)
+                self._enqueue(session, system, instance, _EXPUNGE)
+        if due:
+            self._wake()
+        return len(due)
+
+    def restore_instance(
+        self, caller: Caller, ref: str, *, image: str | None = None
+    ) -> StateChange:
+        """A fresh root disk from the instance's image, or from ``image`` which becomes its
+        image; a running instance is stopped around the swap and started again."""
+        with self._db.transaction() as session:
+            [instance] = self._lock(session, caller, [ref])
+            previous = instance.state
+            current = next_state(previous, Transition.RESTORE, ref=instance.ref)
+            if image is not None:
+                instance.image = find_image(session, caller, image)
+            root = session.scalars(
+                select(Volume).where(
+                    Volume.instance_id == instance.id, Volume.volume_type == VolumeType.ROOT
+                )
+            ).one()
+            root.size_bytes = root_disk_bytes(instance.flavor, instance.image)
+            instance.state = current
+            job_id = self._enqueue(
+                session, caller, instance, _RESTORE, {"start": previous is InstanceState.RUNNING}
+            )
+            change = StateChange(instance.id, instance.ref, previous, current, job_id)
+        self._wake()
+        return change
+
+    # changes that wait for the next start
+
+    def _change(
+        self,
+        caller: Caller,
+        ref: str,
+        event: EventType,
+        what: str,
+        apply: Callable[[Session, Instance], None],
+        *,
+        stopped_only: bool,
+    ) -> InstanceView:
+        """Change a stored instance; the host sees it at the next start (the start job
+        refreshes the guest's definition and config drive)."""
+        with self._db.transaction() as session:
+            [instance] = self._lock(session, caller, [ref])
+            if instance.state is InstanceState.TERMINATED or (
+                stopped_only and instance.state is not InstanceState.STOPPED
+            ):
+                raise InvalidState("instance", instance.ref, instance.state.value, what)
+            apply(session, instance)
+            self._record(session, caller, instance, event, what)
+            return _view(instance, tags.of(session, [instance.id]).get(instance.id, {}))
+
+    def update_instance(
+        self, caller: Caller, ref: str, *, name: str | None = None, user_data: bytes | None = None
+    ) -> InstanceView:
+        if name is not None and not 0 < len(name) <= 255:
+            raise InvalidArgument("name", "1-255 characters")
+        if user_data is not None and len(user_data) > MAX_USER_DATA:
+            raise InvalidArgument("user_data", f"at most {MAX_USER_DATA} bytes")
+
+        def apply(_session: Session, instance: Instance) -> None:
+            instance.name = name if name is not None else instance.name
+            instance.user_data = user_data if user_data is not None else instance.user_data
+
+        return self._change(caller, ref, EventType.VM_UPDATE, "update", apply, stopped_only=False)
+
+    def change_flavor(self, caller: Caller, ref: str, flavor: str) -> InstanceView:
+        """A new size for a stopped instance; its host must have room for the difference."""
+
+        def apply(session: Session, instance: Instance) -> None:
+            new = find_flavor(session, flavor)
+            if instance.host is not None:
+                [free] = scheduler.free_capacity(
+                    session, [instance.host], overcommit(self._settings)
+                )
+                grow = scheduler.Demand(
+                    max(0, new.vcpus - instance.flavor.vcpus),
+                    max(0, new.memory_mib - instance.flavor.memory_mib),
+                    0,
+                )
+                if not free.fits(grow):
+                    raise CapacityUnavailable("vcpus" if free.vcpus < grow.vcpus else "memory")
+            instance.flavor = new
+
+        return self._change(
+            caller, ref, EventType.VM_UPGRADE, "change-flavor", apply, stopped_only=True
+        )
+
+    def reset_key(self, caller: Caller, ref: str, key_name: str) -> InstanceView:
+        """Another key pair of the instance's account; the config drive carries it at the
+        next start (CloudStack resetSSHKeyForVirtualMachine)."""
+
+        def apply(session: Session, instance: Instance) -> None:
+            key = find_key_pair(session, instance.account_id, key_name)
+            instance.key_name, instance.public_key = key.name, key.public_key
+
+        return self._change(
+            caller, ref, EventType.VM_RESETSSHKEY, "reset-key", apply, stopped_only=True
+        )
+
+    @staticmethod
+    def _record(
+        session: Session, caller: Caller, instance: Instance, event: EventType, what: str
+    ) -> None:
+        events.record(
+            session,
+            account_id=instance.account_id,
+            user_id=caller.user_id,
+            type=event,
+            state=EventState.COMPLETED,
+            description=f"instance i-{instance.ref}: {what}",
+            resource=(ResourceKind.INSTANCE, instance.id),
+        )
 
     # reading
 

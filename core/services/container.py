@@ -16,6 +16,8 @@ from core.hosts.driver import HostDriver
 from core.hosts.libvirt_driver import LibvirtDriver
 from core.hosts.reconciler import Reconciler
 from core.hosts.registry import HostDrivers
+from core.jobs.account_jobs import account_handlers
+from core.jobs.image_jobs import image_handlers
 from core.jobs.instance_jobs import instance_handlers
 from core.jobs.network_jobs import network_handlers
 from core.jobs.queue import JobService
@@ -30,6 +32,7 @@ from core.services.networks import NetworkService
 from core.services.security_groups import SecurityGroupService
 from core.services.storage import StorageService
 from core.services.tagging import TagService
+from core.services.usage import UsageService
 from core.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -49,10 +52,14 @@ class Services:
                 **instance_handlers(self.db, self.drivers, stop_timeout=settings.stop_timeout),
                 **storage_handlers(self.db, self.drivers, detach_timeout=settings.detach_timeout),
                 **network_handlers(self.db, self.drivers),
+                **account_handlers(self.db, self.drivers),
+                **image_handlers(self.db, max_bytes=settings.max_image_bytes),
             },
             size=settings.workers,
         )
-        self.identity = IdentityService(self.db, session_timeout=settings.session_timeout)
+        self.identity = IdentityService(
+            self.db, session_timeout=settings.session_timeout, wake_workers=self.workers.wake
+        )
         self.catalog = CatalogService(self.db, self.drivers)
         self.images = ImageService(self.db, settings.images_dir, self.workers.wake)
         self.key_pairs = KeyPairService(self.db)
@@ -61,9 +68,15 @@ class Services:
         self.networks = NetworkService(self.db, settings, self.workers.wake)
         self.security_groups = SecurityGroupService(self.db, self.workers.wake)
         self.tags = TagService(self.db)
+        self.usage = UsageService(self.db)
         self.jobs = JobService(self.db)
         self.events = EventService(self.db)
-        self.reconciler = Reconciler(self.db, self.drivers, interval=settings.reconcile_interval)
+        self.reconciler = Reconciler(
+            self.db,
+            self.drivers,
+            interval=settings.reconcile_interval,
+            chores=(self.compute.expunge_due, self.images.remove_unneeded_files),
+        )
         self._background = False
 
     def _open_driver(self, uri: str, virt_type: VirtType | None) -> HostDriver:

@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,13 +21,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import events
+from core.bootstrap import ADMIN_ACCOUNT
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Credential, LoginSession, User
-from core.enums import EventState, EventType, ResourceKind
-from core.errors import Conflict, InvalidArgument, NotFound
+from core.enums import AccountState, EventState, EventType, JobKind, ResourceKind
+from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.jobs import queue
+from core.jobs.account_jobs import cancel_pending, refuse_dependents
+from core.services.lookup import identity_clause
 from core.services.security_groups import default_group
-from core.views import AccountView, Caller, LoginView, NewAccount, UserView
+from core.views import Accepted, AccountView, Caller, LoginView, NewAccount, UserView
 
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
 _ACCOUNT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -57,7 +62,9 @@ def new_secret_key() -> str:
 
 
 def to_view(account: Account) -> AccountView:
-    return AccountView(account.id, account.ref, account.name, account.is_admin, account.created_at)
+    return AccountView(
+        account.id, account.ref, account.name, account.is_admin, account.created_at, account.state
+    )
 
 
 def user_view(user: User) -> UserView:
@@ -76,10 +83,16 @@ def _session_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _enabled(user: User | None) -> bool:
+    """Only users of an enabled account sign in: from the moment an account is being deleted,
+    its keys, passwords and sessions identify no one."""
+    return user is not None and user.account.state is AccountState.ENABLED
+
+
 def _password_user(session: Session, username: str, password: str) -> User:
     """NotFound for a wrong name or password alike, so the answer does not say which."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not verify_password(password, user.password_hash):
+    if user is None or not _enabled(user) or not verify_password(password, user.password_hash):
         raise NotFound("user", username)
     return user
 
@@ -97,9 +110,16 @@ class SigningKey:
 
 
 class IdentityService:
-    def __init__(self, db: Database, *, session_timeout: float = 1800.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        session_timeout: float = 1800.0,
+        wake_workers: Callable[[], None] = lambda: None,
+    ) -> None:
         self._db = db
         self._session_timeout = dt.timedelta(seconds=session_timeout)
+        self._wake = wake_workers
 
     def create_account(
         self,
@@ -152,11 +172,58 @@ class IdentityService:
             )
 
     def list_accounts(self, caller: Caller) -> list[AccountView]:
-        query = select(Account).order_by(Account.created_at)
+        """Deleted accounts are gone from the list; one being deleted shows its state."""
+        query = (
+            select(Account)
+            .where(Account.state != AccountState.DELETED)
+            .order_by(Account.created_at)
+        )
         if not caller.is_admin:
             query = query.where(Account.id == caller.account_id)
         with self._db.transaction() as session:
             return [to_view(account) for account in session.scalars(query)]
+
+    def delete_account(self, caller: Caller, ref: str) -> Accepted[AccountView]:
+        """Admins only (others get NotFound, as if the operation did not exist for them). The
+        account stops authenticating at once, its queued jobs are failed, and a DELETE_ACCOUNT
+        job removes everything it owns (``core.jobs.account_jobs``). Refused for the caller's
+        own account, the installation's admin, and while other accounts need its networks or
+        security groups. An account whose deletion job failed may be deleted again."""
+        if not caller.is_admin:
+            raise NotFound("account", ref)
+        with self._db.transaction() as session:
+            clause = identity_clause(Account, ref)
+            account = session.scalars(
+                select(Account)
+                .where(
+                    clause if clause is not None else Account.name == ref,
+                    Account.state != AccountState.DELETED,
+                )
+                .with_for_update()
+            ).first()
+            if account is None:
+                raise NotFound("account", ref)
+            if account.id == caller.account_id:
+                raise InvalidState("account", account.name, "the caller's own", "delete")
+            if account.name == ADMIN_ACCOUNT:
+                raise InvalidState("account", account.name, "the installation's admin", "delete")
+            if queue.pending_for(session, account.id, JobKind.DELETE_ACCOUNT):
+                raise InvalidState("account", account.name, "being deleted", "delete")
+            refuse_dependents(session, account)
+            account.state = AccountState.DELETING
+            cancel_pending(session, account.id)
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.DELETE_ACCOUNT,
+                resource=(ResourceKind.ACCOUNT, account.id),
+                account_id=caller.account_id,
+                event_type=EventType.ACCOUNT_DELETE,
+                description=f"deleting account {account.name} and everything it owns",
+            )
+            accepted = Accepted(to_view(account), job.id)
+        self._wake()
+        return accepted
 
     def caller_for(self, account_name: str) -> Caller:
         """The first user of an account, for the CLI and tests acting as that account."""
@@ -164,7 +231,7 @@ class IdentityService:
             user = session.scalar(
                 select(User)
                 .join(Account)
-                .where(Account.name == account_name)
+                .where(Account.name == account_name, Account.state == AccountState.ENABLED)
                 .order_by(User.created_at)
             )
             if user is None:
@@ -176,7 +243,7 @@ class IdentityService:
             credential = session.scalar(
                 select(Credential).where(Credential.access_key == access_key)
             )
-            if credential is None:
+            if credential is None or not _enabled(credential.user):
                 raise NotFound("credential", access_key)
             return SigningKey(_caller(credential.user), credential.secret_key)
 
@@ -186,8 +253,10 @@ class IdentityService:
             credential = session.scalar(
                 select(Credential).where(Credential.access_key == access_key)
             )
-            if credential is None or not (
-                caller.is_admin or credential.user.account_id == caller.account_id
+            if (
+                credential is None
+                or not _enabled(credential.user)
+                or not (caller.is_admin or credential.user.account_id == caller.account_id)
             ):
                 raise NotFound("user", access_key)
             return user_view(credential.user)
@@ -217,7 +286,7 @@ class IdentityService:
         with self._db.transaction() as session:
             found = session.get(LoginSession, _session_hash(key))
             now = utcnow()
-            if found is None or found.expires_at < now:
+            if found is None or found.expires_at < now or not _enabled(found.user):
                 raise NotFound("session", "(key)")
             found.expires_at = now + self._session_timeout
             return _caller(found.user)

@@ -1,8 +1,11 @@
-"""Images: registering a user's qcow2/raw file, and listing what a caller may launch.
+"""Images: registering a user's qcow2/raw file or URL, listing what a caller may launch, and
+deregistering.
 
 A registered file is inspected with ``qemu-img info`` (format, virtual size, and no backing
-file: a qcow2 pointing at another file would let a user read the host's disk), then copied into
-the installation's image store so the user's copy can move or change without breaking guests.
+file or external data file: a qcow2 pointing at another file would let a user read the host's
+disk), then copied into the installation's image store so the user's copy can move or change
+without breaking guests. A URL is downloaded by a job (``core.jobs.image_jobs``) and goes
+through the same inspection before it becomes available.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import hashlib
 import json
 import shutil
 import subprocess
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -21,8 +26,16 @@ from sqlalchemy.orm import Session
 
 from core import events, tags
 from core.db.database import Database
-from core.db.models import Image, Instance
-from core.enums import DiskFormat, EventState, EventType, ImageState, JobKind, ResourceKind
+from core.db.models import Image, Instance, Job
+from core.enums import (
+    DiskFormat,
+    EventState,
+    EventType,
+    ImageState,
+    JobKind,
+    JobStatus,
+    ResourceKind,
+)
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue
 from core.services.lookup import identity_clause
@@ -31,6 +44,18 @@ from core.views import Accepted, Caller, ImageView
 
 _FORMATS: Final = {"qcow2": DiskFormat.QCOW2, "raw": DiskFormat.RAW}
 _HASH_CHUNK: Final = 1024 * 1024
+_URL_SCHEMES: Final = ("http", "https")
+_MAX_URL_LENGTH: Final = 2048
+#: Digest algorithms a URL registration may be checked against, and their hex lengths.
+DIGEST_LENGTHS: Final = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What the downloaded file must hash to: a ``hashlib`` name and a lowercase hex digest."""
+
+    algorithm: str
+    hexdigest: str
 
 
 def to_view(image: Image) -> ImageView:
@@ -73,6 +98,8 @@ def inspect(path: Path) -> tuple[DiskFormat, int]:
         raise InvalidArgument("file", f"format {info.get('format')!r}; qcow2 or raw expected")
     if info.get("backing-filename"):
         raise InvalidArgument("file", "images with a backing file are refused")
+    if info.get("format-specific", {}).get("data", {}).get("data-file"):
+        raise InvalidArgument("file", "images with an external data file are refused")
     return disk_format, int(info["virtual-size"])
 
 
@@ -87,6 +114,25 @@ def sha256_of(path: Path) -> str:
 #: What a listing shows: an image being captured, or whose capture failed, is still the
 #: caller's to see; only available ones can be launched.
 LISTED_STATES: Final = (ImageState.PENDING, ImageState.AVAILABLE, ImageState.FAILED)
+
+
+def image_file_needed(session: Session, image_id: uuid.UUID) -> bool:
+    """Whether an image's file (and its base volumes on the hosts) may still be read: a job on
+    the image is not over, or an instance launched from it is not terminated."""
+    busy = select(Job.id).where(
+        Job.resource_id == image_id, Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING))
+    )
+    used = select(Instance.id).where(
+        Instance.image_id == image_id, Instance.state != InstanceState.TERMINATED
+    )
+    return session.scalar(busy.limit(1)) is not None or session.scalar(used.limit(1)) is not None
+
+
+def _without_credentials(url: urllib.parse.SplitResult) -> str:
+    """The URL as events may show it: no user:password, no query (it may hold a token)."""
+    host = url.hostname or ""
+    netloc = f"{host}:{url.port}" if url.port else host
+    return urllib.parse.urlunsplit((url.scheme, netloc, url.path, "", ""))
 
 
 def visible_images(
@@ -231,6 +277,136 @@ class ImageService:
         except BaseException:
             stored.unlink(missing_ok=True)  # no file without its row
             raise
+
+    def register_from_url(
+        self,
+        caller: Caller,
+        url: str,
+        *,
+        name: str,
+        disk_format: DiskFormat,
+        description: str = "",
+        public: bool = False,
+        digest: Digest | None = None,
+    ) -> Accepted[ImageView]:
+        """A new image downloaded from ``url`` (CloudStack registerTemplate). The image is
+        PENDING until its DOWNLOAD_IMAGE job has fetched the file and found it to be a
+        ``disk_format`` image without a backing file (and, with ``digest``, with that hash);
+        then AVAILABLE, else FAILED with the reason and no file left behind."""
+        if len(url) > _MAX_URL_LENGTH:
+            raise InvalidArgument("url", f"at most {_MAX_URL_LENGTH} characters")
+        try:
+            parsed = urllib.parse.urlsplit(url)
+            parsed.port  # noqa: B018 -- urlsplit checks the port only when it is read
+        except ValueError as exc:
+            raise InvalidArgument("url", f"not a URL: {exc}") from None
+        if parsed.scheme.lower() not in _URL_SCHEMES or not parsed.hostname:
+            raise InvalidArgument("url", "an http:// or https:// URL with a host is expected")
+        if digest is not None:
+            length = DIGEST_LENGTHS.get(digest.algorithm)
+            if length is None:
+                raise InvalidArgument("checksum", f"one of {', '.join(DIGEST_LENGTHS)} expected")
+            if len(digest.hexdigest) != length or not all(
+                c in "0123456789abcdef" for c in digest.hexdigest
+            ):
+                raise InvalidArgument("checksum", f"{length} lowercase hex digits expected")
+        with self._db.transaction() as session:
+            self._check_name(session, caller, name)
+            image_id = uuid.uuid4()
+            image = Image(
+                id=image_id,
+                account_id=caller.account_id,
+                name=name,
+                description=description,
+                is_public=public and caller.is_admin,
+                disk_format=disk_format,
+                path=str(self._images_dir / f"{image_id}.{disk_format.value}"),
+                virtual_size=0,
+                checksum="",
+                state=ImageState.PENDING,
+            )
+            session.add(image)
+            session.flush()
+            params: dict[str, str] = {"url": url}
+            if digest is not None:
+                params |= {"digest_algorithm": digest.algorithm, "digest": digest.hexdigest}
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.DOWNLOAD_IMAGE,
+                resource=(ResourceKind.IMAGE, image.id),
+                account_id=caller.account_id,
+                event_type=EventType.TEMPLATE_CREATE,
+                description=f"downloading image {name} from {_without_credentials(parsed)}",
+                params=params,
+            )
+            accepted = Accepted(to_view(image), job.id)
+        self._wake()
+        return accepted
+
+    def deregister(self, caller: Caller, ref: str) -> None:
+        """The image can no longer be listed or launched (CloudStack deleteTemplate, EC2
+        DeregisterImage); only its owner or an admin may do it, others get NotFound.
+
+        What instances still need: a root disk is a qcow2 *overlay* whose backing file is the
+        image's base volume ``image-<id>.<format>`` in each host's pool (see
+        ``LibvirtDriver.create_guest``), uploaded from the file in the image store on the first
+        launch on that host. So the base volume must outlive the image for as long as any
+        instance launched from it is not terminated: the reconciler counts such images as
+        owned and does not remove their base volumes, and removes them as orphans once the last
+        of those instances is terminated. The file in the image store is kept under the same
+        condition (a launch still queued uploads it; a restore rebuilds the root disk from it)
+        and is removed here when nothing needs it, otherwise later by
+        ``remove_unneeded_files``, which the reconciler runs as a chore.
+        Snapshots, volumes and captured images are full copies and need neither.
+
+        The row stays, for the events and instances that name it, under a changed name, so the
+        owner can register a new image with the old name (CloudStack allows that).
+        """
+        with self._db.transaction() as session:
+            clause = identity_clause(Image, ref)
+            query = select(Image).where(
+                clause if clause is not None else Image.name == ref,
+                Image.state != ImageState.DEREGISTERED,
+            )
+            if not caller.is_admin:
+                query = query.where(Image.account_id == caller.account_id)
+            image = session.scalars(query.order_by(Image.created_at).with_for_update()).first()
+            if image is None:
+                raise NotFound("image", ref)
+            name = image.name
+            image.state = ImageState.DEREGISTERED
+            image.state_reason = "deregistered"
+            image.name = f"{name} (deregistered {image.ref})"
+            events.record(
+                session,
+                account_id=image.account_id,
+                user_id=caller.user_id,
+                type=EventType.TEMPLATE_DELETE,
+                state=EventState.COMPLETED,
+                description=f"image {name} deregistered",
+                resource=(ResourceKind.IMAGE, image.id),
+            )
+            needed = image_file_needed(session, image.id)
+            path = Path(image.path)
+        if not needed:
+            path.unlink(missing_ok=True)
+
+    def remove_unneeded_files(self) -> list[Path]:
+        """Remove the store's files of deregistered images that nothing needs any more (the
+        last instance launched from one was terminated); a reconciler chore."""
+        with self._db.transaction() as session:
+            rows = session.execute(
+                select(Image.id, Image.path).where(Image.state == ImageState.DEREGISTERED)
+            ).all()
+            leftover = [
+                Path(path)
+                for image_id, path in rows
+                if Path(path).exists() and not image_file_needed(session, image_id)
+            ]
+        for path in leftover:
+            path.unlink(missing_ok=True)
+        return leftover
 
     def list_images(
         self, caller: Caller, *, image_tags: Mapping[str, Sequence[str]] | None = None

@@ -318,6 +318,50 @@ class StorageService:
         self._wake()
         return accepted
 
+    def resize_volume(
+        self,
+        caller: Caller,
+        ref: str,
+        *,
+        size_gib: int | None = None,
+        disk_offering: str | None = None,
+    ) -> Accepted[VolumeView]:
+        """Grow a volume, root or data, attached or not (a running guest sees the new size at
+        once). Volumes never shrink: the data past the new end would be lost. The view keeps
+        the old size until the job has grown the disk."""
+        with self._db.transaction() as session:
+            volume = find_volume(session, caller, ref, lock=True)
+            offering = None if disk_offering is None else find_disk_offering(session, disk_offering)
+            if offering is not None and offering.size_gib is not None:
+                size_gib = offering.size_gib
+            if size_gib is None:
+                raise InvalidArgument("Size", "a new size or a fixed-size disk offering is needed")
+            if not 1 <= size_gib <= MAX_VOLUME_GIB:
+                raise InvalidArgument("Size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
+            size = size_gib * GIB
+            if size < volume.size_bytes:
+                raise InvalidArgument("Size", "volumes can grow but not shrink")
+            if volume.state not in (VolumeState.AVAILABLE, VolumeState.IN_USE):
+                raise InvalidState("volume", volume.ref, volume.state.value, "resize")
+            if queue.pending_for(session, volume.id, JobKind.RESIZE_VOLUME):
+                raise InvalidState("volume", volume.ref, "resizing", "resize")
+            [free] = scheduler.free_capacity(session, [volume.host], overcommit(self._settings))
+            if free.disk_bytes < size - volume.size_bytes:
+                raise CapacityUnavailable("disk")
+            if offering is not None:
+                volume.disk_offering = offering
+            accepted = self._volume_job(
+                session,
+                caller,
+                volume,
+                JobKind.RESIZE_VOLUME,
+                EventType.VOLUME_RESIZE,
+                f"growing volume vol-{volume.ref} to {size_gib} GiB",
+                {"size_bytes": size},
+            )
+        self._wake()
+        return accepted
+
     def detach_volume(self, caller: Caller, ref: str) -> Accepted[VolumeView]:
         with self._db.transaction() as session:
             volume = find_volume(session, caller, ref, lock=True)

@@ -18,14 +18,46 @@ EXPECTED = {
     (S.RUNNING, T.REBOOT): S.REBOOTING,
     **{
         (state, T.TERMINATE): S.SHUTTING_DOWN
-        for state in (S.PENDING, S.RUNNING, S.STOPPING, S.STOPPED, S.REBOOTING, S.ERROR)
+        for state in (
+            S.PENDING,
+            S.RUNNING,
+            S.STOPPING,
+            S.STOPPED,
+            S.REBOOTING,
+            S.ERROR,
+            S.DESTROYED,
+            S.RESTORING,
+        )
     },
+    # CloudStack's recoverable destroy: shutting-down → destroyed → (recover) stopped
+    **{
+        (state, T.DESTROY): S.SHUTTING_DOWN
+        for state in (
+            S.PENDING,
+            S.RUNNING,
+            S.STOPPING,
+            S.STOPPED,
+            S.REBOOTING,
+            S.RESTORING,
+            S.ERROR,
+        )
+    },
+    (S.SHUTTING_DOWN, T.RETAIN): S.DESTROYED,
+    (S.DESTROYED, T.RECOVER): S.STOPPED,
+    # a root disk rebuilt from its image, ending as the instance was
+    (S.RUNNING, T.RESTORE): S.RESTORING,
+    (S.STOPPED, T.RESTORE): S.RESTORING,
+    (S.RESTORING, T.SETTLE): S.RUNNING,
+    (S.RESTORING, T.DEFINE): S.STOPPED,
     (S.PENDING, T.SETTLE): S.RUNNING,
     (S.PENDING, T.DEFINE): S.STOPPED,
     (S.STOPPING, T.SETTLE): S.STOPPED,
     (S.REBOOTING, T.SETTLE): S.RUNNING,
     (S.SHUTTING_DOWN, T.SETTLE): S.TERMINATED,
-    **{(state, T.FAIL): S.ERROR for state in (S.PENDING, S.STOPPING, S.REBOOTING, S.SHUTTING_DOWN)},
+    **{
+        (state, T.FAIL): S.ERROR
+        for state in (S.PENDING, S.STOPPING, S.REBOOTING, S.SHUTTING_DOWN, S.RESTORING)
+    },
     (S.RUNNING, T.POWER_OFF): S.STOPPED,
     (S.RUNNING, T.VANISH): S.ERROR,
     (S.STOPPED, T.VANISH): S.ERROR,

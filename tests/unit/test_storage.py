@@ -267,3 +267,43 @@ def test_captured_image_becomes_launchable(
         is InstanceState.RUNNING
     )
     assert not any(v.name.startswith("capture-") for v in host_driver(services).volumes())
+
+
+def pool_capacity(services: Services, name: str) -> int:
+    conn = behind_cores_back(services)
+    try:
+        pool = conn.storagePoolLookupByName(services.settings.pool_name)
+        return int(pool.storageVolLookupByName(name).info()[1])
+    finally:
+        conn.close()
+
+
+def test_resize_grows_a_data_volume_and_refuses_to_shrink(
+    services: Services, alice: Caller
+) -> None:
+    created = services.storage.create_volume(alice, size_gib=1)
+    services.workers.run_pending()
+    accepted = services.storage.resize_volume(alice, created.item.ref, size_gib=3)
+    assert accepted.item.size_bytes == GIB  # the old size until the disk has grown
+    with pytest.raises(InvalidState):  # one resize at a time
+        services.storage.resize_volume(alice, created.item.ref, size_gib=4)
+    services.workers.run_pending()
+    assert services.storage.get_volume(alice, created.item.ref).size_bytes == 3 * GIB
+    assert pool_capacity(services, f"volume-{created.item.id}.qcow2") == 3 * GIB
+    with pytest.raises(InvalidArgument):
+        services.storage.resize_volume(alice, created.item.ref, size_gib=2)
+    with pytest.raises(InvalidArgument):
+        services.storage.resize_volume(alice, created.item.ref)
+
+
+def test_resize_grows_the_root_volume_of_a_running_instance(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
+    ref = running_instance(services, admin)
+    [root] = services.storage.list_volumes(admin, VolumeQuery())
+    services.storage.resize_volume(admin, root.ref, size_gib=12)
+    services.workers.run_pending()
+    assert services.storage.get_volume(admin, root.ref).size_bytes == 12 * GIB
+    guest = services.compute.get_instance(admin, ref)
+    assert pool_capacity(services, f"{guest.id}-root.qcow2") == 12 * GIB
+    assert guest.state is InstanceState.RUNNING
