@@ -136,6 +136,17 @@ JOB_COMMANDS: Final[Mapping[JobKind, tuple[str, str]]] = MappingProxyType(
         JobKind.ALLOCATE_ADDRESS: (f"{_API}.address.AssociateIPAddrCmd", "IpAddress"),
         JobKind.RELEASE_ADDRESS: (f"{_API}.address.DisassociateIPAddrCmd", "IpAddress"),
         JobKind.DISASSOCIATE_ADDRESS: (f"{_API}.nat.DisableStaticNatCmd", "IpAddress"),
+        JobKind.DESTROY_INSTANCE: (f"{_API}.vm.DestroyVMCmd", "VirtualMachine"),
+        JobKind.EXPUNGE_INSTANCE: (f"{_API}.vm.ExpungeVMCmd", "VirtualMachine"),
+        JobKind.RESTORE_INSTANCE: (f"{_API}.vm.RestoreVMCmd", "VirtualMachine"),
+        JobKind.RESET_KEY: (f"{_API}.vm.ResetVMSSHKeyCmd", "VirtualMachine"),
+        JobKind.RESIZE_VOLUME: (f"{_API}.volume.ResizeVolumeCmd", "Volume"),
+        JobKind.DOWNLOAD_IMAGE: (f"{_API}.template.RegisterTemplateCmd", "Template"),
+        JobKind.DELETE_IMAGE: (f"{_API}.template.DeleteTemplateCmd", "Template"),
+        JobKind.DELETE_ACCOUNT: (
+            "org.apache.cloudstack.api.command.admin.account.DeleteAccountCmd",
+            "Account",
+        ),
     }
 )
 

@@ -8,6 +8,10 @@ Odd cases, each a choice a front end may refine with more facts than the state a
   terminated) and the front end explains why in ``stateReason``.
 * OCCI 1.1 has no ``error``; the OCCI front end shows ``inactive`` with a message on 1.1.
 * CIMI has no terminal "deleted" state: terminated machines leave CIMI collections.
+* A CloudStack-destroyed instance (disks kept, recoverable) is ``terminated`` to EC2, which has
+  no recoverable state; CIMI and OCCI see it stopped until it is expunged.
+* Restoring a root disk: CloudStack itself stops and starts the VM around the swap (its
+  ``Restoring`` state belongs to backups), and libcloud cannot parse ``Restoring``: ``Starting``.
 """
 
 from __future__ import annotations
@@ -41,5 +45,7 @@ INSTANCE_STATES: Final[Mapping[InstanceState, StateNames]] = MappingProxyType(
         S.SHUTTING_DOWN: StateNames(("shutting-down", 32), "Expunging", "inactive", "DELETING"),
         S.TERMINATED: StateNames(("terminated", 48), "Destroyed", "inactive", "DELETING"),
         S.ERROR: StateNames(("stopped", 80), "Error", "error", "ERROR"),
+        S.DESTROYED: StateNames(("terminated", 48), "Destroyed", "inactive", "STOPPED"),
+        S.RESTORING: StateNames(("pending", 0), "Starting", "inactive", "STARTING"),
     }
 )

@@ -111,7 +111,14 @@ class NativeApi:
         fmt = Format.of(next((v for k, v in [*query, *form] if k.lower() == "response"), None))
         name = next((v for k, v in [*query, *form] if k.lower() == "command"), "")
         command = self._commands.get(name.lower())
-        envelope = command.response_name if command else ERROR_RESPONSE
+        session_command = name.lower() in ("login", "logout")  # not in the table: no signature
+        envelope = (
+            command.response_name
+            if command
+            else f"{name.lower()}response"
+            if session_command
+            else ERROR_RESPONSE
+        )
         try:
             params = parse(query, form)
             if name.lower() == "login":

@@ -71,13 +71,20 @@ _RESULTS: Final[Mapping[JobKind, Renderer]] = {
     JobKind.STOP_INSTANCE: _virtual_machine,
     JobKind.REBOOT_INSTANCE: _virtual_machine,
     JobKind.TERMINATE_INSTANCE: _virtual_machine,
+    JobKind.DESTROY_INSTANCE: _virtual_machine,
+    JobKind.EXPUNGE_INSTANCE: _virtual_machine,
+    JobKind.RESTORE_INSTANCE: _virtual_machine,
+    JobKind.RESET_KEY: _virtual_machine,
     JobKind.CREATE_VOLUME: _volume,
     JobKind.ATTACH_VOLUME: _volume,
     JobKind.DETACH_VOLUME: _volume,
+    JobKind.RESIZE_VOLUME: _volume,
     JobKind.DELETE_VOLUME: _success,
     JobKind.CREATE_SNAPSHOT: _snapshot,
     JobKind.DELETE_SNAPSHOT: _success,
     JobKind.CAPTURE_IMAGE: _template,
+    JobKind.DOWNLOAD_IMAGE: _template,
+    JobKind.DELETE_IMAGE: _success,
     JobKind.AUTHORIZE_INGRESS: _security_group,
     JobKind.AUTHORIZE_EGRESS: _security_group,
     JobKind.REVOKE_INGRESS: _success,
@@ -89,6 +96,7 @@ _RESULTS: Final[Mapping[JobKind, Renderer]] = {
     JobKind.ALLOCATE_ADDRESS: _public_ip,
     JobKind.RELEASE_ADDRESS: _success,
     JobKind.DISASSOCIATE_ADDRESS: _success,
+    JobKind.DELETE_ACCOUNT: _success,
 }
 
 _STATUS: Final = {

@@ -29,6 +29,7 @@ from core.views import (
     FlavorView,
     HostView,
     ImageView,
+    InstanceQuery,
     InstanceView,
     KeyPairView,
     NetworkView,
@@ -93,6 +94,15 @@ class Lookups:
     @functools.cached_property
     def flavors(self) -> Mapping[str, FlavorView]:
         return {flavor.name: flavor for flavor in self.services.catalog.list_flavors()}
+
+    @functools.cached_property
+    def disk_offerings(self) -> Mapping[str, DiskOfferingView]:
+        return {o.name: o for o in self.services.catalog.list_disk_offerings()}
+
+    @functools.cached_property
+    def instance_names(self) -> Mapping[uuid.UUID, str]:
+        listed = self.services.compute.list_instances(self.caller, InstanceQuery()).items
+        return {i.id: i.name for i in listed}
 
     @functools.cached_property
     def accounts(self) -> Mapping[uuid.UUID, AccountView]:
@@ -197,7 +207,12 @@ def template(view: ImageView, lookups: Lookups) -> dict[str, Any]:
         "crossZones": True,
         "created": timestamp(view.created_at),
         "isready": ready,
-        "status": template_status(view.state),
+        # as in CloudStack, a failed download shows its error text as the status
+        "status": (
+            view.state_reason
+            if view.state is ImageState.FAILED and view.state_reason
+            else template_status(view.state)
+        ),
         "passwordenabled": False,
         "format": view.disk_format.value.upper(),
         "hypervisor": HYPERVISOR,
@@ -329,9 +344,17 @@ def volume(view: VolumeView, lookups: Lookups) -> dict[str, Any]:
         "quiescevm": False,
         "tags": _tags(view.tags, ResourceKind.VOLUME, view.id),
     }
+    offering = lookups.disk_offerings.get(view.disk_offering_name or "")
+    if offering is not None:  # Ansible's cs_volume resizes when diskofferingid differs or is absent
+        rendered["diskofferingid"] = str(offering.id)
+        rendered["diskofferingname"] = offering.name
+        rendered["diskofferingdisplaytext"] = offering.description or offering.name
     if view.instance_id is not None and view.state is not VolumeState.DELETED:
         rendered["virtualmachineid"] = str(view.instance_id)
-        rendered["vmname"] = f"i-{view.instance_ref}"
+        # the VM's name (CloudStack's vm_instance.name), which Ansible's cs_volume returns as vm
+        vm_name = lookups.instance_names.get(view.instance_id, f"i-{view.instance_ref}")
+        rendered["vmname"] = vm_name
+        rendered["vmdisplayname"] = vm_name
         rendered["deviceid"] = ord((view.device or "vda")[-1]) - ord("a")
     if view.attached_at is not None:
         rendered["attached"] = timestamp(view.attached_at)

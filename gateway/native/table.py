@@ -16,6 +16,7 @@ from gateway.native.commands import (
     storage,
     tags,
     templates,
+    usage,
     virtual_machines,
 )
 from gateway.native.registry import Command
@@ -35,6 +36,7 @@ def command_table() -> Mapping[str, Command]:
             storage,
             tags,
             templates,
+            usage,
             virtual_machines,
         )
         for command in module.commands

@@ -80,7 +80,10 @@ def test_walkthrough(native_user: NativeUser, image: ImageView) -> None:
     assert detached.state == StorageVolumeState.AVAILABLE
     assert driver.destroy_volume(volume) is True
 
-    assert driver.destroy_node(node) is True
+    assert driver.destroy_node(node) is True  # CloudStack keeps it, recoverable, until expunged
+    [destroyed] = driver.list_nodes()
+    assert destroyed.state == NodeState.TERMINATED
+    assert driver.destroy_node(destroyed, ex_expunge=True) is True
     assert driver.list_nodes() == []
     assert driver.ex_delete_security_group("web")
     assert driver.delete_key_pair(created) is True

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
+from core.enums import AccountState, EventType, JobKind, ResourceKind
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
+from gateway.native.jobs import submit
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -20,6 +24,15 @@ from gateway.native.registry import (
 
 commands = CommandSet()
 _ADMIN_TYPE: Final = 1
+# CloudStack's account states are enabled, disabled and locked (lowercase on the wire); it has
+# no "deleting": an account being deleted can no longer sign in, as a disabled one.
+_STATES: Final[Mapping[AccountState, str]] = MappingProxyType(
+    {
+        AccountState.ENABLED: "enabled",
+        AccountState.DELETING: "disabled",
+        AccountState.DELETED: "disabled",  # never listed
+    }
+)
 
 
 @commands.command(
@@ -30,19 +43,22 @@ _ADMIN_TYPE: Final = 1
         Param("id", ParamType.UUID, "The account id"),
         Param("name", ParamType.STRING, "The account name"),
         Param("accounttype", ParamType.INTEGER, "0 user, 1 admin"),
-        Param("state", ParamType.STRING, "Account state (all are enabled)"),
+        Param("state", ParamType.STRING, "Account state: enabled, or disabled while being deleted"),
     ),
     response_key="account",
 )
 def list_accounts(call: Call) -> Reply:
     lookups = Lookups(call.services, call.caller)
-    found = [objects.account(a, lookups) for a in call.services.identity.list_accounts(call.caller)]
+    found = [
+        {**objects.account(a, lookups), "state": _STATES[a.state]}
+        for a in call.services.identity.list_accounts(call.caller)
+    ]
     kind, state = call.args.get("accounttype"), call.args.get("state")
     found = [
         a
         for a in found
         if (kind is None or a["accounttype"] == kind)
-        and (state is None or state.lower() == "enabled")
+        and (state is None or state.lower() == a["state"])
         and (not call.args.get("account") or a["name"] == call.args["account"])
     ]
     return call.page("account", matching(call, found))
@@ -84,6 +100,25 @@ def create_account(call: Call) -> Reply:
     rendered = objects.account(created.account, lookups)
     rendered["user"] = [{**objects.user(user, lookups), "secretkey": created.secret_key}]
     return Single("account", rendered)
+
+
+@commands.command(
+    "deleteAccount",
+    "Deletes an account and everything it owns (admins)",
+    (Param("id", ParamType.UUID, "The account", required=True, related="listAccounts"),),
+    is_async=True,
+    admin_only=True,
+)
+def delete_account(call: Call) -> Reply:
+    account_id = call.args["id"]
+    return submit(
+        call,
+        kind=JobKind.DELETE_ACCOUNT,
+        event=EventType.ACCOUNT_DELETE,
+        resource=(ResourceKind.ACCOUNT, account_id),
+        description=f"delete account {account_id}",
+        action=lambda: call.services.identity.delete_account(call.caller, str(account_id)).job_id,
+    )
 
 
 @commands.command(

@@ -138,6 +138,41 @@ def attach_volume(call: Call) -> Reply:
 
 
 @commands.command(
+    "resizeVolume",
+    "Grows a volume (root or data, attached or not) to size GB or a disk offering's size",
+    (
+        _ID,
+        Param("size", ParamType.LONG, "New size in GB"),
+        Param("diskofferingid", ParamType.UUID, "A disk offering giving the new size"),
+        Param("shrinkok", ParamType.BOOLEAN, "Allow shrinking (refused: data would be lost)"),
+    ),
+    is_async=True,
+    response_key="volume",
+)
+def resize_volume(call: Call) -> Reply:
+    volume = _volume(call, call.args["id"])
+    offering = call.args.get("diskofferingid")
+    size = call.args.get("size")
+
+    def resize() -> uuid.UUID | None:
+        return call.services.storage.resize_volume(
+            call.caller,
+            str(volume.id),
+            size_gib=size,
+            disk_offering=None if offering is None else str(offering),
+        ).job_id
+
+    return submit(
+        call,
+        kind=JobKind.RESIZE_VOLUME,
+        event=EventType.VOLUME_RESIZE,
+        resource=(ResourceKind.VOLUME, volume.id),
+        description=f"resize volume {volume.name}",
+        action=resize,
+    )
+
+
+@commands.command(
     "detachVolume",
     "Detaches a data volume from its VM",
     (_ID,),

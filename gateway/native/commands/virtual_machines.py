@@ -11,7 +11,7 @@ from typing import Final
 from core.enums import EventType, JobKind, ResourceKind
 from core.services.compute import LaunchRequest
 from core.states import InstanceState
-from core.views import Caller, InstanceQuery, StateChange
+from core.views import Caller, InstanceQuery, InstanceView, StateChange
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
 from gateway.native.jobs import submit
@@ -24,6 +24,7 @@ from gateway.native.registry import (
     Param,
     ParamType,
     Reply,
+    Single,
     Submitted,
     param_error,
 )
@@ -223,17 +224,182 @@ def reboot_virtual_machine(call: Call) -> Reply:
 
 @commands.command(
     "destroyVirtualMachine",
-    "Destroys a VM and its root volume",
+    "Destroys a VM: recoverable until expunged (at once with expunge=true, else after a delay)",
     (_ID, Param("expunge", ParamType.BOOLEAN, "Expunge at once")),
     is_async=True,
     response_key="virtualmachine",
 )
 def destroy_virtual_machine(call: Call) -> Reply:
     compute = call.services.compute
+    if call.args.get("expunge"):
+        return _act(
+            call,
+            compute.expunge_instances,
+            JobKind.EXPUNGE_INSTANCE,
+            EventType.VM_EXPUNGE,
+            "expunge",
+        )
     return _act(
+        call, compute.destroy_instances, JobKind.DESTROY_INSTANCE, EventType.VM_DESTROY, "destroy"
+    )
+
+
+@commands.command(
+    "expungeVirtualMachine",
+    "Expunges a destroyed VM at once",
+    (_ID,),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def expunge_virtual_machine(call: Call) -> Reply:
+    compute = call.services.compute
+    return _act(
+        call, compute.expunge_instances, JobKind.EXPUNGE_INSTANCE, EventType.VM_EXPUNGE, "expunge"
+    )
+
+
+def _rendered(call: Call, instance: InstanceView) -> Single:
+    return Single(
+        "virtualmachine", objects.virtual_machine(instance, Lookups(call.services, call.caller))
+    )
+
+
+@commands.command(
+    "recoverVirtualMachine",
+    "Recovers a destroyed VM (it comes back stopped)",
+    (_ID,),
+    response_key="virtualmachine",
+)
+def recover_virtual_machine(call: Call) -> Reply:
+    target = str(call.args["id"])
+    call.services.compute.recover_instances(call.caller, [target])
+    return _rendered(call, call.services.compute.get_instance(call.caller, target))
+
+
+@commands.command(
+    "restoreVirtualMachine",
+    "Reinstalls a VM's root disk from its template, or from templateid which becomes its template",
+    (
+        Param("virtualmachineid", ParamType.UUID, "The virtual machine", required=True),
+        Param("templateid", ParamType.UUID, "A template to restore from instead"),
+    ),
+    is_async=True,
+    response_key="virtualmachine",
+    envelope="restorevmresponse",
+)
+def restore_virtual_machine(call: Call) -> Reply:
+    target = str(call.args["virtualmachineid"])
+    template = call.args.get("templateid")
+    instance = call.services.compute.get_instance(call.caller, target)
+
+    def restore() -> uuid.UUID | None:
+        image = None if template is None else str(template)
+        return call.services.compute.restore_instance(call.caller, target, image=image).job_id
+
+    return submit(
         call,
-        compute.terminate_instances,
-        JobKind.TERMINATE_INSTANCE,
-        EventType.VM_DESTROY,
-        "destroy",
+        kind=JobKind.RESTORE_INSTANCE,
+        event=EventType.VM_RESTORE,
+        resource=(ResourceKind.INSTANCE, instance.id),
+        description=f"restore virtual machine {instance.name}",
+        action=restore,
+    )
+
+
+@commands.command(
+    "updateVirtualMachine",
+    "Updates a VM's display name or user data (new user data reaches the guest at next start)",
+    (
+        _ID,
+        Param("displayname", ParamType.STRING, "New display name"),
+        Param("userdata", ParamType.STRING, "New base64 user data", length=1_048_576),
+        Param("group", ParamType.STRING, "Group name (informative)"),
+        Param("haenable", ParamType.BOOLEAN, "High availability (not offered)"),
+    ),
+    response_key="virtualmachine",
+)
+def update_virtual_machine(call: Call) -> Reply:
+    userdata = call.args.get("userdata")
+    updated = call.services.compute.update_instance(
+        call.caller,
+        str(call.args["id"]),
+        name=call.args.get("displayname"),
+        user_data=None if userdata is None else _user_data(userdata),
+    )
+    return _rendered(call, updated)
+
+
+@commands.command(
+    "changeServiceForVirtualMachine",
+    "Gives a stopped VM another service offering",
+    (_ID, Param("serviceofferingid", ParamType.UUID, "The new offering", required=True)),
+    response_key="virtualmachine",
+)
+def change_service_for_virtual_machine(call: Call) -> Reply:
+    changed = call.services.compute.change_flavor(
+        call.caller, str(call.args["id"]), str(call.args["serviceofferingid"])
+    )
+    return _rendered(call, changed)
+
+
+@commands.command(
+    "resetSSHKeyForVirtualMachine",
+    "Gives a stopped VM another SSH key pair (installed by the config drive at next start)",
+    (
+        _ID,
+        Param("keypair", ParamType.STRING, "Name of the key pair"),
+        Param("keypairs", ParamType.LIST, "Names of key pairs (the first is used)"),
+        Param("account", ParamType.STRING, "Owner of the key pair (admins)"),
+        Param("domainid", ParamType.UUID, "Domain of the account"),
+    ),
+    is_async=True,
+    response_key="virtualmachine",
+)
+def reset_ssh_key_for_virtual_machine(call: Call) -> Reply:
+    keys = call.args.get("keypairs") or ()
+    key = call.args.get("keypair") or (keys[0] if keys else None)
+    if key is None:
+        raise param_error(
+            "Unable to execute API command resetsshkeyforvirtualmachine due to missing "
+            "parameter keypair"
+        )
+    target = str(call.args["id"])
+    instance = call.services.compute.get_instance(call.caller, target)
+    resource = (ResourceKind.INSTANCE, instance.id)
+    description = f"reset SSH key of virtual machine {instance.name}"
+
+    def reset() -> uuid.UUID:
+        call.services.compute.reset_key(call.caller, target, key)
+        return call.services.jobs.record_settled(
+            call.caller,
+            kind=JobKind.RESET_KEY,
+            resource=resource,
+            event_type=EventType.VM_RESETSSHKEY,
+            description=description,
+        ).id
+
+    return submit(
+        call,
+        kind=JobKind.RESET_KEY,
+        event=EventType.VM_RESETSSHKEY,
+        resource=resource,
+        description=description,
+        action=reset,
+    )
+
+
+@commands.command(
+    "getVirtualMachineUserData",
+    "Returns a VM's user data, base64",
+    (Param("virtualmachineid", ParamType.UUID, "The virtual machine", required=True),),
+    response_key="virtualmachineuserdata",
+)
+def get_virtual_machine_user_data(call: Call) -> Reply:
+    found = call.services.compute.get_instance(call.caller, str(call.args["virtualmachineid"]))
+    return Single(
+        "virtualmachineuserdata",
+        {
+            "virtualmachineid": str(found.id),
+            "userdata": base64.b64encode(found.user_data).decode(),
+        },
     )
