@@ -1,12 +1,16 @@
-"""Serve an ASGI app with real uvicorn on 127.0.0.1 (a free port) in a thread, for a test."""
+"""Serve an ASGI app with real uvicorn, or a folder of files, on 127.0.0.1 (a free port) in a
+thread, for a test."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -31,3 +35,25 @@ def served(app: Starlette, *, lifespan: Literal["on", "off"] = "on") -> Iterator
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Tests read outcomes, not access logs."""
+
+
+@contextmanager
+def served_folder(root: Path) -> Iterator[tuple[str, http.server.ThreadingHTTPServer]]:
+    """Yields the base URL of ``root``'s files and the server, which a test may shut down
+    early to play an unreachable source."""
+    handler = functools.partial(_Quiet, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="files-under-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server
+    finally:
+        if thread.is_alive():
+            server.shutdown()
+        server.server_close()
+        thread.join(10)

@@ -127,7 +127,18 @@ def starts(job: ClaimedJob) -> bool:
     return bool(job.params.get("start", True))
 
 
-class LaunchInstance(InstanceJob):
+class _StartsIfAsked(InstanceJob):
+    """A job that ends with the guest started, or only defined when asked (``start`` false)."""
+
+    def _settles_with(self, job: ClaimedJob) -> Transition:
+        return Transition.SETTLE if starts(job) else Transition.DEFINE
+
+    def _on_settled(self, session: Session, instance: Instance) -> None:
+        if instance.state is InstanceState.RUNNING:
+            instance.launched_at = utcnow()
+
+
+class LaunchInstance(_StartsIfAsked):
     event_type = EventType.VM_CREATE
     expected = InstanceState.PENDING
 
@@ -144,12 +155,8 @@ class LaunchInstance(InstanceJob):
             raise
         return {}
 
-    def _settles_with(self, job: ClaimedJob) -> Transition:
-        return Transition.SETTLE if starts(job) else Transition.DEFINE
-
     def _on_settled(self, session: Session, instance: Instance) -> None:
-        if instance.state is InstanceState.RUNNING:
-            instance.launched_at = utcnow()
+        super()._on_settled(session, instance)
         volumes.root_in_use(session, instance.id)
 
     def _on_failed(self, session: Session, instance: Instance) -> None:
@@ -235,7 +242,7 @@ class DestroyInstance(InstanceJob):
         instance.destroyed_at = utcnow()
 
 
-class RestoreInstance(InstanceJob):
+class RestoreInstance(_StartsIfAsked):
     """A fresh root disk from the instance's (possibly new) image, as CloudStack does it:
     stop, swap the disk, and start again if it was running."""
 
@@ -251,13 +258,6 @@ class RestoreInstance(InstanceJob):
             driver.start(spec.uuid)
             _require_running(driver, spec.uuid)
         return {}
-
-    def _settles_with(self, job: ClaimedJob) -> Transition:
-        return Transition.SETTLE if starts(job) else Transition.DEFINE
-
-    def _on_settled(self, session: Session, instance: Instance) -> None:
-        if instance.state is InstanceState.RUNNING:
-            instance.launched_at = utcnow()
 
 
 def instance_handlers(

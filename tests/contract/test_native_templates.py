@@ -4,9 +4,7 @@ from a URL served on 127.0.0.1, deployed from, and deleted."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +15,10 @@ from cs import CloudStack, CloudStackApiException
 
 from core.services.container import Services
 from tests.contract.native import NativeUser
+from tests.serving import served_folder
 from tests.unit.helpers import row_counts
 
 SIZE = 64 * 1024 * 1024
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Tests read outcomes, not access logs."""
 
 
 @pytest.fixture
@@ -32,17 +26,8 @@ def files(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A directory served over HTTP on 127.0.0.1, and its URL."""
     root = tmp_path / "www"
     root.mkdir()
-
-    def handler(*args: Any) -> _Quiet:
-        return _Quiet(*args, directory=str(root))
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
+    with served_folder(root) as (url, _server):
+        yield root, url
 
 
 def _client(user: NativeUser) -> CloudStack:

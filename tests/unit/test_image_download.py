@@ -9,7 +9,6 @@ import dataclasses
 import hashlib
 import http.server
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,12 @@ from core.services.container import Services
 from core.services.images import Digest
 from core.states import InstanceState
 from core.views import Caller, ImageView
+from tests.serving import served_folder
 from tests.unit.conftest import make_settings
 from tests.unit.helpers import host_driver, row_counts
 from tests.unit.test_compute import launch
 
 SIZE = 64 * 1024 * 1024
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Tests read outcomes, not access logs."""
 
 
 @dataclasses.dataclass
@@ -62,18 +57,8 @@ class Web:
 def web(tmp_path: Path) -> Iterator[Web]:
     root = tmp_path / "www"
     root.mkdir()
-
-    def handler(*args: Any) -> _Quiet:
-        return _Quiet(*args, directory=str(root))
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    served = Web(root, f"http://127.0.0.1:{server.server_address[1]}", server)
-    yield served
-    if thread.is_alive():
-        served.stop()
-    thread.join(10)
+    with served_folder(root) as (url, server):
+        yield Web(root, url, server)
 
 
 def _store(services: Services) -> list[str]:
