@@ -350,6 +350,7 @@ class RuleView:
     cidr: str | None
     source_group_id: uuid.UUID | None
     source_group_name: str | None
+    source_group_ref: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +401,8 @@ class NicView:
     network_name: str
     device_index: int
     ip: str | None  # from the DHCP lease; None until the guest has asked for one
+    reserved_ip: str  # what DHCP holds for this MAC: the lease will be this address
+    ref: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,14 @@ def volumes_of(session: Session, instance_id: uuid.UUID) -> list[Volume]:
     )
 
 
+def root_bytes(session: Session, instance_id: uuid.UUID, minimum: int) -> int:
+    """The size of the instance's root disk: its volume row says, once it has one."""
+    sizes = [
+        v.size_bytes for v in volumes_of(session, instance_id) if v.volume_type is VolumeType.ROOT
+    ]
+    return max([minimum, *sizes])
+
+
 def root_in_use(session: Session, instance_id: uuid.UUID) -> None:
     for volume in volumes_of(session, instance_id):
         if volume.volume_type is VolumeType.ROOT:

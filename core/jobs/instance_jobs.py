@@ -37,7 +37,7 @@ def guest_spec(session: Session, instance: Instance) -> GuestSpec:
         name=f"cloudgate-{instance.ref}",
         vcpus=instance.flavor.vcpus,
         memory_mib=instance.flavor.memory_mib,
-        root_disk_bytes=instance.flavor.disk_gib * GIB,
+        root_disk_bytes=volumes.root_bytes(session, instance.id, instance.flavor.disk_gib * GIB),
         image=ImageSource(image.id, image.path, image.disk_format, image.virtual_size),
         config_drive=ConfigDrive(
             instance_id=str(instance.id),

@@ -54,6 +54,7 @@ from core.views import (
 MAX_USER_DATA: Final = 16 * 1024
 ROOT_DEVICE: Final = "vda"
 GIB: Final = 1024**3
+MAX_ROOT_GIB: Final = 16384  # EC2's largest gp volume
 _HOSTNAME: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
@@ -70,6 +71,7 @@ class LaunchRequest:
     network: str | None = None  # the zone's default network when None
     security_groups: tuple[str, ...] = ()  # the account's default group when empty
     start: bool = True  # False: create the guest and leave it stopped
+    root_disk_gib: int | None = None  # a bigger root disk than the flavor's
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,9 @@ def _view(instance: Instance, instance_tags: Mapping[str, str]) -> InstanceView:
         launched_at=instance.launched_at,
         terminated_at=instance.terminated_at,
         nics=[
-            NicView(n.id, n.mac, n.network_id, n.network.name, n.device_index, n.lease_ip)
+            NicView(
+                n.id, n.mac, n.network_id, n.network.name, n.device_index, n.lease_ip, n.ip, n.ref
+            )
             for n in instance.nics
         ],
         security_groups=sorted(g.name for g in instance.security_groups),
@@ -188,6 +192,8 @@ class ComputeService:
             raise InvalidArgument("user_data", f"at most {MAX_USER_DATA} bytes")
         if request.name is not None and len(request.name) > 255:
             raise InvalidArgument("name", "at most 255 characters")
+        if request.root_disk_gib is not None and not 1 <= request.root_disk_gib <= MAX_ROOT_GIB:
+            raise InvalidArgument("root_disk_gib", f"between 1 and {MAX_ROOT_GIB} GiB")
         tags.validate(request.tags)
 
     def _replay(
@@ -241,6 +247,12 @@ class ComputeService:
                 default_group(session, caller.account_id)
             ]
             root_bytes = root_disk_bytes(flavor, image)
+            if request.root_disk_gib is not None:
+                if request.root_disk_gib * GIB < image.virtual_size:
+                    raise InvalidArgument(
+                        "root_disk_gib", f"the image needs {-(-image.virtual_size // GIB)} GiB"
+                    )
+                root_bytes = max(root_bytes, request.root_disk_gib * GIB)
             hosts = scheduler.place(
                 session,
                 zone.id,
@@ -453,7 +465,7 @@ class ComputeService:
                     Volume.instance_id == instance.id, Volume.volume_type == VolumeType.ROOT
                 )
             ).one()
-            root.size_bytes = root_disk_bytes(instance.flavor, instance.image)
+            root.size_bytes = max(root.size_bytes, root_disk_bytes(instance.flavor, instance.image))
             instance.state = current
             job_id = self._enqueue(
                 session, caller, instance, _RESTORE, {"start": previous is InstanceState.RUNNING}

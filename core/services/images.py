@@ -186,10 +186,13 @@ class ImageService:
         name: str,
         description: str = "",
         public: bool = False,
+        image_tags: Mapping[str, str] | None = None,
     ) -> Accepted[ImageView]:
         """A new image from an instance's root disk (EC2 CreateImage, CloudStack
         createTemplate, CIMI capture, OCCI save). A running instance is copied as it runs:
         the copy is crash-consistent, like EC2's NoReboot."""
+        wanted = dict(image_tags or {})
+        tags.validate(wanted)
         with self._db.transaction() as session:
             self._check_name(session, caller, name)
             clause = identity_clause(Instance, instance_ref)
@@ -217,6 +220,7 @@ class ImageService:
             )
             session.add(image)
             session.flush()
+            tags.add(session, instance.account_id, ResourceKind.IMAGE, image.id, wanted)
             job = queue.enqueue(
                 session,
                 caller,
@@ -288,11 +292,14 @@ class ImageService:
         description: str = "",
         public: bool = False,
         digest: Digest | None = None,
+        image_tags: Mapping[str, str] | None = None,
     ) -> Accepted[ImageView]:
         """A new image downloaded from ``url`` (CloudStack registerTemplate). The image is
         PENDING until its DOWNLOAD_IMAGE job has fetched the file and found it to be a
         ``disk_format`` image without a backing file (and, with ``digest``, with that hash);
         then AVAILABLE, else FAILED with the reason and no file left behind."""
+        wanted = dict(image_tags or {})
+        tags.validate(wanted)
         if len(url) > _MAX_URL_LENGTH:
             raise InvalidArgument("url", f"at most {_MAX_URL_LENGTH} characters")
         try:
@@ -327,6 +334,7 @@ class ImageService:
             )
             session.add(image)
             session.flush()
+            tags.add(session, caller.account_id, ResourceKind.IMAGE, image.id, wanted)
             params: dict[str, str] = {"url": url}
             if digest is not None:
                 params |= {"digest_algorithm": digest.algorithm, "digest": digest.hexdigest}

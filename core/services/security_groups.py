@@ -60,6 +60,7 @@ def group_view(group: SecurityGroup, group_tags: Mapping[str, str]) -> SecurityG
                 cidr=rule.cidr,
                 source_group_id=rule.source_group_id,
                 source_group_name=rule.source_group.name if rule.source_group else None,
+                source_group_ref=rule.source_group.ref if rule.source_group else None,
             )
             for rule in group.rules
         ],

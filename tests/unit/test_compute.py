@@ -18,10 +18,11 @@ from core.errors import (
     QuotaExceeded,
 )
 from core.hosts import domain_xml
+from core.hosts.libvirt_driver import guest_volume_name
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
-from core.views import Caller, ImageView, InstanceQuery
+from core.views import Caller, ImageView, InstanceQuery, VolumeQuery
 from tests.unit.helpers import behind_cores_back, host_driver, row_counts
 
 
@@ -150,6 +151,10 @@ BAD_LAUNCHES = [
     pytest.param({"count": -3}, InvalidArgument, "count", id="count-negative"),
     pytest.param({"count": 100_000}, QuotaExceeded, "instances per request", id="count-huge"),
     pytest.param({"user_data": b"x" * 16385}, InvalidArgument, "user_data", id="user-data-big"),
+    pytest.param({"root_disk_gib": 0}, InvalidArgument, "root_disk_gib", id="root-disk-zero"),
+    pytest.param(
+        {"root_disk_gib": 100_000}, InvalidArgument, "root_disk_gib", id="root-disk-huge"
+    ),
     pytest.param({"tags": {"aws:x": "1"}}, InvalidArgument, "Tag.Key", id="reserved-tag"),
     pytest.param({"tags": {"": "1"}}, InvalidArgument, "Tag.Key", id="empty-tag-key"),
     pytest.param(
@@ -294,10 +299,25 @@ def test_instance_view_carries_what_apis_render(
     assert view.hostname == "web-server-1"
     assert view.tags == {"a": "b"}
     assert view.zone_name == services.settings.zone
+    [nic] = view.nics
+    assert nic.ip is None  # no lease before the guest asks
+    assert nic.reserved_ip.startswith("10.254.") and len(nic.ref) == 17
     jobs = services.jobs.list_jobs(admin).items
     assert [(j.kind.value, j.resource_kind) for j in jobs] == [
         ("launch-instance", ResourceKind.INSTANCE)
     ]
+
+
+def test_root_disk_can_be_bigger_than_the_flavors(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
+    [ref] = launch(services, admin, root_disk_gib=20)
+    services.workers.run_pending()
+    [root] = services.storage.list_volumes(admin, VolumeQuery(instance=ref))
+    assert root.size_bytes == 20 * 1024**3
+    pool = behind_cores_back(services).storagePoolLookupByName(services.settings.pool_name)
+    disk = pool.storageVolLookupByName(guest_volume_name(root.instance_id, "root.qcow2"))
+    assert disk.info()[1] == 20 * 1024**3
 
 
 def test_catalog_lookups(services: Services) -> None:
