@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.services.container import Services
+from gateway.ec2.app import Ec2Api
 from gateway.native.app import NativeApi
 
 
@@ -28,5 +29,5 @@ def create_app(services: Services) -> Starlette:
         """Answers once start-up recovery has run: the server is ready for work."""
         return JSONResponse({"status": "ok", "installation": services.installation})
 
-    routes = [Route("/healthz", healthz), *NativeApi(services).routes()]
+    routes = [Route("/healthz", healthz), *NativeApi(services).routes(), *Ec2Api(services).routes()]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.bootstrap import bootstrap
 from core.services.container import Services
-from core.views import ImageView
+from core.views import ImageView, NewAccount
 from gateway.app import create_app
+from tests.contract.ec2 import client as ec2_client
 from tests.contract.native import NativeUser, public_image
 from tests.serving import served
 from tests.unit.conftest import make_settings
@@ -42,6 +44,18 @@ def native_admin(base_url: str, services: Services) -> NativeUser:
     return NativeUser(
         f"{base_url}/client/api", services.identity.create_account("root-admin", admin=True)
     )
+
+
+@pytest.fixture
+def ec2_account(base_url: str, services: Services) -> NewAccount:
+    """A fresh user account for EC2 tests; ``base_url`` first, so the gateway is serving."""
+    return services.identity.create_account("ec2-user")
+
+
+@pytest.fixture
+def ec2(base_url: str, ec2_account: NewAccount) -> Any:
+    """boto3's EC2 client signed with that account's keys."""
+    return ec2_client(base_url, ec2_account)
 
 
 @pytest.fixture

@@ -1,0 +1,214 @@
+"""AMIs on core images: describe, register from a URL, capture from an instance, deregister.
+
+``Owners``: ``self`` is the caller's account, an account id is that account, and ``amazon``
+stands for the cloud's own public catalogue (public images of other accounts). RegisterImage
+takes an ``http(s)`` ``ImageLocation`` ending in ``.qcow2``, ``.raw`` or ``.img`` and
+downloads it, as CloudStack's EC2 bridge did; the image is ``pending`` until it has arrived.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from core.enums import DiskFormat, ResourceKind
+from core.views import ImageView, InstanceQuery
+from gateway.ec2 import filters, paging
+from gateway.ec2.call import Call, owner_id, tag_list, tag_specs
+from gateway.ec2.errors import Ec2Error, unsupported
+from gateway.ec2.render import timestamp
+from translations.ec2 import IMAGE, IMAGE_STATES, INSTANCE
+
+GIB: Final = 1024**3
+ROOT_DEVICE_NAME: Final = "/dev/vda"
+_FORMATS: Final = {".qcow2": DiskFormat.QCOW2, ".raw": DiskFormat.RAW, ".img": DiskFormat.RAW}
+_FILTERS: Final = {
+    "image-id": filters.path("ImageId"),
+    "name": filters.path("Name"),
+    "description": filters.path("Description"),
+    "state": filters.path("State"),
+    "owner-id": filters.path("OwnerId"),
+    "owner-alias": filters.path("ImageOwnerAlias"),
+    "is-public": filters.path("Public"),
+    "architecture": filters.path("Architecture"),
+    "image-type": filters.path("ImageType"),
+    "root-device-type": filters.path("RootDeviceType"),
+    "root-device-name": filters.path("RootDeviceName"),
+    "virtualization-type": filters.path("VirtualizationType"),
+    "hypervisor": filters.path("Hypervisor"),
+    "platform-details": filters.path("PlatformDetails"),
+    "creation-date": filters.path("CreationDate"),
+    "manifest-location": filters.path("ImageLocation"),
+    "block-device-mapping.device-name": filters.path("BlockDeviceMappings.DeviceName"),
+    "block-device-mapping.volume-size": filters.path("BlockDeviceMappings.Ebs.VolumeSize"),
+    "block-device-mapping.volume-type": filters.path("BlockDeviceMappings.Ebs.VolumeType"),
+    "source-instance-id": filters.path("SourceInstanceId"),
+}
+
+
+def image_item(
+    image: ImageView, caller_account: uuid.UUID, tags: Mapping[str, str], source: str | None
+) -> dict[str, Any]:
+    state = IMAGE_STATES[image.state]
+    theirs = image.owner_account_id != caller_account and image.is_public
+    return {
+        "ImageId": IMAGE.render(image.ref),
+        "ImageLocation": f"{owner_id(image.owner_account_id)}/{image.name}",
+        "State": state,
+        "StateReason": {"Code": "Server.InternalError", "Message": image.state_reason}
+        if state == "failed"
+        else None,
+        "OwnerId": owner_id(image.owner_account_id),
+        "ImageOwnerAlias": "amazon" if theirs else None,
+        "CreationDate": timestamp(image.created_at),
+        "Public": image.is_public,
+        "Architecture": "x86_64",
+        "ImageType": "machine",
+        "Name": image.name,
+        "Description": image.description,
+        "RootDeviceType": "ebs",
+        "RootDeviceName": ROOT_DEVICE_NAME,
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": ROOT_DEVICE_NAME,
+                "Ebs": {
+                    "VolumeSize": max(1, -(-image.virtual_size // GIB)),
+                    "DeleteOnTermination": True,
+                    "VolumeType": "standard",
+                    "Encrypted": False,
+                },
+            }
+        ],
+        "VirtualizationType": "hvm",
+        "Hypervisor": "kvm",
+        "EnaSupport": False,
+        "BootMode": "legacy-bios",
+        "PlatformDetails": "Linux/UNIX",
+        "UsageOperation": "RunInstances",
+        "SourceInstanceId": source,
+        "ProductCodes": [],
+        "Tags": tag_list(tags),
+    }
+
+
+def _owned_by(image: ImageView, owners: list[str], caller_account: uuid.UUID) -> bool:
+    mine = image.owner_account_id == caller_account
+    for owner in owners:
+        if owner == "self" and mine:
+            return True
+        if owner == "amazon" and image.is_public and not mine:
+            return True
+        if owner == owner_id(image.owner_account_id):
+            return True
+    return False
+
+
+def describe_images(call: Call) -> Mapping[str, Any]:
+    caller = call.caller
+    images = call.services.images.list_images(caller)
+    refs = call.refs(IMAGE, "ImageIds")
+    if refs:
+        known = {i.ref for i in images}
+        if absent := [r for r in refs if r not in known]:
+            raise Ec2Error(
+                "InvalidAMIID.NotFound",
+                f"The image id '[{IMAGE.render(absent[0])}]' does not exist",
+            )
+        images = [i for i in images if i.ref in refs]
+    if owners := list(call.args.get("Owners") or ()):
+        images = [i for i in images if _owned_by(i, owners, caller.account_id)]
+    if users := list(call.args.get("ExecutableUsers") or ()):
+        images = [
+            i
+            for i in images
+            if ("all" in users and i.is_public)
+            or ("self" in users and i.owner_account_id == caller.account_id)
+        ]
+    tags: dict[uuid.UUID, dict[str, str]] = {}
+    for tag in call.services.tags.list_tags(caller, kinds=[ResourceKind.IMAGE]):
+        tags.setdefault(tag.resource_id, {})[tag.key] = tag.value
+    sources = _source_refs(call, images)
+    items = [
+        image_item(i, caller.account_id, tags.get(i.id, {}), sources.get(i.id)) for i in images
+    ]
+    found = filters.select(items, call.args.get("Filters"), _FILTERS)
+    shown, token = paging.page(call.args, found, ("ImageIds", "imageIds"))
+    call.commit()
+    return {"Images": shown, "NextToken": token}
+
+
+def _source_refs(call: Call, images: list[ImageView]) -> dict[uuid.UUID, str]:
+    """``i-…`` of the instance each captured image came from, where the caller can see it."""
+    wanted = {i.source_instance_id for i in images if i.source_instance_id is not None}
+    if not wanted:
+        return {}
+    listed = call.services.compute.list_instances(
+        call.caller, InstanceQuery(ids=tuple(str(w) for w in wanted))
+    ).items
+    by_id = {i.id: INSTANCE.render(i.ref) for i in listed}
+    return {
+        image.id: by_id[image.source_instance_id]
+        for image in images
+        if image.source_instance_id in by_id
+    }
+
+
+def register_image(call: Call) -> Mapping[str, Any]:
+    args = call.args
+    location = args.get("ImageLocation", "")
+    if args.get("BlockDeviceMappings") and not location:
+        raise unsupported("Registering an image from snapshots")
+    if not location.startswith(("http://", "https://")):
+        raise Ec2Error(
+            "InvalidParameterValue",
+            "ImageLocation must be an http(s) URL of a qcow2 or raw disk image",
+        )
+    suffix = next((s for s in _FORMATS if location.lower().endswith(s)), None)
+    if suffix is None:
+        raise Ec2Error("InvalidParameterValue", "ImageLocation must end in .qcow2, .raw or .img")
+    if args.get("Architecture", "x86_64") != "x86_64":
+        raise Ec2Error("InvalidParameterValue", "Only the x86_64 architecture is supported")
+    for member in ("KernelId", "RamdiskId", "BillingProducts", "UefiData"):
+        if args.get(member):
+            raise unsupported(member)
+    wanted = tag_specs(call, "image")["image"]
+    call.commit()
+    image = call.services.images.register_from_url(
+        call.caller,
+        location,
+        name=args["Name"],
+        disk_format=_FORMATS[suffix],
+        description=args.get("Description", ""),
+        image_tags=wanted,
+    ).item
+    return {"ImageId": IMAGE.render(image.ref)}
+
+
+def create_image(call: Call) -> Mapping[str, Any]:
+    instance = call.ref(INSTANCE, "InstanceId")
+    call.services.compute.get_instance(call.caller, instance)
+    if call.args.get("BlockDeviceMappings"):
+        raise unsupported("Block device mappings in CreateImage")
+    wanted = tag_specs(call, "image", "snapshot")
+    if wanted["snapshot"]:
+        raise unsupported("Tagging the snapshots of an image")
+    call.commit()
+    image = call.services.images.capture(
+        call.caller,
+        instance,
+        name=call.args["Name"],
+        description=call.args.get("Description", ""),
+        image_tags=wanted["image"],
+    ).item
+    return {"ImageId": IMAGE.render(image.ref)}
+
+
+def deregister_image(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(IMAGE, "ImageId")
+    image = call.services.images.get_image(call.caller, ref)
+    if image.owner_account_id != call.caller.account_id and not call.caller.is_admin:
+        raise Ec2Error("AuthFailure", f"Not authorized for image:{IMAGE.render(ref)}", 400)
+    call.commit()
+    call.services.images.deregister(call.caller, ref)
+    return {"Return": True}

@@ -1,0 +1,567 @@
+"""Instances: run, describe, start, stop, reboot, terminate, status, console output, password.
+
+An instance is rendered once, by ``instance_item``, for every action that shows one; filters
+read that same rendering. Terminated instances stay visible for an hour, as on AWS, then
+drop out of DescribeInstances.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from core.enums import VolumeType
+from core.errors import CapacityUnavailable
+from core.services.compute import LaunchRequest
+from core.states import InstanceState
+from core.views import (
+    AddressView,
+    InstanceQuery,
+    InstanceView,
+    NetworkView,
+    SecurityGroupView,
+    StateChange,
+    VolumeQuery,
+    VolumeView,
+)
+from gateway.ec2 import filters, paging
+from gateway.ec2.call import Call, missing_ids, owner_id, tag_list, tag_specs
+from gateway.ec2.errors import Ec2Error, invalid_value, unsupported
+from translations.ec2 import (
+    ATTACHMENT_STATES,
+    IMAGE,
+    INSTANCE,
+    NETWORK_INTERFACE,
+    RESERVATION,
+    SECURITY_GROUP,
+    SUBNET,
+    VOLUME,
+    VPC,
+)
+from translations.states import INSTANCE_STATES
+
+DEFAULT_INSTANCE_TYPE: Final = "m1.small"  # AWS's default when InstanceType is left out
+TERMINATED_VISIBLE: Final = dt.timedelta(hours=1)
+ROOT_DEVICE_NAME: Final = "/dev/vda"
+# RunInstances members that ask for something this cloud does not do; refused, never ignored.
+_UNSUPPORTED_RUN: Final = (
+    "KernelId",
+    "RamdiskId",
+    "Ipv6AddressCount",
+    "Ipv6Addresses",
+    "ElasticGpuSpecification",
+    "ElasticInferenceAccelerators",
+    "LaunchTemplate",
+    "InstanceMarketOptions",
+    "CapacityReservationSpecification",
+    "HibernationOptions",
+    "LicenseSpecifications",
+    "EnclaveOptions",
+    "IamInstanceProfile",
+    "NetworkInterfaces",
+    "PrivateIpAddress",
+    "SecondaryInterfaces",
+)
+
+
+def state_of(state: InstanceState) -> dict[str, Any]:
+    name, code = INSTANCE_STATES[state].ec2
+    return {"Code": code, "Name": name}
+
+
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What an instance's rendering needs besides the instance: its volumes, its groups'
+    ids, its public address and its network. Read once per call, not once per instance."""
+
+    volumes: Mapping[uuid.UUID, Sequence[VolumeView]]
+    groups: Mapping[tuple[uuid.UUID, str], SecurityGroupView]
+    addresses: Mapping[uuid.UUID, AddressView]
+    networks: Mapping[uuid.UUID, NetworkView]
+
+    @classmethod
+    def read(cls, call: Call) -> Surroundings:
+        services, caller = call.services, call.caller
+        volumes: dict[uuid.UUID, list[VolumeView]] = {}
+        for volume in services.storage.list_volumes(caller, VolumeQuery()):
+            if volume.instance_id is not None:
+                volumes.setdefault(volume.instance_id, []).append(volume)
+        return cls(
+            volumes=volumes,
+            groups={
+                (g.account_id, g.name): g for g in services.security_groups.list_groups(caller)
+            },
+            addresses={
+                a.instance_id: a
+                for a in services.networks.list_addresses(caller)
+                if a.instance_id is not None
+            },
+            networks={n.id: n for n in services.networks.list_networks(caller)},
+        )
+
+
+def _block_devices(instance: InstanceView, volumes: Iterable[VolumeView]) -> list[dict[str, Any]]:
+    ordered = sorted(volumes, key=lambda v: (v.volume_type is not VolumeType.ROOT, v.device or ""))
+    return [
+        {
+            "DeviceName": f"/dev/{v.device}",
+            "Ebs": {
+                "VolumeId": VOLUME.render(v.ref),
+                "Status": ATTACHMENT_STATES.get(v.state, "attached"),
+                "AttachTime": v.attached_at or instance.created_at,
+                "DeleteOnTermination": v.volume_type is VolumeType.ROOT,
+            },
+        }
+        for v in ordered
+        if v.device
+    ]
+
+
+def instance_item(instance: InstanceView, around: Surroundings) -> dict[str, Any]:
+    groups = [
+        {"GroupName": name, "GroupId": SECURITY_GROUP.render(group.ref) if group else None}
+        for name in instance.security_groups
+        for group in [around.groups.get((instance.account_id, name))]
+    ]
+    address = around.addresses.get(instance.id)
+    nics = []
+    for nic in instance.nics:
+        network = around.networks.get(nic.network_id)
+        ip = nic.ip or nic.reserved_ip
+        nics.append(
+            {
+                "NetworkInterfaceId": NETWORK_INTERFACE.render(nic.ref),
+                "SubnetId": SUBNET.render(network.ref) if network else None,
+                "VpcId": VPC.render(network.ref) if network else None,
+                "MacAddress": nic.mac,
+                "PrivateIpAddress": ip,
+                "PrivateDnsName": instance.hostname,
+                "Status": "in-use",
+                "SourceDestCheck": True,
+                "OwnerId": owner_id(instance.account_id),
+                "Groups": groups,
+                "InterfaceType": "interface",
+                "Attachment": {
+                    "AttachmentId": f"eni-attach-{nic.ref}",
+                    "DeviceIndex": nic.device_index,
+                    "Status": "attached",
+                    "AttachTime": instance.created_at,
+                    "DeleteOnTermination": True,
+                    "NetworkCardIndex": 0,
+                },
+                "PrivateIpAddresses": [
+                    {"PrivateIpAddress": ip, "Primary": True, "PrivateDnsName": instance.hostname}
+                ],
+                "Association": {"PublicIp": address.ip, "IpOwnerId": "amazon"} if address else None,
+            }
+        )
+    primary = nics[0] if nics else {}
+    state = instance.state
+    reason = instance.state_reason
+    return {
+        "InstanceId": INSTANCE.render(instance.ref),
+        "ImageId": f"ami-{instance.image_ref}",
+        "State": state_of(state),
+        "PrivateDnsName": instance.hostname,
+        "PublicDnsName": "",
+        "StateTransitionReason": reason,
+        "StateReason": {"Code": "Server.InternalError", "Message": reason}
+        if state is InstanceState.ERROR
+        else None,
+        "KeyName": instance.key_name,
+        "AmiLaunchIndex": instance.launch_index,
+        "ProductCodes": [],
+        "InstanceType": instance.flavor_name,
+        "LaunchTime": instance.launched_at or instance.created_at,
+        "Placement": {
+            "AvailabilityZone": instance.zone_name,
+            "GroupName": "",
+            "Tenancy": "default",
+        },
+        "Monitoring": {"State": "disabled"},
+        "SubnetId": primary.get("SubnetId"),
+        "VpcId": primary.get("VpcId"),
+        "PrivateIpAddress": primary.get("PrivateIpAddress"),
+        "PublicIpAddress": address.ip if address else None,
+        "Architecture": "x86_64",
+        "RootDeviceType": "ebs",
+        "RootDeviceName": ROOT_DEVICE_NAME,
+        "BlockDeviceMappings": _block_devices(instance, around.volumes.get(instance.id, ())),
+        "VirtualizationType": "hvm",
+        "ClientToken": instance.client_token or "",
+        "Tags": tag_list(instance.tags),
+        "SecurityGroups": groups,
+        "SourceDestCheck": True,
+        "Hypervisor": "kvm",
+        "NetworkInterfaces": nics,
+        "EbsOptimized": False,
+        "EnaSupport": False,
+        "CpuOptions": {"CoreCount": instance.vcpus, "ThreadsPerCore": 1},
+        "PlatformDetails": "Linux/UNIX",
+        "UsageOperation": "RunInstances",
+        "BootMode": "legacy-bios",
+        "CurrentInstanceBootMode": "legacy-bios",
+    }
+
+
+def _visible(instance: InstanceView, now: dt.datetime) -> bool:
+    if instance.state is not InstanceState.TERMINATED or instance.terminated_at is None:
+        return True
+    return now - instance.terminated_at < TERMINATED_VISIBLE
+
+
+def _instances(call: Call, refs: Sequence[str]) -> list[InstanceView]:
+    """The caller's instances in the order named; every id must exist."""
+    page = call.services.compute.list_instances(call.caller, InstanceQuery(ids=tuple(refs)))
+    by_ref = {i.ref: i for i in page.items}
+    if missing := missing_ids(INSTANCE, refs, list(by_ref)):
+        noun = "instance ID" if len(missing) == 1 else "instance IDs"
+        verb = "does" if len(missing) == 1 else "do"
+        raise Ec2Error(
+            "InvalidInstanceID.NotFound", f"The {noun} '{', '.join(missing)}' {verb} not exist"
+        )
+    return [by_ref[r] for r in dict.fromkeys(refs)]
+
+
+# describe
+
+
+def _record_path(dotted: str) -> filters.Lookup:
+    return filters.path(f"Instance.{dotted}")
+
+
+_INSTANCE_FILTERS: Final = {
+    "instance-id": _record_path("InstanceId"),
+    "instance-state-name": _record_path("State.Name"),
+    "instance-state-code": _record_path("State.Code"),
+    "instance-type": _record_path("InstanceType"),
+    "image-id": _record_path("ImageId"),
+    "key-name": _record_path("KeyName"),
+    "launch-index": _record_path("AmiLaunchIndex"),
+    "ami-launch-index": _record_path("AmiLaunchIndex"),
+    "launch-time": _record_path("LaunchTime"),
+    "availability-zone": _record_path("Placement.AvailabilityZone"),
+    "placement-group-name": _record_path("Placement.GroupName"),
+    "tenancy": _record_path("Placement.Tenancy"),
+    "private-ip-address": _record_path("PrivateIpAddress"),
+    "ip-address": _record_path("PublicIpAddress"),
+    "private-dns-name": _record_path("PrivateDnsName"),
+    "dns-name": _record_path("PublicDnsName"),
+    "subnet-id": _record_path("SubnetId"),
+    "vpc-id": _record_path("VpcId"),
+    "architecture": _record_path("Architecture"),
+    "root-device-type": _record_path("RootDeviceType"),
+    "root-device-name": _record_path("RootDeviceName"),
+    "virtualization-type": _record_path("VirtualizationType"),
+    "hypervisor": _record_path("Hypervisor"),
+    "client-token": _record_path("ClientToken"),
+    "monitoring-state": _record_path("Monitoring.State"),
+    "platform-details": _record_path("PlatformDetails"),
+    "product-code": _record_path("ProductCodes.ProductCodeId"),
+    "reason": _record_path("StateTransitionReason"),
+    "state-reason-code": _record_path("StateReason.Code"),
+    "state-reason-message": _record_path("StateReason.Message"),
+    "source-dest-check": _record_path("SourceDestCheck"),
+    "group-id": _record_path("SecurityGroups.GroupId"),
+    "group-name": _record_path("SecurityGroups.GroupName"),
+    "instance.group-id": _record_path("SecurityGroups.GroupId"),
+    "instance.group-name": _record_path("SecurityGroups.GroupName"),
+    "block-device-mapping.device-name": _record_path("BlockDeviceMappings.DeviceName"),
+    "block-device-mapping.volume-id": _record_path("BlockDeviceMappings.Ebs.VolumeId"),
+    "block-device-mapping.status": _record_path("BlockDeviceMappings.Ebs.Status"),
+    "block-device-mapping.attach-time": _record_path("BlockDeviceMappings.Ebs.AttachTime"),
+    "block-device-mapping.delete-on-termination": _record_path(
+        "BlockDeviceMappings.Ebs.DeleteOnTermination"
+    ),
+    "network-interface.network-interface-id": _record_path("NetworkInterfaces.NetworkInterfaceId"),
+    "network-interface.private-dns-name": _record_path("NetworkInterfaces.PrivateDnsName"),
+    "network-interface.subnet-id": _record_path("NetworkInterfaces.SubnetId"),
+    "network-interface.vpc-id": _record_path("NetworkInterfaces.VpcId"),
+    "network-interface.mac-address": _record_path("NetworkInterfaces.MacAddress"),
+    "network-interface.status": _record_path("NetworkInterfaces.Status"),
+    "network-interface.addresses.private-ip-address": _record_path(
+        "NetworkInterfaces.PrivateIpAddresses.PrivateIpAddress"
+    ),
+    "network-interface.group-id": _record_path("NetworkInterfaces.Groups.GroupId"),
+    "network-interface.group-name": _record_path("NetworkInterfaces.Groups.GroupName"),
+    "association.public-ip": _record_path("NetworkInterfaces.Association.PublicIp"),
+    "reservation-id": filters.path("ReservationId"),
+    "owner-id": filters.path("OwnerId"),
+    "requester-id": filters.path("RequesterId"),
+}
+
+
+def _reservations(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive records of one reservation become one ``Reservation``."""
+    reservations: list[dict[str, Any]] = []
+    for record in records:
+        if not reservations or reservations[-1]["ReservationId"] != record["ReservationId"]:
+            reservations.append(
+                {
+                    "ReservationId": record["ReservationId"],
+                    "OwnerId": record["OwnerId"],
+                    "Groups": [],
+                    "Instances": [],
+                }
+            )
+        reservations[-1]["Instances"].append(record["Instance"])
+    return reservations
+
+
+def describe_instances(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(INSTANCE, "InstanceIds")
+    now = dt.datetime.now(dt.UTC)
+    if refs:
+        chosen = _instances(call, refs)
+    else:
+        listed = call.services.compute.list_instances(call.caller, InstanceQuery()).items
+        chosen = [i for i in listed if _visible(i, now)]
+    around = Surroundings.read(call)
+    records = [
+        {
+            "ReservationId": RESERVATION.render(i.reservation_ref),
+            "OwnerId": owner_id(i.account_id),
+            "Instance": instance_item(i, around),
+        }
+        for i in chosen
+    ]
+    found = filters.select(records, call.args.get("Filters"), _INSTANCE_FILTERS, "Instance.Tags")
+    shown, token = paging.page(call.args, found, ("InstanceIds", "instancesSet"))
+    call.commit()
+    return {"Reservations": _reservations(shown), "NextToken": token}
+
+
+# run
+
+
+def _user_data(text: str | None) -> bytes:
+    if not text:
+        return b""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise Ec2Error("InvalidParameterValue", "Invalid BASE64 encoding of user data.") from None
+
+
+def _root_size(call: Call) -> int | None:
+    """The root volume size a ``BlockDeviceMapping`` for the root device asks for."""
+    size = None
+    for mapping in call.args.get("BlockDeviceMappings") or ():
+        device = mapping.get("DeviceName", "")
+        if device not in (ROOT_DEVICE_NAME, "/dev/sda1", "/dev/xvda", "/dev/sda"):
+            raise unsupported(f"A block device mapping for {device}")
+        ebs = mapping.get("Ebs") or {}
+        if set(ebs) - {"VolumeSize", "DeleteOnTermination", "VolumeType"}:
+            raise unsupported("Those Ebs settings for the root volume")
+        if ebs.get("DeleteOnTermination") is False:
+            raise unsupported("Keeping the root volume after termination")
+        size = ebs.get("VolumeSize", size)
+    return size
+
+
+def _launch_request(call: Call, count: int) -> LaunchRequest:
+    args = call.args
+    for member in _UNSUPPORTED_RUN:
+        if args.get(member):
+            raise unsupported(member)
+    if (args.get("Monitoring") or {}).get("Enabled"):
+        raise unsupported("Detailed monitoring")
+    if args.get("InstanceInitiatedShutdownBehavior", "stop") != "stop":
+        raise unsupported("Terminating on guest shutdown")
+    placement = args.get("Placement") or {}
+    zone = placement.get("AvailabilityZone")
+    if zone and zone != call.services.settings.zone:
+        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
+    if "ImageId" not in args:
+        raise Ec2Error("MissingParameter", "The request must contain the parameter ImageId")
+    image_ref = call.ref(IMAGE, "ImageId")
+    groups = tuple(args.get("SecurityGroups") or ()) + tuple(
+        call.refs(SECURITY_GROUP, "SecurityGroupIds")
+    )
+    subnet = call.ref(SUBNET, "SubnetId") if args.get("SubnetId") else None
+    return LaunchRequest(
+        image=image_ref,
+        flavor=args.get("InstanceType", DEFAULT_INSTANCE_TYPE),
+        count=count,
+        key_name=args.get("KeyName"),
+        user_data=_user_data(args.get("UserData")),
+        tags=tag_specs(call, "instance")["instance"],
+        client_token=args.get("ClientToken") or None,
+        network=subnet,
+        security_groups=groups,
+        root_disk_gib=_root_size(call),
+    )
+
+
+def _check_launch(call: Call, request: LaunchRequest) -> None:
+    """What a launch would look up, looked up: DryRun answers only for a request that would
+    pass them."""
+    services, caller = call.services, call.caller
+    services.images.get_image(caller, request.image)
+    services.catalog.get_flavor(request.flavor)
+    if request.key_name is not None:
+        services.key_pairs.get_key_pair(caller, request.key_name)
+    for group in request.security_groups:
+        services.security_groups.get_group(caller, group)
+    if request.network is not None:
+        services.networks.get_network(caller, request.network)
+
+
+def run_instances(call: Call) -> Mapping[str, Any]:
+    low, high = call.args["MinCount"], call.args["MaxCount"]
+    limit = call.services.settings.max_instances_per_request
+    if low < 1:
+        raise invalid_value("MinCount", low, "Expecting a value greater than or equal to 1.")
+    if high < low:
+        raise invalid_value("MaxCount", high, "MaxCount must not be less than MinCount.")
+    if low > limit:
+        raise Ec2Error(
+            "InstanceLimitExceeded",
+            f"You have requested more instances ({low}) than your current instance limit of"
+            f" {limit} allows for the specified instance type.",
+        )
+    request = _launch_request(call, min(high, limit))
+    _check_launch(call, request)
+    call.commit()
+    while True:  # EC2 launches as many as fit, down to MinCount
+        try:
+            reservation = call.services.compute.launch(call.caller, request)
+            break
+        except CapacityUnavailable:
+            if request.count <= low:
+                raise
+            request = dataclasses.replace(request, count=request.count - 1)
+    around = Surroundings.read(call)
+    return {
+        "ReservationId": RESERVATION.render(reservation.ref),
+        "OwnerId": owner_id(reservation.account_id),
+        "Groups": [],
+        "Instances": [instance_item(i, around) for i in reservation.instances],
+    }
+
+
+# life cycle
+
+
+def _changes(key: str, changes: Sequence[StateChange]) -> Mapping[str, Any]:
+    return {
+        key: [
+            {
+                "InstanceId": INSTANCE.render(c.ref),
+                "CurrentState": state_of(c.current),
+                "PreviousState": state_of(c.previous),
+            }
+            for c in changes
+        ]
+    }
+
+
+def _life_cycle(call: Call, act: Callable[[Sequence[str]], list[StateChange]]) -> list[StateChange]:
+    refs = call.refs(INSTANCE, "InstanceIds")
+    _instances(call, refs)
+    call.commit()
+    return act(refs)
+
+
+def start_instances(call: Call) -> Mapping[str, Any]:
+    compute = call.services.compute
+    changes = _life_cycle(call, lambda refs: compute.start_instances(call.caller, refs))
+    return _changes("StartingInstances", changes)
+
+
+def stop_instances(call: Call) -> Mapping[str, Any]:
+    if call.args.get("Hibernate"):
+        raise unsupported("Hibernation")
+    compute, force = call.services.compute, bool(call.args.get("Force"))
+    changes = _life_cycle(call, lambda refs: compute.stop_instances(call.caller, refs, force=force))
+    return _changes("StoppingInstances", changes)
+
+
+def reboot_instances(call: Call) -> Mapping[str, Any]:
+    compute = call.services.compute
+    _life_cycle(call, lambda refs: compute.reboot_instances(call.caller, refs))
+    return {}
+
+
+def terminate_instances(call: Call) -> Mapping[str, Any]:
+    compute = call.services.compute
+    changes = _life_cycle(call, lambda refs: compute.terminate_instances(call.caller, refs))
+    return _changes("TerminatingInstances", changes)
+
+
+# status, console, password
+
+_STATUS_FILTERS: Final = {
+    "availability-zone": filters.path("AvailabilityZone"),
+    "instance-state-name": filters.path("InstanceState.Name"),
+    "instance-state-code": filters.path("InstanceState.Code"),
+    "instance-status.status": filters.path("InstanceStatus.Status"),
+    "instance-status.reachability": filters.path("InstanceStatus.Details.Status"),
+    "system-status.status": filters.path("SystemStatus.Status"),
+    "system-status.reachability": filters.path("SystemStatus.Details.Status"),
+    "event.code": filters.path("Events.Code"),
+}
+
+
+def _status(instance: InstanceView) -> dict[str, Any]:
+    running = instance.state in (InstanceState.RUNNING, InstanceState.REBOOTING)
+    summary = {
+        "Status": "ok" if running else "not-applicable",
+        "Details": [{"Name": "reachability", "Status": "passed"}] if running else [],
+    }
+    return {
+        "InstanceId": INSTANCE.render(instance.ref),
+        "AvailabilityZone": instance.zone_name,
+        "InstanceState": state_of(instance.state),
+        "InstanceStatus": summary,
+        "SystemStatus": summary,
+        "Events": [],
+    }
+
+
+def describe_instance_status(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(INSTANCE, "InstanceIds")
+    everything = bool(call.args.get("IncludeAllInstances"))
+    if refs:
+        chosen = _instances(call, refs)
+    else:
+        chosen = list(call.services.compute.list_instances(call.caller, InstanceQuery()).items)
+    items = [
+        _status(i)
+        for i in chosen
+        if everything or i.state in (InstanceState.RUNNING, InstanceState.REBOOTING)
+    ]
+    found = filters.select(items, call.args.get("Filters"), _STATUS_FILTERS)
+    shown, token = paging.page(call.args, found, ("InstanceIds", "instancesSet"))
+    call.commit()
+    return {"InstanceStatuses": shown, "NextToken": token}
+
+
+def get_console_output(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(INSTANCE, "InstanceId")
+    _instances(call, [ref])
+    call.commit()
+    output = call.services.compute.console_output(call.caller, ref)
+    return {
+        "InstanceId": INSTANCE.render(ref),
+        "Output": base64.b64encode(output).decode("ascii"),
+        "Timestamp": dt.datetime.now(dt.UTC),
+    }
+
+
+def get_password_data(call: Call) -> Mapping[str, Any]:
+    """Linux guests have no generated password: EC2 answers an empty ``passwordData``."""
+    ref = call.ref(INSTANCE, "InstanceId")
+    _instances(call, [ref])
+    call.commit()
+    return {
+        "InstanceId": INSTANCE.render(ref),
+        "PasswordData": "",
+        "Timestamp": dt.datetime.now(dt.UTC),
+    }

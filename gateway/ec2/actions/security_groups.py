@@ -1,0 +1,286 @@
+"""Security groups and their rules, ingress and egress, each rule with its ``sgr-`` id.
+
+Rules arrive as ``IpPermissions.N`` (boto3, awscli, boto 2 for VPC groups) or in the classic flat
+form boto 2 and older scripts send (``IpProtocol``, ``FromPort``, ``ToPort``, ``CidrIp``,
+``SourceSecurityGroupName``); both become the same core rule requests. A group is named by
+``GroupId`` or, in the classic calls, by ``GroupName``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from core.errors import NotFound
+from core.network.rules import Direction
+from core.views import RuleRequest, RuleView, SecurityGroupView
+from gateway.ec2 import filters, paging
+from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs
+from gateway.ec2.errors import Ec2Error, missing, not_found
+from translations.ec2 import SECURITY_GROUP, SECURITY_GROUP_RULE, VPC
+
+_PROTOCOLS: Final = {"all": "-1"}
+_FILTERS: Final = {
+    "group-id": filters.path("GroupId"),
+    "group-name": filters.path("GroupName"),
+    "description": filters.path("Description"),
+    "owner-id": filters.path("OwnerId"),
+    "vpc-id": filters.path("VpcId"),
+    "ip-permission.protocol": filters.path("IpPermissions.IpProtocol"),
+    "ip-permission.from-port": filters.path("IpPermissions.FromPort"),
+    "ip-permission.to-port": filters.path("IpPermissions.ToPort"),
+    "ip-permission.cidr": filters.path("IpPermissions.IpRanges.CidrIp"),
+    "ip-permission.group-id": filters.path("IpPermissions.UserIdGroupPairs.GroupId"),
+    "ip-permission.group-name": filters.path("IpPermissions.UserIdGroupPairs.GroupName"),
+    "ip-permission.user-id": filters.path("IpPermissions.UserIdGroupPairs.UserId"),
+    "egress.ip-permission.protocol": filters.path("IpPermissionsEgress.IpProtocol"),
+    "egress.ip-permission.from-port": filters.path("IpPermissionsEgress.FromPort"),
+    "egress.ip-permission.to-port": filters.path("IpPermissionsEgress.ToPort"),
+    "egress.ip-permission.cidr": filters.path("IpPermissionsEgress.IpRanges.CidrIp"),
+    "egress.ip-permission.group-id": filters.path("IpPermissionsEgress.UserIdGroupPairs.GroupId"),
+    "egress.ip-permission.group-name": filters.path(
+        "IpPermissionsEgress.UserIdGroupPairs.GroupName"
+    ),
+}
+
+
+def _protocol(rule: RuleView) -> str:
+    return _PROTOCOLS.get(rule.protocol, rule.protocol)
+
+
+def _permissions(group: SecurityGroupView, rules: Iterable[RuleView]) -> list[dict[str, Any]]:
+    """EC2 groups rules by protocol and port range, with every peer of that range inside."""
+    grouped: dict[tuple[str, int | None, int | None], dict[str, Any]] = {}
+    for rule in rules:
+        key = (_protocol(rule), rule.from_port, rule.to_port)
+        permission = grouped.setdefault(
+            key,
+            {
+                "IpProtocol": key[0],
+                "FromPort": rule.from_port,
+                "ToPort": rule.to_port,
+                "IpRanges": [],
+                "Ipv6Ranges": [],
+                "PrefixListIds": [],
+                "UserIdGroupPairs": [],
+            },
+        )
+        if rule.cidr is not None:
+            permission["IpRanges"].append({"CidrIp": rule.cidr})
+        else:
+            permission["UserIdGroupPairs"].append(
+                {
+                    "GroupId": SECURITY_GROUP.render(rule.source_group_ref or ""),
+                    "GroupName": rule.source_group_name,
+                    "UserId": owner_id(group.account_id),
+                }
+            )
+    return list(grouped.values())
+
+
+def group_item(group: SecurityGroupView, vpc: str | None) -> dict[str, Any]:
+    return {
+        "GroupId": SECURITY_GROUP.render(group.ref),
+        "GroupName": group.name,
+        "Description": group.description,
+        "OwnerId": owner_id(group.account_id),
+        "VpcId": vpc,
+        "IpPermissions": _permissions(group, (r for r in group.rules if r.direction == "ingress")),
+        "IpPermissionsEgress": _permissions(
+            group, (r for r in group.rules if r.direction == "egress")
+        ),
+        "Tags": tag_list(group.tags),
+    }
+
+
+def _default_vpc(call: Call) -> str | None:
+    networks = call.services.networks.list_networks(call.caller)
+    return next((VPC.render(n.ref) for n in networks if n.is_default), None)
+
+
+def _group_ref(call: Call) -> str:
+    """The group a call names by ``GroupId`` or, classically, by ``GroupName``."""
+    if call.args.get("GroupId"):
+        return call.ref(SECURITY_GROUP, "GroupId")
+    name = call.args.get("GroupName")
+    if not name:
+        raise missing("GroupId")
+    matches = call.services.security_groups.list_groups(call.caller, names=[name])
+    own = [g for g in matches if g.account_id == call.caller.account_id] or matches
+    if not own:
+        raise Ec2Error(
+            "InvalidGroup.NotFound", f"The security group '{name}' does not exist in default VPC"
+        )
+    return own[0].ref
+
+
+def _source_group(call: Call, pair: Mapping[str, Any]) -> str:
+    if pair.get("GroupId"):
+        return ref(SECURITY_GROUP, pair["GroupId"])
+    name = pair.get("GroupName")
+    if not name:
+        raise missing("GroupId")
+    found = call.services.security_groups.list_groups(call.caller, names=[name])
+    if not found:
+        raise Ec2Error("InvalidGroup.NotFound", f"The security group '{name}' does not exist")
+    return found[0].ref
+
+
+def _requests(call: Call) -> list[RuleRequest]:
+    """Every rule the call names, from ``IpPermissions`` and the flat classic members."""
+    args = call.args
+    permissions: list[Mapping[str, Any]] = list(args.get("IpPermissions") or ())
+    if args.get("IpProtocol") or args.get("CidrIp") or args.get("SourceSecurityGroupName"):
+        flat: dict[str, Any] = {
+            "IpProtocol": args.get("IpProtocol", "-1"),
+            "FromPort": args.get("FromPort"),
+            "ToPort": args.get("ToPort"),
+        }
+        if args.get("CidrIp"):
+            flat["IpRanges"] = [{"CidrIp": args["CidrIp"]}]
+        if args.get("SourceSecurityGroupName"):
+            flat["UserIdGroupPairs"] = [{"GroupName": args["SourceSecurityGroupName"]}]
+        permissions.append(flat)
+    requests = []
+    for permission in permissions:
+        protocol = str(permission.get("IpProtocol", ""))
+        if not protocol:
+            raise missing("IpPermissions.N.IpProtocol")
+        low, high = permission.get("FromPort"), permission.get("ToPort")
+        if permission.get("Ipv6Ranges") or permission.get("PrefixListIds"):
+            raise Ec2Error("Unsupported", "IPv6 ranges and prefix lists are not supported.")
+        peers = [
+            RuleRequest(protocol, low, high, cidr=r.get("CidrIp"))
+            for r in permission.get("IpRanges") or ()
+        ]
+        peers += [
+            RuleRequest(protocol, low, high, source_group=_source_group(call, pair))
+            for pair in permission.get("UserIdGroupPairs") or ()
+        ]
+        if not peers:
+            raise Ec2Error(
+                "InvalidParameterValue",
+                "A rule needs at least one IpRanges or UserIdGroupPairs entry.",
+            )
+        requests.extend(peers)
+    return requests
+
+
+def _rule_item(group: SecurityGroupView, rule: RuleView) -> dict[str, Any]:
+    return {
+        "SecurityGroupRuleId": SECURITY_GROUP_RULE.render(rule.ref),
+        "GroupId": SECURITY_GROUP.render(group.ref),
+        "GroupOwnerId": owner_id(group.account_id),
+        "IsEgress": rule.direction == "egress",
+        "IpProtocol": _protocol(rule),
+        "FromPort": rule.from_port,
+        "ToPort": rule.to_port,
+        "CidrIpv4": rule.cidr,
+        "ReferencedGroupInfo": {
+            "GroupId": SECURITY_GROUP.render(rule.source_group_ref or ""),
+            "UserId": owner_id(group.account_id),
+        }
+        if rule.cidr is None
+        else None,
+        "Tags": [],
+    }
+
+
+def create_security_group(call: Call) -> Mapping[str, Any]:
+    vpc = call.args.get("VpcId")
+    if vpc:
+        call.services.networks.get_network(call.caller, call.ref(VPC, "VpcId"))
+    wanted = tag_specs(call, "security-group")["security-group"]
+    call.commit()
+    group = call.services.security_groups.create_group(
+        call.caller, call.args["GroupName"], call.args["Description"], wanted
+    )
+    return {"GroupId": SECURITY_GROUP.render(group.ref), "Tags": tag_list(group.tags)}
+
+
+def describe_security_groups(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(SECURITY_GROUP, "GroupIds")
+    names = list(call.args.get("GroupNames") or ())
+    service = call.services.security_groups
+    groups = (
+        service.list_groups(call.caller, refs=refs) if refs else service.list_groups(call.caller)
+    )
+    if refs and (absent := set(refs) - {g.ref for g in groups}):
+        raise not_found(SECURITY_GROUP, SECURITY_GROUP.render(sorted(absent)[0]))
+    if names:
+        if absent_names := set(names) - {g.name for g in groups}:
+            raise Ec2Error(
+                "InvalidGroup.NotFound",
+                f"The security group '{sorted(absent_names)[0]}' does not exist in default VPC",
+            )
+        groups = [g for g in groups if g.name in names]
+    vpc = _default_vpc(call)
+    found = filters.select([group_item(g, vpc) for g in groups], call.args.get("Filters"), _FILTERS)
+    shown, token = paging.page(call.args, found, ("GroupIds", "groupIds"))
+    call.commit()
+    return {"SecurityGroups": shown, "NextToken": token}
+
+
+def delete_security_group(call: Call) -> Mapping[str, Any]:
+    group_ref = _group_ref(call)
+    call.services.security_groups.get_group(call.caller, group_ref)
+    call.commit()
+    call.services.security_groups.delete_group(call.caller, group_ref)
+    return {"Return": True, "GroupId": SECURITY_GROUP.render(group_ref)}
+
+
+def _authorize(call: Call, direction: Direction) -> Mapping[str, Any]:
+    group_ref = _group_ref(call)
+    requests = _requests(call)
+    service = call.services.security_groups
+    before = {r.ref for r in service.get_group(call.caller, group_ref).rules}
+    call.commit()
+    group = service.authorize(call.caller, group_ref, direction, requests).item
+    added = [r for r in group.rules if r.ref not in before]
+    return {"Return": True, "SecurityGroupRules": [_rule_item(group, r) for r in added]}
+
+
+def _revoke(call: Call, direction: Direction) -> Mapping[str, Any]:
+    group_ref = _group_ref(call)
+    service = call.services.security_groups
+    group = service.get_group(call.caller, group_ref)
+    rule_ids = [
+        ref(SECURITY_GROUP_RULE, text) for text in call.args.get("SecurityGroupRuleIds") or ()
+    ]
+    known = {r.ref for r in group.rules if r.direction == direction.value}
+    if absent := [r for r in rule_ids if r not in known]:
+        raise Ec2Error(
+            "InvalidSecurityGroupRuleId.NotFound",
+            f"The security group rule ID '{SECURITY_GROUP_RULE.render(absent[0])}' does not exist",
+        )
+    requests = _requests(call) if not rule_ids or call.args.get("IpPermissions") else []
+    call.commit()
+    for rule_ref in rule_ids:
+        service.revoke_rule(call.caller, rule_ref)
+    if requests:
+        try:
+            service.revoke(call.caller, group_ref, direction, requests)
+        except NotFound as exc:
+            if exc.kind != "security-group-rule":
+                raise
+            raise Ec2Error(
+                "InvalidPermission.NotFound",
+                "The specified rule does not exist in this security group.",
+            ) from None
+    return {"Return": True}
+
+
+def authorize_security_group_ingress(call: Call) -> Mapping[str, Any]:
+    return _authorize(call, Direction.INGRESS)
+
+
+def authorize_security_group_egress(call: Call) -> Mapping[str, Any]:
+    return _authorize(call, Direction.EGRESS)
+
+
+def revoke_security_group_ingress(call: Call) -> Mapping[str, Any]:
+    return _revoke(call, Direction.INGRESS)
+
+
+def revoke_security_group_egress(call: Call) -> Mapping[str, Any]:
+    return _revoke(call, Direction.EGRESS)

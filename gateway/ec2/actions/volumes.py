@@ -1,0 +1,268 @@
+"""EBS volumes and snapshots on core volumes: create, describe, attach, detach, grow, delete.
+
+Every volume is shown, root volumes included (they are EBS volumes on AWS too). Device names
+``/dev/sdf``, ``/dev/xvdf`` and ``/dev/vdf`` all name the guest's ``vdf``: a KVM guest sees
+virtio disks whatever name the caller used. Volume types are not modelled by core: ``standard``,
+``gp2`` and ``gp3`` are accepted and every volume reports ``standard``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from core.enums import VolumeType
+from core.views import SnapshotQuery, SnapshotView, VolumeQuery, VolumeView
+from gateway.ec2 import filters, paging
+from gateway.ec2.call import Call, owner_id, tag_list, tag_specs
+from gateway.ec2.errors import Ec2Error, not_found, unsupported
+from translations.ec2 import (
+    ATTACHMENT_STATES,
+    INSTANCE,
+    SNAPSHOT,
+    SNAPSHOT_STATES,
+    VOLUME,
+    VOLUME_STATES,
+)
+
+GIB: Final = 1024**3
+VOLUME_TYPES: Final = ("standard", "gp2", "gp3")
+_DEVICE: Final = re.compile(r"/dev/(?:sd|xvd|vd)([b-z])")
+_VOLUME_FILTERS: Final = {
+    "volume-id": filters.path("VolumeId"),
+    "status": filters.path("State"),
+    "size": filters.path("Size"),
+    "availability-zone": filters.path("AvailabilityZone"),
+    "create-time": filters.path("CreateTime"),
+    "snapshot-id": filters.path("SnapshotId"),
+    "volume-type": filters.path("VolumeType"),
+    "encrypted": filters.path("Encrypted"),
+    "multi-attach-enabled": filters.path("MultiAttachEnabled"),
+    "attachment.instance-id": filters.path("Attachments.InstanceId"),
+    "attachment.device": filters.path("Attachments.Device"),
+    "attachment.status": filters.path("Attachments.State"),
+    "attachment.attach-time": filters.path("Attachments.AttachTime"),
+    "attachment.delete-on-termination": filters.path("Attachments.DeleteOnTermination"),
+}
+_SNAPSHOT_FILTERS: Final = {
+    "snapshot-id": filters.path("SnapshotId"),
+    "volume-id": filters.path("VolumeId"),
+    "status": filters.path("State"),
+    "owner-id": filters.path("OwnerId"),
+    "description": filters.path("Description"),
+    "start-time": filters.path("StartTime"),
+    "volume-size": filters.path("VolumeSize"),
+    "progress": filters.path("Progress"),
+    "encrypted": filters.path("Encrypted"),
+    "storage-tier": filters.path("StorageTier"),
+}
+
+
+def _attachment(volume: VolumeView) -> dict[str, Any]:
+    return {
+        "VolumeId": VOLUME.render(volume.ref),
+        "InstanceId": INSTANCE.render(volume.instance_ref or ""),
+        "Device": f"/dev/{volume.device}",
+        "State": ATTACHMENT_STATES.get(volume.state, "attached"),
+        "AttachTime": volume.attached_at or volume.created_at,
+        "DeleteOnTermination": volume.volume_type is VolumeType.ROOT,
+    }
+
+
+def volume_item(volume: VolumeView, snapshot_ref: str | None) -> dict[str, Any]:
+    return {
+        "VolumeId": VOLUME.render(volume.ref),
+        "Size": volume.size_gib,
+        "SnapshotId": SNAPSHOT.render(snapshot_ref) if snapshot_ref else "",
+        "AvailabilityZone": volume.zone_name,
+        "State": VOLUME_STATES[volume.state],
+        "CreateTime": volume.created_at,
+        "Attachments": [_attachment(volume)] if volume.instance_ref and volume.device else [],
+        "VolumeType": "standard",
+        "Encrypted": False,
+        "MultiAttachEnabled": False,
+        "Tags": tag_list(volume.tags),
+    }
+
+
+def _snapshot_refs(call: Call) -> dict[Any, str]:
+    query = SnapshotQuery(include_deleted=True)
+    return {s.id: s.ref for s in call.services.storage.list_snapshots(call.caller, query)}
+
+
+def _device(text: str) -> str:
+    found = _DEVICE.fullmatch(text)
+    if found is None:
+        raise Ec2Error(
+            "InvalidParameterValue",
+            f"Value ({text}) for parameter device is invalid. {text} is not a valid EBS device"
+            " name (use /dev/sdf through /dev/sdz).",
+        )
+    return f"vd{found.group(1)}"
+
+
+def create_volume(call: Call) -> Mapping[str, Any]:
+    args = call.args
+    zone = args.get("AvailabilityZone")
+    if zone and zone != call.services.settings.zone:
+        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
+    if args.get("VolumeType", "standard") not in VOLUME_TYPES:
+        raise unsupported(f"Volume type {args['VolumeType']}")
+    for member in (
+        "Iops",
+        "Throughput",
+        "Encrypted",
+        "KmsKeyId",
+        "MultiAttachEnabled",
+        "OutpostArn",
+    ):
+        if args.get(member):
+            raise unsupported(member)
+    snapshot = call.ref(SNAPSHOT, "SnapshotId") if args.get("SnapshotId") else None
+    if snapshot is None and args.get("Size") is None:
+        raise Ec2Error("MissingParameter", "The request must contain the parameter size/snapshot")
+    if snapshot is not None:
+        call.services.storage.get_snapshot(call.caller, snapshot)
+    wanted = tag_specs(call, "volume")["volume"]
+    call.commit()
+    volume = call.services.storage.create_volume(
+        call.caller, size_gib=args.get("Size"), snapshot=snapshot, volume_tags=wanted
+    ).item
+    return volume_item(volume, snapshot)
+
+
+def describe_volumes(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(VOLUME, "VolumeIds")
+    volumes = call.services.storage.list_volumes(call.caller, VolumeQuery(ids=tuple(refs)))
+    if refs and (absent := [r for r in refs if r not in {v.ref for v in volumes}]):
+        raise not_found(VOLUME, VOLUME.render(absent[0]))
+    snapshots = _snapshot_refs(call)
+    items = [volume_item(v, snapshots.get(v.snapshot_id)) for v in volumes]
+    found = filters.select(items, call.args.get("Filters"), _VOLUME_FILTERS)
+    shown, token = paging.page(call.args, found, ("VolumeIds", "volumeIds"))
+    call.commit()
+    return {"Volumes": shown, "NextToken": token}
+
+
+def delete_volume(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(VOLUME, "VolumeId")
+    call.services.storage.get_volume(call.caller, ref)
+    call.commit()
+    call.services.storage.delete_volume(call.caller, ref)
+    return {}
+
+
+def attach_volume(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(VOLUME, "VolumeId")
+    instance = call.ref(INSTANCE, "InstanceId")
+    device = _device(call.args["Device"])
+    call.services.storage.get_volume(call.caller, ref)
+    call.services.compute.get_instance(call.caller, instance)
+    call.commit()
+    volume = call.services.storage.attach_volume(call.caller, ref, instance, device=device).item
+    return _attachment(volume)
+
+
+def detach_volume(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(VOLUME, "VolumeId")
+    volume = call.services.storage.get_volume(call.caller, ref)
+    named = call.ref(INSTANCE, "InstanceId") if call.args.get("InstanceId") else None
+    if volume.instance_ref is None or (named is not None and named != volume.instance_ref):
+        raise Ec2Error(
+            "IncorrectState",
+            f"Volume '{VOLUME.render(ref)}' is in the 'available' state."
+            if volume.instance_ref is None
+            else f"Volume '{VOLUME.render(ref)}' is not attached to"
+            f" '{INSTANCE.render(named or '')}'.",
+        )
+    call.commit()
+    return _attachment(call.services.storage.detach_volume(call.caller, ref).item)
+
+
+def modify_volume(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(VOLUME, "VolumeId")
+    volume = call.services.storage.get_volume(call.caller, ref)
+    if call.args.get("VolumeType", "standard") not in VOLUME_TYPES:
+        raise unsupported(f"Volume type {call.args['VolumeType']}")
+    for member in ("Iops", "Throughput", "MultiAttachEnabled"):
+        if call.args.get(member):
+            raise unsupported(member)
+    size = call.args.get("Size")
+    call.commit()
+    changed = (
+        call.services.storage.resize_volume(call.caller, ref, size_gib=size)
+        if size is not None and size != volume.size_gib
+        else None
+    )
+    return {
+        "VolumeModification": {
+            "VolumeId": VOLUME.render(ref),
+            "ModificationState": "modifying" if changed and changed.job_id else "completed",
+            "TargetSize": size or volume.size_gib,
+            "OriginalSize": volume.size_gib,
+            "TargetVolumeType": "standard",
+            "OriginalVolumeType": "standard",
+            "Progress": 0 if changed and changed.job_id else 100,
+            "StartTime": volume.created_at if changed is None else changed.item.created_at,
+        }
+    }
+
+
+def snapshot_item(snapshot: SnapshotView) -> dict[str, Any]:
+    state = SNAPSHOT_STATES[snapshot.state]
+    return {
+        "SnapshotId": SNAPSHOT.render(snapshot.ref),
+        "VolumeId": VOLUME.render(snapshot.volume_ref),
+        "State": state,
+        "StateMessage": snapshot.state_reason or None,
+        "StartTime": snapshot.created_at,
+        "Progress": "100%" if state == "completed" else "0%",
+        "OwnerId": owner_id(snapshot.account_id),
+        "Description": snapshot.description,
+        "VolumeSize": -(-snapshot.size_bytes // GIB),
+        "Encrypted": False,
+        "StorageTier": "standard",
+        "Tags": tag_list(snapshot.tags),
+    }
+
+
+def create_snapshot(call: Call) -> Mapping[str, Any]:
+    volume = call.ref(VOLUME, "VolumeId")
+    call.services.storage.get_volume(call.caller, volume)
+    wanted = tag_specs(call, "snapshot")["snapshot"]
+    call.commit()
+    snapshot = call.services.storage.create_snapshot(
+        call.caller,
+        volume,
+        description=call.args.get("Description", ""),
+        snapshot_tags=wanted,
+    ).item
+    return snapshot_item(snapshot)
+
+
+def describe_snapshots(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(SNAPSHOT, "SnapshotIds")
+    owners = call.args.get("OwnerIds") or ()
+    me = owner_id(call.caller.account_id)
+    if any(o not in ("self", me) for o in owners):
+        snapshots: list[SnapshotView] = []  # no snapshot here is shared across accounts
+    else:
+        snapshots = call.services.storage.list_snapshots(
+            call.caller, SnapshotQuery(ids=tuple(refs))
+        )
+    if refs and (absent := [r for r in refs if r not in {s.ref for s in snapshots}]):
+        raise not_found(SNAPSHOT, SNAPSHOT.render(absent[0]))
+    items = [snapshot_item(s) for s in snapshots]
+    found = filters.select(items, call.args.get("Filters"), _SNAPSHOT_FILTERS)
+    shown, token = paging.page(call.args, found, ("SnapshotIds", "snapshotIds"))
+    call.commit()
+    return {"Snapshots": shown, "NextToken": token}
+
+
+def delete_snapshot(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(SNAPSHOT, "SnapshotId")
+    call.services.storage.get_snapshot(call.caller, ref)
+    call.commit()
+    call.services.storage.delete_snapshot(call.caller, ref)
+    return {}
