@@ -3,6 +3,7 @@ and paginators, on guests of libvirt's test driver."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import update
 
+from core.db.models import Instance
 from core.services.container import Services
 from core.views import ImageView, NewAccount
 from tests.contract.ec2 import fast, resource
@@ -419,3 +422,23 @@ def test_user_data_is_base64_on_the_wire(ec2: Any, image: ImageView, services: S
         services.identity.caller_for("admin"), instance_id.removeprefix("i-")
     )
     assert view.user_data == b"#!/bin/sh\necho hi\n"  # botocore sent it base64-encoded
+
+
+def test_terminated_instances_drop_out_of_listings_after_an_hour(
+    ec2: Any, image: ImageView, services: Services
+) -> None:
+    [old, recent] = launch(ec2, ami(image), 2)
+    ec2.terminate_instances(InstanceIds=[old, recent])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[old, recent], WaiterConfig=fast())
+    with services.db.transaction() as session:
+        session.execute(
+            update(Instance)
+            .where(Instance.ref == old.removeprefix("i-"))
+            .values(terminated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+        )
+    listed = ec2.describe_instances()["Reservations"][0]["Instances"]
+    assert [i["InstanceId"] for i in listed] == [recent]
+    statuses = ec2.describe_instance_status(IncludeAllInstances=True)["InstanceStatuses"]
+    assert [s["InstanceId"] for s in statuses] == [recent]
+    named = ec2.describe_instances(InstanceIds=[old])["Reservations"][0]["Instances"]
+    assert named[0]["State"]["Name"] == "terminated"  # asked for by id, it is still shown

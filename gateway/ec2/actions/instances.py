@@ -229,6 +229,16 @@ def _instances(call: Call, refs: Sequence[str]) -> list[InstanceView]:
     return [by_ref[r] for r in dict.fromkeys(refs)]
 
 
+def _named_or_visible(call: Call) -> list[InstanceView]:
+    """The instances ``InstanceIds`` names, else all the caller's but long-terminated ones."""
+    refs = call.refs(INSTANCE, "InstanceIds")
+    if refs:
+        return _instances(call, refs)
+    now = dt.datetime.now(dt.UTC)
+    listed = call.services.compute.list_instances(call.caller, InstanceQuery()).items
+    return [i for i in listed if _visible(i, now)]
+
+
 # describe
 
 
@@ -315,13 +325,7 @@ def _reservations(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def describe_instances(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(INSTANCE, "InstanceIds")
-    now = dt.datetime.now(dt.UTC)
-    if refs:
-        chosen = _instances(call, refs)
-    else:
-        listed = call.services.compute.list_instances(call.caller, InstanceQuery()).items
-        chosen = [i for i in listed if _visible(i, now)]
+    chosen = _named_or_visible(call)
     around = Surroundings.read(call)
     records = [
         {
@@ -526,12 +530,8 @@ def _status(instance: InstanceView) -> dict[str, Any]:
 
 
 def describe_instance_status(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(INSTANCE, "InstanceIds")
     everything = bool(call.args.get("IncludeAllInstances"))
-    if refs:
-        chosen = _instances(call, refs)
-    else:
-        chosen = list(call.services.compute.list_instances(call.caller, InstanceQuery()).items)
+    chosen = _named_or_visible(call)
     items = [
         _status(i)
         for i in chosen
