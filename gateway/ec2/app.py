@@ -28,7 +28,7 @@ from gateway.ec2.signature import SignedRequest
 
 log = logging.getLogger(__name__)
 
-PATHS: Final = ("/", "/awsapi")
+PATHS: Final = ("/", "/awsapi", "/awsapi/")  # boto 2 posts to "/awsapi/" and signs that
 MEDIA_TYPE: Final = "text/xml;charset=UTF-8"
 INTERNAL_TEXT: Final = "An internal error has occurred"
 _VERSION: Final = re.compile(r"[0-9A-Za-z._-]{1,32}")

@@ -24,7 +24,8 @@ What the signature covers, so the caller knows what it may trust afterwards:
   ``UNSIGNED-PAYLOAD`` would leave EC2's form parameters unsigned, so it is refused.
 * SigV2 signs the decoded parameters, query and form together, never the body's bytes.
 
-A SigV4 scope may name any region; its service must be ``ec2``. SigV2 signs the ``Host`` header
+A SigV4 scope may name any region; its service must be ``ec2`` (or, for boto 2, the first label
+of the host). SigV2 signs the ``Host`` header
 as received, lowercased, port included. Old clients that dropped a default port from what they
 signed are not given a second try, so one request has one string to sign.
 """
@@ -312,6 +313,14 @@ def _parse_v4_query(request: SignedRequest) -> _V4:
     )
 
 
+def _boto2_service(host: str) -> str:
+    """boto 2.49 signs every EC2 call with SigV4 and takes the service name from the endpoint's
+    first label (``ec2`` in ``ec2.us-east-1.amazonaws.com``, ``127`` for ``127.0.0.1``), so a
+    scope naming that label is accepted too. No other service shares these keys, so nothing
+    signed for another service can be replayed here."""
+    return host.rpartition(":")[0].split(".")[0] if ":" in host else host.split(".")[0]
+
+
 def _canonical_uri(path: str) -> str:
     """RFC 3986 dot-segment removal plus dropped empty segments, then percent-encoded again.
 
@@ -362,7 +371,7 @@ def _payload_hash(request: SignedRequest) -> str:
 
 def _verify_v4(request: SignedRequest, signed: _V4, secret: str, now: dt.datetime) -> None:
     scope = signed.scope
-    if scope.service != _SERVICE:
+    if scope.service not in (_SERVICE, _boto2_service(request.host)):
         _does_not_match(f"Credential should be scoped to correct service: '{_SERVICE}'.")
     if scope.date != signed.amz_date[:8]:
         _does_not_match(

@@ -82,11 +82,12 @@ def _scalar(shape: Shape, text: str, path: str) -> Any:
 
 
 def _indexed(node: _Node, path: str) -> list[tuple[int, _Node]]:
-    """The numbered children of a list node, in order; ``Name=v`` alone counts as ``Name.1``."""
+    """The numbered children of a list node, in index order; ``Name=v`` alone counts as
+    ``Name.1``. Indexes start at 1, but 0 is taken too: libcloud sends ``ResourceId.0``."""
     items = []
     for key, child in node.children.items():
-        if not key.isdigit() or int(key) < 1:
-            raise invalid_value(f"{path}.{key}", key, "List indexes start at 1.")
+        if not (key.isascii() and key.isdigit()):
+            raise invalid_value(f"{path}.{key}", key, "List indexes are numbers.")
         items.append((int(key), child))
     if node.value is not None and not node.children:
         items.append((1, _Node(node.value)))

@@ -728,6 +728,13 @@ def test_scope_for_another_service_is_refused() -> None:
     assert error.message == "Credential should be scoped to correct service: 'ec2'."
 
 
+def test_scope_naming_the_hosts_first_label_is_accepted_as_boto2_signs() -> None:
+    # boto 2.49 signs EC2 with SigV4 and derives service and region from the host: for
+    # 127.0.0.1 the scope is <date>/0/127/aws4_request.
+    assert outcome(boto3_post(v4(region="0", service="127"))) == "accepted"
+    assert outcome(boto3_post(v4(region="0", service="128"))) == "SignatureDoesNotMatch"
+
+
 def test_scope_date_other_than_the_timestamp_date_is_refused() -> None:
     request = boto3_post()
     day = signed_at(request).strftime("%Y%m%d")

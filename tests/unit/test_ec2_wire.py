@@ -89,6 +89,8 @@ def test_unknown_parameters_are_ignored_and_list_order_follows_the_index() -> No
     assert operation is not None
     flat = {"InstanceId.2": "i-b", "InstanceId.10": "i-c", "InstanceId.1": "i-a", "Foo": "x"}
     assert wire.parse(operation.input_shape, flat) == {"InstanceIds": ["i-a", "i-b", "i-c"]}
+    from_zero = {"InstanceId.0": "i-a", "InstanceId.1": "i-b"}  # libcloud's CreateTags does this
+    assert wire.parse(operation.input_shape, from_zero) == {"InstanceIds": ["i-a", "i-b"]}
 
 
 @pytest.mark.parametrize(
@@ -97,8 +99,9 @@ def test_unknown_parameters_are_ignored_and_list_order_follows_the_index() -> No
         ("RunInstances", {"MinCount": "1"}, "MissingParameter", "MaxCount"),
         ("RunInstances", {"MinCount": "one", "MaxCount": "1"}, "InvalidParameterValue", "MinCount"),
         ("DescribeInstances", {"DryRun": "yes"}, "InvalidParameterValue", "DryRun"),
-        ("DescribeInstances", {"InstanceId.0": "i-a"}, "InvalidParameterValue", "InstanceId.0"),
         ("DescribeInstances", {"InstanceId.x": "i-a"}, "InvalidParameterValue", "InstanceId.x"),
+        ("DescribeInstances", {"InstanceId.-1": "i-a"}, "InvalidParameterValue", "InstanceId.-1"),
+        ("DescribeInstances", {"InstanceId.\u0663": "i-a"}, "InvalidParameterValue", "InstanceId"),
         ("CreateTags", {"ResourceId.1": "i-a"}, "MissingParameter", "Tag"),
         ("ImportKeyPair", {"KeyName": "k", "PublicKeyMaterial": "%%"}, "InvalidParameterValue", ""),
     ],
