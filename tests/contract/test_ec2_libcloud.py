@@ -19,6 +19,7 @@ from libcloud.compute.types import NodeState, Provider, StorageVolumeState
 
 from core.bootstrap import bootstrap
 from core.services.container import Services
+from core.states import InstanceState
 from core.views import ImageView, NewAccount
 from gateway.app import create_app
 from tests.contract.native import public_image
@@ -107,6 +108,15 @@ def test_libcloud_walkthrough(
     assert ec2.ex_describe_tags(node) == {"Name": "web"}
 
     assert ec2.reboot_node(node)
+    # EC2 shows "running" while a reboot is under way, but core refuses a stop until the
+    # reboot is done; wait for that rather than race it
+    admin = services.identity.caller_for("admin")
+    until(
+        lambda: (
+            services.compute.get_instance(admin, node.id.removeprefix("i-")).state
+            is InstanceState.RUNNING
+        )
+    )
     assert ec2.stop_node(node)
     until(lambda: ec2.list_nodes(ex_node_ids=[node.id])[0].state == NodeState.STOPPED)
     assert ec2.start_node(node)
