@@ -9,6 +9,7 @@ code is looked up from these facts in ``translations``, never stored here.
     + InUse(kind, ref, reason)     the resource is attached to or cited by another one
   + InvalidArgument(field, why)    a value the caller sent is malformed or out of range
   + InvalidState(kind, ref, state, action)   the state machine refuses the action
+  + NotPermitted(kind, ref, reason) a setting of the resource, or the caller's role, forbids it
   + QuotaExceeded(resource, limit) a per-request or per-account limit
   + CapacityUnavailable(resource)  no host can fit the request
   + HostError(message)             libvirt failed in a way the caller cannot fix
@@ -69,6 +70,19 @@ class InvalidState(CoreError):
         self.ref = ref
         self.state = state
         self.action = action
+
+
+class NotPermitted(CoreError):
+    """The action is valid but forbidden: termination protection is on, or only an
+    administrator may do it. The caller can change that setting, or ask someone who may."""
+
+    kind_of_error = "not-permitted"
+
+    def __init__(self, kind: str, ref: str, reason: str) -> None:
+        super().__init__(f"{kind} {ref!r}: {reason}")
+        self.kind = kind
+        self.ref = ref
+        self.reason = reason
 
 
 class QuotaExceeded(CoreError):

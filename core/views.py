@@ -196,6 +196,8 @@ class InstanceView:
     terminated_at: dt.datetime | None
     nics: Sequence[NicView] = ()
     security_groups: Sequence[str] = ()
+    termination_protected: bool = False  # terminate, destroy and expunge are refused
+    stop_protected: bool = False  # stop is refused
 
     @property
     def private_ip(self) -> str | None:

@@ -124,6 +124,8 @@ CORE_ERRORS: Final[Mapping[tuple[str, str], Ec2Code]] = MappingProxyType(
         ("invalid-state", "security-group"): Ec2Code("CannotDelete"),
         ("invalid-state", "*"): Ec2Code("IncorrectState"),
         ("invalid-argument", "*"): INVALID_PARAMETER_VALUE,
+        ("not-permitted", "instance"): Ec2Code("OperationNotPermitted"),
+        ("not-permitted", "*"): Ec2Code("UnauthorizedOperation", 403),
         ("quota-exceeded", "instances per request"): Ec2Code("InstanceLimitExceeded"),
         ("quota-exceeded", "rules per security group"): Ec2Code(
             "RulesPerSecurityGroupLimitExceeded"

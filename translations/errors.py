@@ -31,6 +31,7 @@ NATIVE_ERRORS: Final[Mapping[str, NativeCode]] = MappingProxyType(
         "in-use": NativeCode(536, 4375),
         "invalid-argument": NATIVE_PARAM_ERROR,
         "invalid-state": NATIVE_PARAM_ERROR,
+        "not-permitted": NATIVE_PARAM_ERROR,
         "quota-exceeded": NativeCode(532, 4280),
         "capacity-unavailable": NativeCode(533, 4325),
         "host-error": NativeCode(530, 4250),

@@ -177,6 +177,8 @@ class Instance(Model):
     reservation_ref: Mapped[str] = mapped_column(String(32), index=True)
     launch_index: Mapped[int] = mapped_column(default=0)
     client_token: Mapped[str | None] = mapped_column(String(64))
+    termination_protected: Mapped[bool] = mapped_column(default=False)
+    stop_protected: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     launched_at: Mapped[dt.datetime | None]
     terminated_at: Mapped[dt.datetime | None]

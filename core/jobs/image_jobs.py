@@ -1,4 +1,5 @@
-"""The download behind an image registered from a URL (CloudStack registerTemplate).
+"""The download behind an image registered from a URL (CloudStack registerTemplate), and the
+copy behind an image copied from another (EC2 CopyImage): the same job, from another source.
 
 The file is streamed into ``<path>.partial`` in the image store, with a size cap, then checked:
 the format ``qemu-img info`` detects must be the one registered, a backing file or an external
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -82,7 +84,10 @@ class DownloadImage:
                 partial.unlink(missing_ok=True)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._fetch(str(job.params["url"]), partial, _digest(job.params))
+                if "copy_of" in job.params:
+                    _copy(Path(str(job.params["copy_of"])), partial)
+                else:
+                    self._fetch(str(job.params["url"]), partial, _digest(job.params))
                 virtual_size = _check(partial, declared)
                 partial.replace(path)
                 path.chmod(0o644)
@@ -158,6 +163,18 @@ class DownloadImage:
             image.state_reason = reason
         if image.state is not ImageState.AVAILABLE:
             _remove_files(image)
+
+
+def _copy(source: Path, partial: Path) -> None:
+    """CopyImage: the source image's file, from the same store."""
+    try:
+        shutil.copyfile(source, partial)
+    except FileNotFoundError:
+        raise InvalidArgument(
+            "image", "the source image was deregistered before it was copied"
+        ) from None
+    except OSError as exc:
+        raise HostError(f"cannot store the image: {exc.strerror}") from None
 
 
 def _remove_files(image: Image) -> None:

@@ -215,8 +215,12 @@ class CreateSnapshot(StorageJob):
         with self._db.transaction() as session:
             snapshot = session.get_one(Snapshot, job.resource_id)
             volume = snapshot.volume
-            driver, source = self._driver(snapshot.host), volume_disk(volume)
-            guest = volume.instance_id
+            driver = self._driver(snapshot.host)
+            if "copy_of" in job.params:  # CopySnapshot: the data of another snapshot
+                source = DiskRef(DiskKind.SNAPSHOT, uuid.UUID(str(job.params["copy_of"])))
+                guest = None
+            else:
+                source, guest = volume_disk(volume), volume.instance_id
         target = DiskRef(DiskKind.SNAPSHOT, job.resource_id)
         try:
             size = driver.copy_disk(source, target, guest=guest)

@@ -28,6 +28,7 @@ from core.errors import (
     InvalidArgument,
     InvalidState,
     NotFound,
+    NotPermitted,
     QuotaExceeded,
 )
 from core.hosts import scheduler
@@ -72,6 +73,8 @@ class LaunchRequest:
     security_groups: tuple[str, ...] = ()  # the account's default group when empty
     start: bool = True  # False: create the guest and leave it stopped
     root_disk_gib: int | None = None  # a bigger root disk than the flavor's
+    termination_protected: bool = False
+    stop_protected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +83,36 @@ class _Action:
     job: JobKind
     event: EventType
     verb: str
+    guarded_by: str | None = None  # the Instance flag that, when set, refuses this action
 
 
 _START: Final = _Action(Transition.START, JobKind.START_INSTANCE, EventType.VM_START, "starting")
-_STOP: Final = _Action(Transition.STOP, JobKind.STOP_INSTANCE, EventType.VM_STOP, "stopping")
+_STOP: Final = _Action(
+    Transition.STOP, JobKind.STOP_INSTANCE, EventType.VM_STOP, "stopping", "stop_protected"
+)
 _REBOOT: Final = _Action(
     Transition.REBOOT, JobKind.REBOOT_INSTANCE, EventType.VM_REBOOT, "rebooting"
 )
 _TERMINATE: Final = _Action(
-    Transition.TERMINATE, JobKind.TERMINATE_INSTANCE, EventType.VM_DESTROY, "terminating"
+    Transition.TERMINATE,
+    JobKind.TERMINATE_INSTANCE,
+    EventType.VM_DESTROY,
+    "terminating",
+    "termination_protected",
 )
 _EXPUNGE: Final = _Action(
-    Transition.TERMINATE, JobKind.EXPUNGE_INSTANCE, EventType.VM_EXPUNGE, "expunging"
+    Transition.TERMINATE,
+    JobKind.EXPUNGE_INSTANCE,
+    EventType.VM_EXPUNGE,
+    "expunging",
+    "termination_protected",
 )
 _DESTROY: Final = _Action(
-    Transition.DESTROY, JobKind.DESTROY_INSTANCE, EventType.VM_DESTROY, "destroying"
+    Transition.DESTROY,
+    JobKind.DESTROY_INSTANCE,
+    EventType.VM_DESTROY,
+    "destroying",
+    "termination_protected",
 )
 _RESTORE: Final = _Action(
     Transition.RESTORE, JobKind.RESTORE_INSTANCE, EventType.VM_RESTORE, "restoring"
@@ -158,6 +176,8 @@ def _view(instance: Instance, instance_tags: Mapping[str, str]) -> InstanceView:
             for n in instance.nics
         ],
         security_groups=sorted(g.name for g in instance.security_groups),
+        termination_protected=instance.termination_protected,
+        stop_protected=instance.stop_protected,
     )
 
 
@@ -280,6 +300,8 @@ class ComputeService:
                     reservation_ref=reservation,
                     launch_index=index,
                     client_token=request.client_token,
+                    termination_protected=request.termination_protected,
+                    stop_protected=request.stop_protected,
                 )
                 session.add(instance)
                 session.flush()
@@ -382,6 +404,11 @@ class ComputeService:
         with self._db.transaction() as session:
             instances = self._lock(session, caller, refs)
             planned = [(i, i.state, self._target(i, action)) for i in instances]
+            for instance, previous, current in planned:
+                protected = action.guarded_by and getattr(instance, action.guarded_by)
+                if protected and current is not previous:
+                    flag = str(action.guarded_by).replace("_", " ")
+                    raise NotPermitted("instance", instance.ref, f"is {flag}: lift that first")
             changes = []
             for instance, previous, current in planned:
                 job_id = None
@@ -499,7 +526,14 @@ class ComputeService:
             return _view(instance, tags.of(session, [instance.id]).get(instance.id, {}))
 
     def update_instance(
-        self, caller: Caller, ref: str, *, name: str | None = None, user_data: bytes | None = None
+        self,
+        caller: Caller,
+        ref: str,
+        *,
+        name: str | None = None,
+        user_data: bytes | None = None,
+        termination_protected: bool | None = None,
+        stop_protected: bool | None = None,
     ) -> InstanceView:
         if name is not None and not 0 < len(name) <= 255:
             raise InvalidArgument("name", "1-255 characters")
@@ -509,6 +543,10 @@ class ComputeService:
         def apply(_session: Session, instance: Instance) -> None:
             instance.name = name if name is not None else instance.name
             instance.user_data = user_data if user_data is not None else instance.user_data
+            if termination_protected is not None:
+                instance.termination_protected = termination_protected
+            if stop_protected is not None:
+                instance.stop_protected = stop_protected
 
         return self._change(caller, ref, EventType.VM_UPDATE, "update", apply, stopped_only=False)
 

@@ -36,7 +36,7 @@ from core.enums import (
     JobStatus,
     ResourceKind,
 )
-from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, NotPermitted
 from core.jobs import queue
 from core.services.lookup import identity_clause
 from core.states import InstanceState
@@ -347,6 +347,76 @@ class ImageService:
                 event_type=EventType.TEMPLATE_CREATE,
                 description=f"downloading image {name} from {_without_credentials(parsed)}",
                 params=params,
+            )
+            accepted = Accepted(to_view(image), job.id)
+        self._wake()
+        return accepted
+
+    def update_image(
+        self,
+        caller: Caller,
+        ref: str,
+        *,
+        description: str | None = None,
+        public: bool | None = None,
+    ) -> ImageView:
+        """Change what an image's owner may change; only an administrator publishes an image
+        or withdraws it from the public catalogue, as only they can register public ones."""
+        if description is not None and len(description) > 255:
+            raise InvalidArgument("description", "at most 255 characters")
+        with self._db.transaction() as session:
+            image = find_image(session, caller, ref, LISTED_STATES)
+            if image.account_id != caller.account_id and not caller.is_admin:
+                raise NotPermitted("image", image.ref, "belongs to another account")
+            if public is not None and public != image.is_public and not caller.is_admin:
+                raise NotPermitted("image", image.ref, "only an administrator publishes images")
+            if description is not None:
+                image.description = description
+            if public is not None:
+                image.is_public = public
+            return to_view(image)
+
+    def copy_image(
+        self,
+        caller: Caller,
+        ref: str,
+        *,
+        name: str,
+        description: str | None = None,
+        image_tags: Mapping[str, str] | None = None,
+    ) -> Accepted[ImageView]:
+        """A new image of the caller's own with the same disk (EC2 CopyImage), PENDING until
+        its DOWNLOAD_IMAGE job has copied the file within the image store."""
+        wanted = dict(image_tags or {})
+        tags.validate(wanted)
+        with self._db.transaction() as session:
+            source = find_image(session, caller, ref)
+            self._check_name(session, caller, name)
+            image_id = uuid.uuid4()
+            image = Image(
+                id=image_id,
+                account_id=caller.account_id,
+                name=name,
+                description=source.description if description is None else description,
+                is_public=False,
+                disk_format=source.disk_format,
+                path=str(self._images_dir / f"{image_id}.{source.disk_format.value}"),
+                virtual_size=0,
+                checksum="",
+                state=ImageState.PENDING,
+            )
+            session.add(image)
+            session.flush()
+            tags.add(session, caller.account_id, ResourceKind.IMAGE, image.id, wanted)
+            job = queue.enqueue(
+                session,
+                caller,
+                kind=JobKind.DOWNLOAD_IMAGE,
+                resource=(ResourceKind.IMAGE, image.id),
+                account_id=caller.account_id,
+                event_type=EventType.TEMPLATE_CREATE,
+                description=f"copying image {source.name} as {name}",
+                params={"copy_of": source.path},
             )
             accepted = Accepted(to_view(image), job.id)
         self._wake()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from core import ids, tags
 from core.db.database import Database
-from core.db.models import Instance, Snapshot, Volume, Zone
+from core.db.models import Host, Instance, Snapshot, Volume, Zone
 from core.enums import (
     EventType,
     JobKind,
@@ -426,35 +426,91 @@ class StorageService:
             volume = find_volume(session, caller, volume_ref, lock=True)
             if volume.state not in (VolumeState.AVAILABLE, VolumeState.IN_USE):
                 raise InvalidState("volume", volume.ref, volume.state.value, "snapshot")
-            free = scheduler.free_capacity(session, [volume.host], overcommit(self._settings))
-            if free[0].disk_bytes < volume.size_bytes:
-                raise CapacityUnavailable("disk")
-            ref = ids.new_ref()
-            snapshot = Snapshot(
-                ref=ref,
-                account_id=volume.account_id,
-                volume=volume,
-                host_id=volume.host_id,
-                name=name or f"snap-{ref}",
-                description=description,
-                state=SnapshotState.PENDING,
-                size_bytes=volume.size_bytes,
-            )
-            session.add(snapshot)
-            session.flush()
-            tags.add(session, caller.account_id, ResourceKind.SNAPSHOT, snapshot.id, wanted_tags)
-            job = queue.enqueue(
+            accepted = self._new_snapshot(
                 session,
                 caller,
-                kind=JobKind.CREATE_SNAPSHOT,
-                resource=(ResourceKind.SNAPSHOT, snapshot.id),
-                account_id=volume.account_id,
-                event_type=EventType.SNAPSHOT_CREATE,
-                description=f"snapshot snap-{ref} of volume vol-{volume.ref}",
+                volume,
+                name=name,
+                description=description,
+                wanted_tags=wanted_tags,
+                what=f"of volume vol-{volume.ref}",
             )
-            accepted = Accepted(snapshot_view(snapshot, wanted_tags), job.id)
         self._wake()
         return accepted
+
+    def copy_snapshot(
+        self,
+        caller: Caller,
+        ref: str,
+        *,
+        description: str | None = None,
+        snapshot_tags: Mapping[str, str] | None = None,
+    ) -> Accepted[SnapshotView]:
+        """A second, independent snapshot with the same data (EC2 CopySnapshot), on the same
+        host and of the same volume as far as listings go; the source may be deleted after."""
+        wanted_tags = dict(snapshot_tags or {})
+        tags.validate(wanted_tags)
+        with self._db.transaction() as session:
+            source = find_snapshot(session, caller, ref, lock=True)
+            if source.state is not SnapshotState.COMPLETED:
+                raise InvalidState("snapshot", source.ref, source.state.value, "copy")
+            accepted = self._new_snapshot(
+                session,
+                caller,
+                source.volume,
+                name=None,
+                description=source.description if description is None else description,
+                wanted_tags=wanted_tags,
+                what=f"copied from snap-{source.ref}",
+                copy_of=source,
+            )
+        self._wake()
+        return accepted
+
+    def _new_snapshot(
+        self,
+        session: Session,
+        caller: Caller,
+        volume: Volume,
+        *,
+        name: str | None,
+        description: str,
+        wanted_tags: Mapping[str, str],
+        what: str,
+        copy_of: Snapshot | None = None,
+    ) -> Accepted[SnapshotView]:
+        """The row, tags and job of a new snapshot of ``volume``, or of ``copy_of``'s data."""
+        size = volume.size_bytes if copy_of is None else copy_of.size_bytes
+        host_id = volume.host_id if copy_of is None else copy_of.host_id
+        host = session.get_one(Host, host_id)
+        free = scheduler.free_capacity(session, [host], overcommit(self._settings))
+        if free[0].disk_bytes < size:
+            raise CapacityUnavailable("disk")
+        ref = ids.new_ref()
+        snapshot = Snapshot(
+            ref=ref,
+            account_id=volume.account_id if copy_of is None else copy_of.account_id,
+            volume=volume,
+            host_id=host_id,
+            name=name or f"snap-{ref}",
+            description=description,
+            state=SnapshotState.PENDING,
+            size_bytes=size,
+        )
+        session.add(snapshot)
+        session.flush()
+        tags.add(session, snapshot.account_id, ResourceKind.SNAPSHOT, snapshot.id, wanted_tags)
+        job = queue.enqueue(
+            session,
+            caller,
+            kind=JobKind.CREATE_SNAPSHOT,
+            resource=(ResourceKind.SNAPSHOT, snapshot.id),
+            account_id=snapshot.account_id,
+            event_type=EventType.SNAPSHOT_CREATE,
+            description=f"snapshot snap-{ref} {what}",
+            params=None if copy_of is None else {"copy_of": str(copy_of.id)},
+        )
+        return Accepted(snapshot_view(snapshot, wanted_tags), job.id)
 
     def delete_snapshot(self, caller: Caller, ref: str) -> Accepted[SnapshotView]:
         with self._db.transaction() as session:
