@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from core.errors import Conflict, CoreError, InvalidArgument, InvalidState, NotFound, QuotaExceeded
+from core.errors import (
+    Conflict,
+    CoreError,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+    NotPermitted,
+    QuotaExceeded,
+)
 from translations.ec2 import KEY_PAIR, KIND_IDS, IdKind, core_error_code, ref_of
 
 AUTH_FAILURE_TEXT: Final = "AWS was not able to validate the provided access credentials"
@@ -78,7 +86,10 @@ def from_core(exc: CoreError) -> Ec2Error:
                     id_kind.not_found, f"The {id_kind.noun} '{_shown(kind, ref)}' does not exist"
                 )
             return Ec2Error("InvalidParameterValue", f"The {kind} '{ref}' does not exist")
-        case Conflict(kind=kind, ref=ref, reason=reason):
+        case (
+            Conflict(kind=kind, ref=ref, reason=reason)
+            | NotPermitted(kind=kind, ref=ref, reason=reason)
+        ):
             code = core_error_code(exc.kind_of_error, kind)
             return Ec2Error(code.code, f"The {kind} '{_shown(kind, ref)}' {reason}", code.status)
         case InvalidState(kind=kind, ref=ref, state=state, action=action):

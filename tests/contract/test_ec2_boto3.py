@@ -16,7 +16,7 @@ from sqlalchemy import update
 from core.db.models import Instance
 from core.services.container import Services
 from core.views import ImageView, NewAccount
-from tests.contract.ec2 import fast, resource
+from tests.contract.ec2 import client, fast, resource
 
 
 def colon_hex(digest: bytes) -> str:
@@ -442,3 +442,77 @@ def test_terminated_instances_drop_out_of_listings_after_an_hour(
     assert [s["InstanceId"] for s in statuses] == [recent]
     named = ec2.describe_instances(InstanceIds=[old])["Reservations"][0]["Instances"]
     assert named[0]["State"]["Name"] == "terminated"  # asked for by id, it is still shown
+
+
+def test_instance_attributes_and_termination_protection(ec2: Any, image: ImageView) -> None:
+    [instance_id] = launch(ec2, ami(image), DisableApiTermination=True)
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=fast())
+    guarded = ec2.describe_instance_attribute(
+        InstanceId=instance_id, Attribute="disableApiTermination"
+    )
+    assert guarded["DisableApiTermination"] == {"Value": True}
+    with pytest.raises(ClientError) as refused:
+        ec2.terminate_instances(InstanceIds=[instance_id])
+    assert error_code(refused) == ("OperationNotPermitted", 400)
+    with pytest.raises(ClientError) as running:
+        ec2.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": "t2.micro"})
+    assert error_code(running) == ("IncorrectInstanceState", 400)
+
+    ec2.stop_instances(InstanceIds=[instance_id])
+    ec2.get_waiter("instance_stopped").wait(InstanceIds=[instance_id], WaiterConfig=fast())
+    ec2.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": "t2.micro"})
+    ec2.modify_instance_attribute(InstanceId=instance_id, UserData={"Value": b"#!/bin/sh\n"})
+    ec2.modify_instance_attribute(InstanceId=instance_id, Attribute="disableApiStop", Value="true")
+    attribute = ec2.describe_instance_attribute
+    assert attribute(InstanceId=instance_id, Attribute="instanceType")["InstanceType"] == {
+        "Value": "t2.micro"
+    }
+    assert attribute(InstanceId=instance_id, Attribute="userData")["UserData"] == {
+        "Value": "IyEvYmluL3NoCg=="
+    }
+    assert attribute(InstanceId=instance_id, Attribute="disableApiStop")["DisableApiStop"] == {
+        "Value": True
+    }
+    ec2.modify_instance_attribute(InstanceId=instance_id, DisableApiTermination={"Value": False})
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=fast())
+
+
+def test_image_attributes_and_copies(
+    base_url: str, ec2: Any, image: ImageView, services: Services
+) -> None:
+    public = ec2.describe_image_attribute(ImageId=ami(image), Attribute="launchPermission")
+    assert public["LaunchPermissions"] == [{"Group": "all"}]
+    copy_id = ec2.copy_image(SourceImageId=ami(image), SourceRegion="cloudgate-1", Name="mine")[
+        "ImageId"
+    ]
+    ec2.get_waiter("image_available").wait(ImageIds=[copy_id], WaiterConfig=fast())
+    assert [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]] == [copy_id]
+    ec2.modify_image_attribute(ImageId=copy_id, Description={"Value": "my copy"})
+    described = ec2.describe_image_attribute(ImageId=copy_id, Attribute="description")
+    assert described["Description"] == {"Value": "my copy"}
+    with pytest.raises(ClientError) as publish:
+        ec2.modify_image_attribute(ImageId=copy_id, LaunchPermission={"Add": [{"Group": "all"}]})
+    assert error_code(publish) == ("UnauthorizedOperation", 403)
+
+    admin = client(base_url, services.identity.create_account("ec2-admin", admin=True))
+    admin.modify_image_attribute(
+        ImageId=copy_id, Attribute="launchPermission", OperationType="add", UserGroups=["all"]
+    )
+    assert ec2.describe_image_attribute(ImageId=copy_id, Attribute="launchPermission")[
+        "LaunchPermissions"
+    ] == [{"Group": "all"}]
+    admin.reset_image_attribute(ImageId=copy_id, Attribute="launchPermission")
+    assert ec2.describe_images(ImageIds=[copy_id])["Images"][0]["Public"] is False
+
+    volume_id = ec2.create_volume(Size=1, AvailabilityZone="cloudgate-1a")["VolumeId"]
+    ec2.get_waiter("volume_available").wait(VolumeIds=[volume_id], WaiterConfig=fast())
+    snapshot_id = ec2.create_snapshot(VolumeId=volume_id)["SnapshotId"]
+    ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[snapshot_id], WaiterConfig=fast())
+    copied = ec2.copy_snapshot(
+        SourceSnapshotId=snapshot_id, SourceRegion="cloudgate-1", Description="offsite"
+    )["SnapshotId"]
+    ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[copied], WaiterConfig=fast())
+    ec2.delete_snapshot(SnapshotId=snapshot_id)
+    [left] = ec2.describe_snapshots(SnapshotIds=[copied])["Snapshots"]
+    assert (left["State"], left["Description"]) == ("completed", "offsite")

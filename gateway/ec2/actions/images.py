@@ -205,10 +205,119 @@ def create_image(call: Call) -> Mapping[str, Any]:
 
 
 def deregister_image(call: Call) -> Mapping[str, Any]:
-    ref = call.ref(IMAGE, "ImageId")
-    image = call.services.images.get_image(call.caller, ref)
-    if image.owner_account_id != call.caller.account_id and not call.caller.is_admin:
-        raise Ec2Error("AuthFailure", f"Not authorized for image:{IMAGE.render(ref)}", 400)
+    image = _own_image(call)
     call.commit()
-    call.services.images.deregister(call.caller, ref)
+    call.services.images.deregister(call.caller, image.ref)
     return {"Return": True}
+
+
+# attributes and copies
+
+
+def _own_image(call: Call) -> ImageView:
+    image = call.services.images.get_image(call.caller, call.ref(IMAGE, "ImageId"))
+    if image.owner_account_id != call.caller.account_id and not call.caller.is_admin:
+        raise Ec2Error("AuthFailure", f"Not authorized for image:{IMAGE.render(image.ref)}", 400)
+    return image
+
+
+def describe_image_attribute(call: Call) -> Mapping[str, Any]:
+    image = call.services.images.get_image(call.caller, call.ref(IMAGE, "ImageId"))
+    attribute = call.args["Attribute"]
+    item = image_item(image, call.caller.account_id, {}, None)
+    values: dict[str, tuple[str, Any]] = {
+        "description": ("Description", {"Value": image.description}),
+        "launchPermission": (
+            "LaunchPermissions",
+            [{"Group": "all"}] if image.is_public else [],
+        ),
+        "blockDeviceMapping": ("BlockDeviceMappings", item["BlockDeviceMappings"]),
+        "productCodes": ("ProductCodes", []),
+        "kernel": ("KernelId", {}),
+        "ramdisk": ("RamdiskId", {}),
+        "sriovNetSupport": ("SriovNetSupport", {}),
+        "bootMode": ("BootMode", {"Value": "legacy-bios"}),
+    }
+    if attribute not in values:
+        raise Ec2Error(
+            "InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid."
+        )
+    member, value = values[attribute]
+    call.commit()
+    return {"ImageId": IMAGE.render(image.ref), member: value}
+
+
+def _publishing(call: Call) -> bool | None:
+    """What a ModifyImageAttribute call asks of ``launchPermission``: True to make the image
+    public (group ``all``), False to withdraw it, None when it does not ask. Sharing with
+    single accounts is not modelled here."""
+    args = call.args
+    changes = args.get("LaunchPermission") or {}
+    adds, removes = changes.get("Add") or [], changes.get("Remove") or []
+    if args.get("Attribute") == "launchPermission" or args.get("UserGroups"):
+        groups = [{"Group": g} for g in args.get("UserGroups") or ()]
+        if args.get("OperationType") == "remove":
+            removes = [*removes, *groups]
+        else:
+            adds = [*adds, *groups]
+    if args.get("UserIds") or any("UserId" in p or "OrganizationArn" in p for p in adds + removes):
+        raise unsupported("Sharing an image with single accounts")
+    if any(p.get("Group") != "all" for p in adds + removes):
+        raise Ec2Error("InvalidParameterValue", "The only launch permission group is 'all'")
+    if adds and removes:
+        raise Ec2Error("InvalidParameterCombination", "Add and Remove the same permission")
+    return True if adds else False if removes else None
+
+
+def modify_image_attribute(call: Call) -> Mapping[str, Any]:
+    image = _own_image(call)
+    args = call.args
+    description = (args.get("Description") or {}).get("Value")
+    if args.get("Attribute") == "description":
+        description = args.get("Value", "")
+    public = _publishing(call)
+    if description is None and public is None:
+        raise Ec2Error("MissingParameter", "The request must contain the attribute to modify")
+    call.commit()
+    call.services.images.update_image(
+        call.caller, image.ref, description=description, public=public
+    )
+    return {}
+
+
+def reset_image_attribute(call: Call) -> Mapping[str, Any]:
+    image = _own_image(call)
+    if call.args["Attribute"] != "launchPermission":
+        raise Ec2Error("InvalidParameterValue", "Only launchPermission can be reset")
+    call.commit()
+    call.services.images.update_image(call.caller, image.ref, public=False)
+    return {}
+
+
+def copy_image(call: Call) -> Mapping[str, Any]:
+    if call.args["SourceRegion"] != call.services.settings.region:
+        raise Ec2Error("InvalidParameterValue", f"Invalid region: {call.args['SourceRegion']}")
+    for member in ("Encrypted", "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone"):
+        if call.args.get(member):
+            raise unsupported(member)
+    source = call.services.images.get_image(call.caller, call.ref(IMAGE, "SourceImageId"))
+    wanted = tag_specs(call, "image")["image"]
+    if call.args.get("CopyImageTags"):
+        wanted = {**_image_tags(call, source.id), **wanted}
+    call.commit()
+    image = call.services.images.copy_image(
+        call.caller,
+        source.ref,
+        name=call.args["Name"],
+        description=call.args.get("Description"),
+        image_tags=wanted,
+    ).item
+    return {"ImageId": IMAGE.render(image.ref)}
+
+
+def _image_tags(call: Call, image_id: uuid.UUID) -> dict[str, str]:
+    return {
+        tag.key: tag.value
+        for tag in call.services.tags.list_tags(call.caller, resource_ids=[image_id])
+        if not tag.key.startswith("aws:")
+    }

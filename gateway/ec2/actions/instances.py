@@ -400,6 +400,8 @@ def _launch_request(call: Call, count: int) -> LaunchRequest:
         network=subnet,
         security_groups=groups,
         root_disk_gib=_root_size(call),
+        termination_protected=bool(args.get("DisableApiTermination")),
+        stop_protected=bool(args.get("DisableApiStop")),
     )
 
 
@@ -565,3 +567,123 @@ def get_password_data(call: Call) -> Mapping[str, Any]:
         "PasswordData": "",
         "Timestamp": dt.datetime.now(dt.UTC),
     }
+
+
+# attributes
+
+_ATTRIBUTE_MEMBERS: Final = {
+    "instanceType": "InstanceType",
+    "userData": "UserData",
+    "disableApiTermination": "DisableApiTermination",
+    "disableApiStop": "DisableApiStop",
+    "instanceInitiatedShutdownBehavior": "InstanceInitiatedShutdownBehavior",
+    "rootDeviceName": "RootDeviceName",
+    "blockDeviceMapping": "BlockDeviceMappings",
+    "groupSet": "Groups",
+    "sourceDestCheck": "SourceDestCheck",
+    "ebsOptimized": "EbsOptimized",
+    "enaSupport": "EnaSupport",
+    "productCodes": "ProductCodes",
+    "kernel": "KernelId",
+    "ramdisk": "RamdiskId",
+    "sriovNetSupport": "SriovNetSupport",
+}
+
+
+def describe_instance_attribute(call: Call) -> Mapping[str, Any]:
+    attribute = call.args["Attribute"]
+    member = _ATTRIBUTE_MEMBERS.get(attribute)
+    if member is None:
+        raise invalid_value("Attribute", attribute, "The attribute is not supported.")
+    [instance] = _instances(call, [call.ref(INSTANCE, "InstanceId")])
+    call.commit()
+    item = instance_item(instance, Surroundings.read(call))
+    values: dict[str, Any] = {
+        "InstanceType": {"Value": instance.flavor_name},
+        "UserData": {"Value": base64.b64encode(instance.user_data).decode()}
+        if instance.user_data
+        else {},
+        "DisableApiTermination": {"Value": instance.termination_protected},
+        "DisableApiStop": {"Value": instance.stop_protected},
+        "InstanceInitiatedShutdownBehavior": {"Value": "stop"},
+        "RootDeviceName": {"Value": ROOT_DEVICE_NAME},
+        "BlockDeviceMappings": item["BlockDeviceMappings"],
+        "Groups": item["SecurityGroups"],
+        "SourceDestCheck": {"Value": True},
+        "EbsOptimized": {"Value": False},
+        "EnaSupport": {"Value": False},
+        "ProductCodes": [],
+        "KernelId": {},
+        "RamdiskId": {},
+        "SriovNetSupport": {},
+    }
+    return {"InstanceId": INSTANCE.render(instance.ref), member: values[member]}
+
+
+def _modification(call: Call) -> tuple[str, Any]:
+    """The one change a ModifyInstanceAttribute call asks for, in either of its forms:
+    ``Attribute`` + ``Value``, or the member of that attribute (``InstanceType.Value`` …)."""
+    args = call.args
+    given = [(name, args[member]) for name, member in _ATTRIBUTE_MEMBERS.items() if member in args]
+    if args.get("Attribute"):
+        if given or "Value" not in args:
+            raise Ec2Error(
+                "InvalidParameterCombination",
+                "Attribute needs Value and no other attribute parameter",
+            )
+        return args["Attribute"], args["Value"]
+    if len(given) != 1:
+        raise Ec2Error(
+            "InvalidParameterCombination", "Exactly one attribute can be modified per call"
+        )
+    name, wrapped = given[0]
+    return name, wrapped.get("Value") if isinstance(wrapped, Mapping) else wrapped
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() not in ("true", "false"):
+        raise invalid_value(name, value, "Expecting true or false.")
+    return str(value).lower() == "true"
+
+
+def modify_instance_attribute(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(INSTANCE, "InstanceId")
+    [instance] = _instances(call, [ref])
+    name, value = _modification(call)
+    compute = call.services.compute
+    if name in ("instanceType", "userData") and instance.state is not InstanceState.STOPPED:
+        raise Ec2Error(
+            "IncorrectInstanceState",
+            f"The instance '{INSTANCE.render(ref)}' is not in the 'stopped' state.",
+        )
+    match name:
+        case "instanceType":
+            call.services.catalog.get_flavor(str(value))
+            call.commit()
+            compute.change_flavor(call.caller, ref, str(value))
+        case "userData":
+            data = value if isinstance(value, bytes) else _user_data(str(value or ""))
+            call.commit()
+            compute.update_instance(call.caller, ref, user_data=data)
+        case "disableApiTermination":
+            protect = _flag(name, value)
+            call.commit()
+            compute.update_instance(call.caller, ref, termination_protected=protect)
+        case "disableApiStop":
+            protect = _flag(name, value)
+            call.commit()
+            compute.update_instance(call.caller, ref, stop_protected=protect)
+        case "sourceDestCheck" | "ebsOptimized" | "enaSupport":
+            wanted = _flag(name, value)
+            if wanted != (name == "sourceDestCheck"):
+                raise unsupported(f"Setting {name} to {str(wanted).lower()}")
+            call.commit()
+        case "instanceInitiatedShutdownBehavior":
+            if value != "stop":
+                raise unsupported("Terminating on guest shutdown")
+            call.commit()
+        case _:
+            raise unsupported(f"Modifying the {name} attribute")
+    return {}

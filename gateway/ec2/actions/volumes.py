@@ -266,3 +266,19 @@ def delete_snapshot(call: Call) -> Mapping[str, Any]:
     call.commit()
     call.services.storage.delete_snapshot(call.caller, ref)
     return {}
+
+
+def copy_snapshot(call: Call) -> Mapping[str, Any]:
+    if call.args["SourceRegion"] != call.services.settings.region:
+        raise Ec2Error("InvalidParameterValue", f"Invalid region: {call.args['SourceRegion']}")
+    for member in ("Encrypted", "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone"):
+        if call.args.get(member):
+            raise unsupported(member)
+    source = call.ref(SNAPSHOT, "SourceSnapshotId")
+    call.services.storage.get_snapshot(call.caller, source)
+    wanted = tag_specs(call, "snapshot")["snapshot"]
+    call.commit()
+    snapshot = call.services.storage.copy_snapshot(
+        call.caller, source, description=call.args.get("Description"), snapshot_tags=wanted
+    ).item
+    return {"SnapshotId": SNAPSHOT.render(snapshot.ref), "Tags": tag_list(snapshot.tags)}
