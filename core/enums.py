@@ -19,6 +19,7 @@ class ResourceKind(enum.Enum):
     VOLUME = "volume"
     SNAPSHOT = "snapshot"
     NETWORK = "network"
+    VPC = "vpc"
     SECURITY_GROUP = "security-group"
     ADDRESS = "address"
 
@@ -152,6 +153,8 @@ class EventType(enum.Enum):
     SNAPSHOT_DELETE = "SNAPSHOT.DELETE"
     NETWORK_CREATE = "NETWORK.CREATE"
     NETWORK_DELETE = "NETWORK.DELETE"
+    VPC_CREATE = "VPC.CREATE"
+    VPC_DELETE = "VPC.DELETE"
     SG_CREATE = "SG.CREATE"
     SG_DELETE = "SG.DELETE"
     SG_AUTH_INGRESS = "SG.AUTH.INGRESS"

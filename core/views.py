@@ -393,6 +393,20 @@ class NetworkView:
     zone_name: str
     tags: Mapping[str, str]
     created_at: dt.datetime
+    vpc_id: uuid.UUID | None = None  # None: the zone's default VPC
+
+
+@dataclass(frozen=True, slots=True)
+class VpcView:
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    cidr: str
+    is_default: bool
+    state: NetworkState
+    zone_name: str
+    tags: Mapping[str, str]
+    created_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,7 @@ KIND_IDS: Final[Mapping[str, IdKind]] = MappingProxyType(
         "key-pair": KEY_PAIR,
         "address": ALLOCATION,
         "network": SUBNET,
+        "vpc": VPC,
     }
 )
 

@@ -55,6 +55,7 @@ RESOURCE_TYPES: Final[Mapping[ResourceKind, str]] = MappingProxyType(
         ResourceKind.VOLUME: "Volume",
         ResourceKind.SNAPSHOT: "Snapshot",
         ResourceKind.NETWORK: "Network",
+        ResourceKind.VPC: "Vpc",
         ResourceKind.SECURITY_GROUP: "SecurityGroup",
         ResourceKind.ADDRESS: "PublicIpAddress",
     }

@@ -235,12 +235,28 @@ class Snapshot(Model):
     host: Mapped[Host] = relationship()
 
 
+class Vpc(Model):
+    """An address space that networks are carved from (EC2's VPC, whose subnets are networks).
+    Each zone has a shared default one spanning the network supernet; networks with no VPC
+    of their own belong to it."""
+
+    __tablename__ = "vpcs"
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
+    cidr: Mapped[str] = mapped_column(String(18))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[NetworkState] = mapped_column(index=True)
+    deleted_at: Mapped[dt.datetime | None]
+    zone: Mapped[Zone] = relationship()
+
+
 class Network(Model):
     """A libvirt network (bridge + dnsmasq DHCP), isolated: no NAT, no route out."""
 
     __tablename__ = "networks"
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
     zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
+    vpc_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vpcs.id"), index=True)
     name: Mapped[name_column]
     description: Mapped[str] = mapped_column(Text, default="")
     cidr: Mapped[str] = mapped_column(String(18))

@@ -15,13 +15,13 @@ import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import events, ids, tags
 from core.db.base import utcnow
 from core.db.database import Database
-from core.db.models import Account, Address, Instance, Network, Nic, Zone
+from core.db.models import Account, Address, Instance, Network, Nic, Vpc, Zone
 from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKind
 from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue
@@ -29,9 +29,10 @@ from core.network import addressing
 from core.services.lookup import identity_clause
 from core.settings import CoreSettings
 from core.states import InstanceState
-from core.views import Accepted, AddressView, Caller, NetworkView
+from core.views import Accepted, AddressView, Caller, NetworkView, VpcView
 
 DEFAULT_NETWORK: Final = "default"
+VPC_PREFIXES: Final = (16, 28)  # EC2's range of VPC sizes
 SUBNET_PREFIX: Final = 24
 
 
@@ -50,7 +51,64 @@ def network_view(network: Network, network_tags: Mapping[str, str]) -> NetworkVi
         zone_name=network.zone.name,
         tags=dict(network_tags),
         created_at=network.created_at,
+        vpc_id=network.vpc_id,
     )
+
+
+def vpc_view(vpc: Vpc, vpc_tags: Mapping[str, str]) -> VpcView:
+    return VpcView(
+        id=vpc.id,
+        ref=vpc.ref,
+        account_id=vpc.account_id,
+        cidr=vpc.cidr,
+        is_default=vpc.is_default,
+        state=vpc.state,
+        zone_name=vpc.zone.name,
+        tags=dict(vpc_tags),
+        created_at=vpc.created_at,
+    )
+
+
+def default_vpc(session: Session, zone: Zone, settings: CoreSettings) -> Vpc:
+    """The zone's shared default VPC, spanning the network supernet, made on first use."""
+    found = session.scalar(
+        select(Vpc).where(
+            Vpc.zone_id == zone.id, Vpc.is_default.is_(True), Vpc.state != NetworkState.DELETED
+        )
+    )
+    if found is not None:
+        return found
+    owner = session.scalar(select(Account.id).where(Account.is_admin).order_by(Account.created_at))
+    if owner is None:
+        raise NotFound("account", "admin")
+    vpc = Vpc(
+        account_id=owner,
+        zone=zone,
+        cidr=str(ipaddress.IPv4Network(settings.network_supernet)),
+        is_default=True,
+        state=NetworkState.AVAILABLE,
+    )
+    session.add(vpc)
+    session.flush()
+    return vpc
+
+
+def find_vpc(session: Session, caller: Caller, text: str, *, lock: bool = False) -> Vpc:
+    """A live VPC the caller owns, or the shared default one."""
+    clause = identity_clause(Vpc, text)
+    statement = (
+        select(Vpc)
+        .options(joinedload(Vpc.zone))
+        .where(clause if clause is not None else false(), Vpc.state != NetworkState.DELETED)
+    )
+    if not caller.is_admin:
+        statement = statement.where((Vpc.account_id == caller.account_id) | Vpc.is_default)
+    if lock:
+        statement = statement.with_for_update(of=Vpc)
+    found = session.scalars(statement).first()
+    if found is None:
+        raise NotFound("vpc", text)
+    return found
 
 
 def _live_networks() -> Select[Network]:
@@ -176,7 +234,10 @@ class NetworkService:
         cidr: str | None = None,
         description: str = "",
         network_tags: Mapping[str, str] | None = None,
+        vpc: str | None = None,
     ) -> NetworkView:
+        """A network of the zone, in ``vpc`` (its CIDR must lie inside the VPC's) or, without
+        one, in the default VPC with a free /24 of the supernet when no CIDR is given."""
         wanted = dict(network_tags or {})
         tags.validate(wanted)
         if not 1 <= len(name) <= 255:
@@ -185,6 +246,14 @@ class NetworkService:
         with self._db.transaction() as session:
             zone = self._zone(session)
             default_network(session, zone, self._settings)
+            parent = None if vpc is None else find_vpc(session, caller, vpc)
+            if parent is not None and parent.is_default:
+                parent = None
+            if parent is not None:
+                if block is None:
+                    raise InvalidArgument("cidr", "a network in a VPC of its own needs a CIDR")
+                if not block.subnet_of(ipaddress.IPv4Network(parent.cidr)):
+                    raise InvalidArgument("cidr", f"{block} is not inside the VPC's {parent.cidr}")
             if block is None:
                 block = _free_cidr(session, self._settings)
             for other in session.scalars(_live_networks().where(Network.zone_id == zone.id)):
@@ -196,6 +265,7 @@ class NetworkService:
             network = Network(
                 account_id=caller.account_id,
                 zone=zone,
+                vpc_id=None if parent is None else parent.id,
                 name=name,
                 description=description,
                 cidr=str(block),
@@ -259,6 +329,78 @@ class NetworkService:
             networks = list(session.scalars(statement.order_by(Network.created_at)).unique())
             found = tags.of(session, [n.id for n in networks])
             return [network_view(n, found.get(n.id, {})) for n in networks]
+
+    # VPCs
+
+    def create_vpc(
+        self, caller: Caller, cidr: str, vpc_tags: Mapping[str, str] | None = None
+    ) -> VpcView:
+        """An address space of the caller's own; networks are then made inside it."""
+        wanted = dict(vpc_tags or {})
+        tags.validate(wanted)
+        block = addressing.parse_cidr(cidr)
+        if not VPC_PREFIXES[0] <= block.prefixlen <= VPC_PREFIXES[1]:
+            raise InvalidArgument("cidr", f"a /{VPC_PREFIXES[0]} to /{VPC_PREFIXES[1]} block")
+        with self._db.transaction() as session:
+            zone = self._zone(session)
+            default_vpc(session, zone, self._settings)
+            vpc = Vpc(
+                account_id=caller.account_id,
+                zone=zone,
+                cidr=str(block),
+                state=NetworkState.AVAILABLE,
+            )
+            session.add(vpc)
+            session.flush()
+            tags.add(session, caller.account_id, ResourceKind.VPC, vpc.id, wanted)
+            events.record(
+                session,
+                account_id=caller.account_id,
+                user_id=caller.user_id,
+                type=EventType.VPC_CREATE,
+                state=EventState.COMPLETED,
+                description=f"vpc vpc-{vpc.ref} ({block}) created",
+                resource=(ResourceKind.VPC, vpc.id),
+            )
+            return vpc_view(vpc, wanted)
+
+    def delete_vpc(self, caller: Caller, ref: str) -> None:
+        """Refused for the default VPC and while a network is still inside."""
+        with self._db.transaction() as session:
+            vpc = find_vpc(session, caller, ref, lock=True)
+            if vpc.is_default:
+                raise InvalidState("vpc", vpc.ref, "default", "delete")
+            if vpc.account_id != caller.account_id and not caller.is_admin:
+                raise NotFound("vpc", ref)
+            if session.scalar(_live_networks().where(Network.vpc_id == vpc.id)) is not None:
+                raise InUse("vpc", vpc.ref, "still has networks")
+            vpc.state = NetworkState.DELETED
+            vpc.deleted_at = utcnow()
+            tags.remove_all(session, vpc.id)
+            events.record(
+                session,
+                account_id=vpc.account_id,
+                user_id=caller.user_id,
+                type=EventType.VPC_DELETE,
+                state=EventState.COMPLETED,
+                description=f"vpc vpc-{vpc.ref} deleted",
+                resource=(ResourceKind.VPC, vpc.id),
+            )
+
+    def list_vpcs(self, caller: Caller) -> list[VpcView]:
+        statement = (
+            select(Vpc)
+            .options(joinedload(Vpc.zone))
+            .where(Vpc.state != NetworkState.DELETED)
+            .order_by(Vpc.created_at)
+        )
+        if not caller.is_admin:
+            statement = statement.where((Vpc.account_id == caller.account_id) | Vpc.is_default)
+        with self._db.transaction() as session:
+            default_vpc(session, self._zone(session), self._settings)
+            vpcs = list(session.scalars(statement).unique())
+            found = tags.of(session, [v.id for v in vpcs])
+            return [vpc_view(v, found.get(v.id, {})) for v in vpcs]
 
     # public addresses
 

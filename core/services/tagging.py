@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 from core import events, tags
 from core.db.base import Model
 from core.db.database import Database
-from core.db.models import Address, Image, Instance, Network, SecurityGroup, Snapshot, Tag, Volume
+from core.db.models import (
+    Address,
+    Image,
+    Instance,
+    Network,
+    SecurityGroup,
+    Snapshot,
+    Tag,
+    Volume,
+    Vpc,
+)
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import InvalidArgument, NotFound, QuotaExceeded
 from core.services.lookup import identity_clause
@@ -27,6 +37,7 @@ TAGGABLE: Final[Mapping[ResourceKind, type[Model]]] = {
     ResourceKind.SECURITY_GROUP: SecurityGroup,
     ResourceKind.NETWORK: Network,
     ResourceKind.ADDRESS: Address,
+    ResourceKind.VPC: Vpc,
 }
 
 
