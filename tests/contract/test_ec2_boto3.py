@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from typing import Any
 
 import pytest
@@ -516,3 +517,53 @@ def test_image_attributes_and_copies(
     ec2.delete_snapshot(SnapshotId=snapshot_id)
     [left] = ec2.describe_snapshots(SnapshotIds=[copied])["Snapshots"]
     assert (left["State"], left["Description"]) == ("completed", "offsite")
+
+
+def test_vpcs_subnets_and_interfaces(ec2: Any, image: ImageView) -> None:
+    [default_vpc] = ec2.describe_vpcs()["Vpcs"]
+    assert (default_vpc["IsDefault"], default_vpc["CidrBlock"]) == (True, "10.254.0.0/16")
+    [default_subnet] = ec2.describe_subnets()["Subnets"]
+    assert (default_subnet["DefaultForAz"], default_subnet["VpcId"]) == (
+        True,
+        default_vpc["VpcId"],
+    )
+    vpc_id = ec2.create_vpc(
+        CidrBlock="10.20.0.0/16",
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "lab"}]}],
+    )["Vpc"]["VpcId"]
+    tagged = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["lab"]}])["Vpcs"]
+    assert [v["VpcId"] for v in tagged] == [vpc_id]
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.20.1.0/24")["Subnet"]
+    assert (subnet["VpcId"], subnet["CidrBlock"], subnet["AvailableIpAddressCount"]) == (
+        vpc_id,
+        "10.20.1.0/24",
+        253,
+    )
+    with pytest.raises(ClientError) as outside:
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.21.0.0/24")
+    assert error_code(outside) == ("InvalidSubnet.Range", 400)
+
+    [instance_id] = launch(ec2, ami(image), SubnetId=subnet["SubnetId"])
+    instance = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert (instance["VpcId"], instance["SubnetId"]) == (vpc_id, subnet["SubnetId"])
+    assert instance["PrivateIpAddress"].startswith("10.20.1.")
+    [interface] = ec2.describe_network_interfaces(
+        Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
+    )["NetworkInterfaces"]
+    assert (interface["SubnetId"], interface["PrivateIpAddress"]) == (
+        subnet["SubnetId"],
+        instance["PrivateIpAddress"],
+    )
+    with pytest.raises(ClientError) as busy:
+        ec2.delete_vpc(VpcId=vpc_id)
+    assert error_code(busy) == ("DependencyViolation", 400)
+
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=fast())
+    ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    deadline = time.monotonic() + 30
+    while ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]:
+        assert time.monotonic() < deadline, "the subnet was not deleted"
+        time.sleep(0.3)
+    ec2.delete_vpc(VpcId=vpc_id)
+    assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]] == [default_vpc["VpcId"]]

@@ -16,6 +16,7 @@ from gateway.ec2.actions import (
     security_groups,
     tags,
     volumes,
+    vpcs,
 )
 from gateway.ec2.call import Handler
 
@@ -70,6 +71,13 @@ ACTIONS: Final[Mapping[str, Handler]] = MappingProxyType(
         "DisassociateAddress": addresses.disassociate_address,
         "ReleaseAddress": addresses.release_address,
         "DescribeAddresses": addresses.describe_addresses,
+        "DescribeVpcs": vpcs.describe_vpcs,
+        "CreateVpc": vpcs.create_vpc,
+        "DeleteVpc": vpcs.delete_vpc,
+        "DescribeSubnets": vpcs.describe_subnets,
+        "CreateSubnet": vpcs.create_subnet,
+        "DeleteSubnet": vpcs.delete_subnet,
+        "DescribeNetworkInterfaces": vpcs.describe_network_interfaces,
         "CreateTags": tags.create_tags,
         "DeleteTags": tags.delete_tags,
         "DescribeTags": tags.describe_tags,

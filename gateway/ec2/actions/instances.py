@@ -84,6 +84,7 @@ class Surroundings:
     groups: Mapping[tuple[uuid.UUID, str], SecurityGroupView]
     addresses: Mapping[uuid.UUID, AddressView]
     networks: Mapping[uuid.UUID, NetworkView]
+    vpcs: Mapping[uuid.UUID | None, str]  # a network's vpc_id → ``vpc-…``; None: the default
 
     @classmethod
     def read(cls, call: Call) -> Surroundings:
@@ -103,6 +104,11 @@ class Surroundings:
                 if a.instance_id is not None
             },
             networks={n.id: n for n in services.networks.list_networks(caller)},
+            vpcs={
+                key: VPC.render(v.ref)
+                for v in services.networks.list_vpcs(caller)
+                for key in ([v.id, None] if v.is_default else [v.id])
+            },
         )
 
 
@@ -138,7 +144,7 @@ def instance_item(instance: InstanceView, around: Surroundings) -> dict[str, Any
             {
                 "NetworkInterfaceId": NETWORK_INTERFACE.render(nic.ref),
                 "SubnetId": SUBNET.render(network.ref) if network else None,
-                "VpcId": VPC.render(network.ref) if network else None,
+                "VpcId": around.vpcs.get(network.vpc_id) if network else None,
                 "MacAddress": nic.mac,
                 "PrivateIpAddress": ip,
                 "PrivateDnsName": instance.hostname,

@@ -93,7 +93,7 @@ def describe_availability_zones(call: Call) -> Mapping[str, Any]:
 
 def describe_account_attributes(call: Call) -> Mapping[str, Any]:
     default_vpc = next(
-        (n for n in call.services.networks.list_networks(call.caller) if n.is_default), None
+        (v for v in call.services.networks.list_vpcs(call.caller) if v.is_default), None
     )
     attributes = {
         "supported-platforms": ["VPC"],

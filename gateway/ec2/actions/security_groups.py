@@ -94,8 +94,9 @@ def group_item(group: SecurityGroupView, vpc: str | None) -> dict[str, Any]:
 
 
 def _default_vpc(call: Call) -> str | None:
-    networks = call.services.networks.list_networks(call.caller)
-    return next((VPC.render(n.ref) for n in networks if n.is_default), None)
+    """Groups here are not tied to a VPC; EC2 shows each in the default one."""
+    vpcs = call.services.networks.list_vpcs(call.caller)
+    return next((VPC.render(v.ref) for v in vpcs if v.is_default), None)
 
 
 def _group_ref(call: Call) -> str:
@@ -187,9 +188,10 @@ def _rule_item(group: SecurityGroupView, rule: RuleView) -> dict[str, Any]:
 
 
 def create_security_group(call: Call) -> Mapping[str, Any]:
-    vpc = call.args.get("VpcId")
-    if vpc:
-        call.services.networks.get_network(call.caller, call.ref(VPC, "VpcId"))
+    if call.args.get("VpcId"):
+        vpc = call.ref(VPC, "VpcId")
+        if vpc not in {v.ref for v in call.services.networks.list_vpcs(call.caller)}:
+            raise not_found(VPC, VPC.render(vpc))
     wanted = tag_specs(call, "security-group")["security-group"]
     call.commit()
     group = call.services.security_groups.create_group(

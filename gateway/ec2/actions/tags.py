@@ -22,8 +22,7 @@ from translations.ec2 import (
     ref_of,
 )
 
-# EC2 id kind → core resource kind and DescribeTags' resource-type; a VPC and its subnet are
-# one core network, so both ids tag it.
+# EC2 id kind → core resource kind and DescribeTags' resource-type.
 _TAGGABLE: Final[Sequence[tuple[IdKind, ResourceKind, str]]] = (
     (INSTANCE, ResourceKind.INSTANCE, "instance"),
     (VOLUME, ResourceKind.VOLUME, "volume"),
@@ -31,11 +30,11 @@ _TAGGABLE: Final[Sequence[tuple[IdKind, ResourceKind, str]]] = (
     (IMAGE, ResourceKind.IMAGE, "image"),
     (SECURITY_GROUP, ResourceKind.SECURITY_GROUP, "security-group"),
     (SUBNET, ResourceKind.NETWORK, "subnet"),
-    (VPC, ResourceKind.NETWORK, "vpc"),
+    (VPC, ResourceKind.VPC, "vpc"),
     (ALLOCATION, ResourceKind.ADDRESS, "elastic-ip"),
 )
 _SHOWN: Final[Mapping[ResourceKind, tuple[IdKind, str]]] = {
-    kind: (id_kind, name) for id_kind, kind, name in _TAGGABLE if id_kind is not VPC
+    kind: (id_kind, name) for id_kind, kind, name in _TAGGABLE
 }
 _FILTERS: Final = {
     "key": filters.path("Key"),

@@ -1,0 +1,247 @@
+"""VPCs, subnets and network interfaces on core VPCs, networks and NICs.
+
+A VPC is a core VPC (an address space); a subnet is a core network inside it; an interface is
+an instance's NIC. Each zone has a shared default VPC spanning the network supernet, and its
+default network is the zone's default subnet; networks made through other APIs without a VPC
+belong to the default VPC too. Instances run in one subnet, through one interface.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from core.enums import NetworkState
+from core.errors import InvalidArgument
+from core.views import InstanceQuery, NetworkView, VpcView
+from gateway.ec2 import filters, paging
+from gateway.ec2.actions.instances import Surroundings, instance_item
+from gateway.ec2.call import Call, owner_id, tag_list, tag_specs
+from gateway.ec2.errors import Ec2Error, not_found, unsupported
+from translations.ec2 import INSTANCE, NETWORK_INTERFACE, SUBNET, VPC, IdKind
+
+_VPC_FILTERS: Final = {
+    "vpc-id": filters.path("VpcId"),
+    "cidr": filters.path("CidrBlock"),
+    "cidr-block-association.cidr-block": filters.path("CidrBlockAssociationSet.CidrBlock"),
+    "state": filters.path("State"),
+    "is-default": filters.path("IsDefault"),
+    "owner-id": filters.path("OwnerId"),
+    "dhcp-options-id": filters.path("DhcpOptionsId"),
+}
+_SUBNET_FILTERS: Final = {
+    "subnet-id": filters.path("SubnetId"),
+    "vpc-id": filters.path("VpcId"),
+    "cidr-block": filters.path("CidrBlock"),
+    "cidr": filters.path("CidrBlock"),
+    "availability-zone": filters.path("AvailabilityZone"),
+    "state": filters.path("State"),
+    "default-for-az": filters.path("DefaultForAz"),
+    "owner-id": filters.path("OwnerId"),
+    "available-ip-address-count": filters.path("AvailableIpAddressCount"),
+    "map-public-ip-on-launch": filters.path("MapPublicIpOnLaunch"),
+}
+_INTERFACE_FILTERS: Final = {
+    "network-interface-id": filters.path("NetworkInterfaceId"),
+    "subnet-id": filters.path("SubnetId"),
+    "vpc-id": filters.path("VpcId"),
+    "availability-zone": filters.path("AvailabilityZone"),
+    "private-ip-address": filters.path("PrivateIpAddress"),
+    "addresses.private-ip-address": filters.path("PrivateIpAddresses.PrivateIpAddress"),
+    "private-dns-name": filters.path("PrivateDnsName"),
+    "mac-address": filters.path("MacAddress"),
+    "status": filters.path("Status"),
+    "owner-id": filters.path("OwnerId"),
+    "group-id": filters.path("Groups.GroupId"),
+    "group-name": filters.path("Groups.GroupName"),
+    "attachment.instance-id": filters.path("Attachment.InstanceId"),
+    "attachment.device-index": filters.path("Attachment.DeviceIndex"),
+    "attachment.status": filters.path("Attachment.Status"),
+    "interface-type": filters.path("InterfaceType"),
+}
+_STATES: Final = {NetworkState.AVAILABLE: "available", NetworkState.DELETING: "pending"}
+
+
+def _vpc_item(vpc: VpcView) -> dict[str, Any]:
+    return {
+        "VpcId": VPC.render(vpc.ref),
+        "CidrBlock": vpc.cidr,
+        "State": _STATES.get(vpc.state, "available"),
+        "IsDefault": vpc.is_default,
+        "OwnerId": owner_id(vpc.account_id),
+        "InstanceTenancy": "default",
+        "DhcpOptionsId": "default",
+        "CidrBlockAssociationSet": [
+            {
+                "AssociationId": f"vpc-cidr-assoc-{vpc.ref}",
+                "CidrBlock": vpc.cidr,
+                "CidrBlockState": {"State": "associated"},
+            }
+        ],
+        "Tags": tag_list(vpc.tags),
+    }
+
+
+def _default_vpc(vpcs: Sequence[VpcView]) -> VpcView:
+    return next(v for v in vpcs if v.is_default)
+
+
+def subnet_vpc(network: NetworkView, vpcs: Sequence[VpcView]) -> str:
+    """``vpc-…`` of the VPC a network lies in; no VPC of its own means the default one."""
+    found = next((v for v in vpcs if v.id == network.vpc_id), None)
+    return VPC.render((found or _default_vpc(vpcs)).ref)
+
+
+def _subnet_item(network: NetworkView, vpc_id: str, used: int) -> dict[str, Any]:
+    block = ipaddress.IPv4Network(network.cidr)
+    usable = max(0, block.num_addresses - 3)  # network, gateway and broadcast addresses
+    return {
+        "SubnetId": SUBNET.render(network.ref),
+        "VpcId": vpc_id,
+        "CidrBlock": network.cidr,
+        "AvailabilityZone": network.zone_name,
+        "AvailableIpAddressCount": max(0, usable - used),
+        "State": _STATES.get(network.state, "available"),
+        "DefaultForAz": network.is_default,
+        "MapPublicIpOnLaunch": False,
+        "AssignIpv6AddressOnCreation": False,
+        "Ipv6CidrBlockAssociationSet": [],
+        "OwnerId": owner_id(network.account_id),
+        "Tags": tag_list(network.tags),
+    }
+
+
+def _missing(kind: IdKind, wanted: Sequence[str], found: Sequence[str]) -> None:
+    if absent := [r for r in wanted if r not in set(found)]:
+        raise not_found(kind, kind.render(absent[0]))
+
+
+def describe_vpcs(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(VPC, "VpcIds")
+    vpcs = call.services.networks.list_vpcs(call.caller)
+    _missing(VPC, refs, [v.ref for v in vpcs])
+    chosen = [v for v in vpcs if not refs or v.ref in refs]
+    found = filters.select([_vpc_item(v) for v in chosen], call.args.get("Filters"), _VPC_FILTERS)
+    shown, token = paging.page(call.args, found, ("VpcIds", "vpcIds"))
+    call.commit()
+    return {"Vpcs": shown, "NextToken": token}
+
+
+def create_vpc(call: Call) -> Mapping[str, Any]:
+    for member in ("AmazonProvidedIpv6CidrBlock", "Ipv6Pool", "Ipv4IpamPoolId", "Ipv6IpamPoolId"):
+        if call.args.get(member):
+            raise unsupported(member)
+    if call.args.get("InstanceTenancy", "default") != "default":
+        raise unsupported("Dedicated tenancy")
+    if not call.args.get("CidrBlock"):
+        raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
+    wanted = tag_specs(call, "vpc")["vpc"]
+    call.commit()
+    vpc = call.services.networks.create_vpc(call.caller, call.args["CidrBlock"], wanted)
+    return {"Vpc": _vpc_item(vpc)}
+
+
+def delete_vpc(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(VPC, "VpcId")
+    _missing(VPC, [ref], [v.ref for v in call.services.networks.list_vpcs(call.caller)])
+    call.commit()
+    call.services.networks.delete_vpc(call.caller, ref)
+    return {}
+
+
+def _used_addresses(call: Call) -> dict[uuid.UUID, int]:
+    """Interfaces per network among the instances the caller can see."""
+    used: dict[uuid.UUID, int] = {}
+    for instance in call.services.compute.list_instances(call.caller, InstanceQuery()).items:
+        for nic in instance.nics:
+            used[nic.network_id] = used.get(nic.network_id, 0) + 1
+    return used
+
+
+def _subnet_items(call: Call, networks: Sequence[NetworkView]) -> list[dict[str, Any]]:
+    vpcs = call.services.networks.list_vpcs(call.caller)
+    used = _used_addresses(call)
+    return [_subnet_item(n, subnet_vpc(n, vpcs), used.get(n.id, 0)) for n in networks]
+
+
+def describe_subnets(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(SUBNET, "SubnetIds")
+    networks = call.services.networks.list_networks(call.caller)
+    _missing(SUBNET, refs, [n.ref for n in networks])
+    chosen = [n for n in networks if not refs or n.ref in refs]
+    items = _subnet_items(call, chosen)
+    found = filters.select(items, call.args.get("Filters"), _SUBNET_FILTERS)
+    shown, token = paging.page(call.args, found, ("SubnetIds", "subnetIds"))
+    call.commit()
+    return {"Subnets": shown, "NextToken": token}
+
+
+def create_subnet(call: Call) -> Mapping[str, Any]:
+    vpc = call.ref(VPC, "VpcId")
+    zone = call.args.get("AvailabilityZone")
+    if zone and zone != call.services.settings.zone:
+        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
+    if call.args.get("Ipv6CidrBlock") or call.args.get("Ipv6Native"):
+        raise unsupported("IPv6 subnets")
+    if not call.args.get("CidrBlock"):
+        raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
+    _missing(VPC, [vpc], [v.ref for v in call.services.networks.list_vpcs(call.caller)])
+    wanted = tag_specs(call, "subnet")["subnet"]
+    call.commit()
+    try:
+        network = call.services.networks.create_network(
+            call.caller,
+            wanted.get("Name") or call.args["CidrBlock"],
+            cidr=call.args["CidrBlock"],
+            network_tags=wanted,
+            vpc=vpc,
+        )
+    except InvalidArgument as exc:
+        if exc.field != "cidr":
+            raise
+        raise Ec2Error(
+            "InvalidSubnet.Range", f"The CIDR '{call.args['CidrBlock']}' is invalid: {exc.why}"
+        ) from None
+    return {"Subnet": _subnet_items(call, [network])[0]}
+
+
+def delete_subnet(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(SUBNET, "SubnetId")
+    call.services.networks.get_network(call.caller, ref)
+    call.commit()
+    call.services.networks.delete_network(call.caller, ref)
+    return {}
+
+
+def describe_network_interfaces(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(NETWORK_INTERFACE, "NetworkInterfaceIds")
+    around = Surroundings.read(call)
+    items = []
+    for instance in call.services.compute.list_instances(call.caller, InstanceQuery()).items:
+        if instance.terminated_at is not None:
+            continue
+        for interface in instance_item(instance, around)["NetworkInterfaces"]:
+            attachment = {
+                **interface["Attachment"],
+                "InstanceId": INSTANCE.render(instance.ref),
+                "InstanceOwnerId": owner_id(instance.account_id),
+            }
+            items.append(
+                {
+                    **{k: v for k, v in interface.items() if k != "Attachment"},
+                    "Attachment": attachment,
+                    "AvailabilityZone": instance.zone_name,
+                    "Description": "",
+                    "RequesterManaged": False,
+                    "TagSet": [],
+                }
+            )
+    found_ids = [str(i["NetworkInterfaceId"]).removeprefix("eni-") for i in items]
+    _missing(NETWORK_INTERFACE, refs, found_ids)
+    chosen = [i for i in items if not refs or i["NetworkInterfaceId"] in {f"eni-{r}" for r in refs}]
+    found = filters.select(chosen, call.args.get("Filters"), _INTERFACE_FILTERS, "TagSet")
+    shown, token = paging.page(call.args, found, ("NetworkInterfaceIds", "networkInterfaceIds"))
+    call.commit()
+    return {"NetworkInterfaces": shown, "NextToken": token}
