@@ -210,6 +210,7 @@ class Volume(Model):
     device: Mapped[str | None] = mapped_column(String(16))
     snapshot_id: Mapped[uuid.UUID | None]  # the snapshot it was made from, if any; not a key
     disk_offering_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("disk_offerings.id"))
+    client_token: Mapped[str | None] = mapped_column(String(64))  # EC2 CreateVolume's
     attached_at: Mapped[dt.datetime | None]
     deleted_at: Mapped[dt.datetime | None]
     zone: Mapped[Zone] = relationship()

@@ -164,12 +164,18 @@ class StorageService:
         name: str | None = None,
         volume_tags: Mapping[str, str] | None = None,
         disk_offering: str | None = None,
+        client_token: str | None = None,
     ) -> Accepted[VolumeView]:
         """An empty volume of ``size_gib`` (or of the offering's size), or a copy of a snapshot
-        (at least its size)."""
+        (at least its size). A ``client_token`` the account used before returns that volume
+        when the request is the same (nothing new is queued), and is refused otherwise."""
         wanted_tags = dict(volume_tags or {})
         tags.validate(wanted_tags)
         _check_name(name or "")
+        if client_token is not None and not (
+            0 < len(client_token) <= 64 and client_token.isascii()
+        ):
+            raise InvalidArgument("ClientToken", "1-64 ASCII characters")
         with self._db.transaction() as session:
             offering = None
             if disk_offering is not None:
@@ -201,6 +207,23 @@ class StorageService:
                 [host] = scheduler.place(
                     session, zone.id, [scheduler.Demand(0, 0, size)], overcommit(self._settings)
                 )
+            if client_token is not None:
+                earlier = session.scalar(
+                    _volumes(caller).where(
+                        Volume.account_id == caller.account_id,
+                        Volume.client_token == client_token,
+                    )
+                )
+                if earlier is not None:
+                    if (earlier.size_bytes, earlier.snapshot_id) != (
+                        size,
+                        source.id if source is not None else None,
+                    ):
+                        raise Conflict(
+                            "client-token", client_token, "was used with different parameters"
+                        )
+                    found = tags.of(session, [earlier.id]).get(earlier.id, {})
+                    return Accepted(volume_view(earlier, found), None)
             ref = ids.new_ref()
             volume = Volume(
                 ref=ref,
@@ -213,6 +236,7 @@ class StorageService:
                 size_bytes=size,
                 snapshot_id=source.id if source is not None else None,
                 disk_offering=offering,
+                client_token=client_token,
             )
             session.add(volume)
             session.flush()

@@ -1,4 +1,5 @@
-"""Termination and stop protection, image updates, and copies of snapshots and images."""
+"""Termination and stop protection, image updates, copies of snapshots and images, and the
+client token of volumes: what the EC2 front end needed from core."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.enums import ImageState, SnapshotState
-from core.errors import CoreError, InvalidState, NotPermitted
+from core.errors import Conflict, CoreError, InvalidState, NotPermitted
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
@@ -164,3 +165,17 @@ def test_copying_an_image_deregistered_meanwhile_fails_cleanly(
     failed = services.images.get_image(admin, copy.ref)
     assert failed.state is ImageState.FAILED
     assert "deregistered before it was copied" in failed.state_reason
+
+
+def test_volume_client_token_replays_and_guards(
+    services: Services, admin: Caller, image: ImageView
+) -> None:
+    first = services.storage.create_volume(admin, size_gib=2, client_token="v-1")
+    before = row_counts(services)
+    again = services.storage.create_volume(admin, size_gib=2, client_token="v-1")
+    assert (again.item.ref, again.job_id) == (first.item.ref, None)
+    with pytest.raises(Conflict, match="different parameters"):
+        services.storage.create_volume(admin, size_gib=3, client_token="v-1")
+    assert row_counts(services) == before
+    other = services.storage.create_volume(admin, size_gib=2, client_token="v-2")
+    assert other.item.ref != first.item.ref
