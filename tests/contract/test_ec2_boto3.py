@@ -345,7 +345,16 @@ def test_volumes_snapshots_and_resizing(ec2: Any, image: ImageView) -> None:
         "backup",
         2,
     )
-    restored = ec2.create_volume(SnapshotId=snapshot_id, AvailabilityZone="cloudgate-1a")
+    restored = ec2.create_volume(
+        SnapshotId=snapshot_id, AvailabilityZone="cloudgate-1a", ClientToken="restore-1"
+    )
+    replayed = ec2.create_volume(
+        SnapshotId=snapshot_id, AvailabilityZone="cloudgate-1a", ClientToken="restore-1"
+    )
+    assert replayed["VolumeId"] == restored["VolumeId"]  # a retry makes no second volume
+    with pytest.raises(ClientError) as mismatch:
+        ec2.create_volume(Size=5, AvailabilityZone="cloudgate-1a", ClientToken="restore-1")
+    assert error_code(mismatch) == ("IdempotentParameterMismatch", 400)
     assert restored["SnapshotId"] == snapshot_id
     ec2.get_waiter("volume_available").wait(VolumeIds=[restored["VolumeId"]], WaiterConfig=fast())
     ec2.delete_volume(VolumeId=restored["VolumeId"])

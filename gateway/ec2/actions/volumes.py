@@ -127,7 +127,11 @@ def create_volume(call: Call) -> Mapping[str, Any]:
     wanted = tag_specs(call, "volume")["volume"]
     call.commit()
     volume = call.services.storage.create_volume(
-        call.caller, size_gib=args.get("Size"), snapshot=snapshot, volume_tags=wanted
+        call.caller,
+        size_gib=args.get("Size"),
+        snapshot=snapshot,
+        volume_tags=wanted,
+        client_token=args.get("ClientToken") or None,
     ).item
     return volume_item(volume, snapshot)
 
