@@ -4,6 +4,9 @@ SQLite is opened in WAL mode with every transaction begun IMMEDIATE: the gateway
 threads, its job workers and a second process (the CLI, a test) all write to one file, and a
 deferred transaction that later wants to write can fail at once with "database is locked"
 instead of waiting. IMMEDIATE makes each writer queue on ``busy_timeout`` instead.
+
+Inside ``rehearsal()`` every transaction is rolled back where it would commit: a front end runs
+a whole service call, with every check core makes, and nothing of it stays (EC2's DryRun).
 """
 
 from __future__ import annotations
@@ -11,13 +14,31 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_REHEARSING: Final[ContextVar[bool]] = ContextVar("rehearsing", default=False)
+
+
+@contextmanager
+def rehearsal() -> Iterator[None]:
+    """Transactions opened in this context (this thread's, not the workers') roll back."""
+    token = _REHEARSING.set(True)
+    try:
+        yield
+    finally:
+        _REHEARSING.reset(token)
+
+
+def rehearsing() -> bool:
+    """For the rare service step outside the database (removing a file) that must not run
+    in a rehearsal either."""
+    return _REHEARSING.get()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -59,9 +80,18 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Commit on success, roll back on any exception."""
-        with self._sessions.begin() as session:
-            yield session
+        """Commit on success (roll back in a rehearsal), roll back on any exception."""
+        with self._sessions() as session:
+            session.begin()
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            if rehearsing():
+                session.rollback()
+            else:
+                session.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,10 +6,11 @@ Nothing here is a module-level singleton: two ``Services`` in one test process s
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 
 from core.bootstrap import installation_id
 from core.db import migrate
-from core.db.database import Database
+from core.db.database import Database, rehearsal
 from core.enums import VirtType
 from core.events import EventService
 from core.hosts.driver import HostDriver
@@ -87,6 +88,10 @@ class Services:
             pool_path=self.settings.pool_path,
             virt_type=virt_type,
         )
+
+    def rehearsal(self) -> AbstractContextManager[None]:
+        """Run service calls for their checks only: every write they make is rolled back."""
+        return rehearsal()
 
     def start_background(self) -> None:
         """Recover interrupted jobs, align with the hosts once, then keep working."""

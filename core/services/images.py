@@ -25,7 +25,7 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from core import events, tags
-from core.db.database import Database
+from core.db.database import Database, rehearsing
 from core.db.models import Image, Instance, Job
 from core.enums import (
     DiskFormat,
@@ -467,7 +467,7 @@ class ImageService:
             )
             needed = image_file_needed(session, image.id)
             path = Path(image.path)
-        if not needed:
+        if not needed and not rehearsing():
             path.unlink(missing_ok=True)
 
     def remove_unneeded_files(self) -> list[Path]:

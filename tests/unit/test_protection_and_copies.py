@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.enums import ImageState, SnapshotState
-from core.errors import Conflict, CoreError, InvalidState, NotPermitted
+from core.errors import Conflict, CoreError, InvalidState, NotFound, NotPermitted
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
@@ -179,3 +179,27 @@ def test_volume_client_token_replays_and_guards(
     assert row_counts(services) == before
     other = services.storage.create_volume(admin, size_gib=2, client_token="v-2")
     assert other.item.ref != first.item.ref
+
+
+def test_a_rehearsal_checks_everything_and_keeps_nothing(
+    services: Services, admin: Caller, image: ImageView, tmp_path: Path
+) -> None:
+    before = row_counts(services)
+    with services.rehearsal():
+        services.compute.launch(admin, LaunchRequest(image="tiny-linux", flavor="t1.micro"))
+        with pytest.raises(NotFound):
+            services.compute.launch(admin, LaunchRequest(image="nope", flavor="t1.micro"))
+    assert row_counts(services) == before
+    assert services.workers.run_pending() == 0
+
+    disk = tmp_path / "kept.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"], check=True)
+    kept = services.images.register(admin, disk, name="kept")
+    with services.rehearsal():
+        services.images.deregister(admin, kept.ref)
+    assert services.images.get_image(admin, kept.ref).state is ImageState.AVAILABLE
+    [launched] = services.compute.launch(
+        admin, LaunchRequest(image=kept.ref, flavor="t1.micro")
+    ).instances
+    services.workers.run_pending()  # the image file is still there to launch from
+    assert services.compute.get_instance(admin, launched.ref).state is InstanceState.RUNNING
