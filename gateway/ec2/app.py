@@ -23,7 +23,7 @@ from core.services.container import Services
 from gateway.ec2 import auth, model, render, wire
 from gateway.ec2.actions import ACTIONS
 from gateway.ec2.call import Call, Handler
-from gateway.ec2.errors import Ec2Error, from_core
+from gateway.ec2.errors import Ec2Error, dry_run, from_core
 from gateway.ec2.signature import SignedRequest
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,14 @@ class Ec2Api:
             caller = auth.authenticate(self._services, signed)
             handler, operation = _action(name)
             args = wire.parse(operation.input_shape, params)
-            output = handler(Call(self._services, caller, args, request_id, endpoint))
+            call = Call(self._services, caller, args, request_id, endpoint)
+            if args.get("DryRun"):
+                # The action runs whole, with every check core makes, and none of its writes
+                # stay: only a request that would succeed gets DryRunOperation, as on AWS.
+                with self._services.rehearsal():
+                    handler(call)
+                raise dry_run()
+            output = handler(call)
             body = render.success(name, operation.output_shape, output, version, request_id)
             return Response(body, media_type=MEDIA_TYPE)
         except Ec2Error as exc:

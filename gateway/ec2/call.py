@@ -9,7 +9,7 @@ from typing import Any
 
 from core.services.container import Services
 from core.views import Caller
-from gateway.ec2.errors import Ec2Error, dry_run, malformed
+from gateway.ec2.errors import Ec2Error, malformed
 from translations.ec2 import IdKind, ref_of
 
 
@@ -20,12 +20,6 @@ class Call:
     args: Mapping[str, Any]
     request_id: str
     endpoint: str  # scheme://host/path the request came to, for DescribeRegions
-
-    def commit(self) -> None:
-        """Where an action is about to change something: with ``DryRun`` it stops here, after
-        every check has passed, as AWS answers DryRunOperation only to a valid request."""
-        if self.args.get("DryRun"):
-            raise dry_run()
 
     def ref(self, kind: IdKind, member: str) -> str:
         """The core ref inside a required id argument."""

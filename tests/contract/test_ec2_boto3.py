@@ -244,9 +244,16 @@ def test_dry_run_validates_first_then_answers_412(
         ec2.describe_instances(DryRun=True)
     assert error_code(listing) == ("DryRunOperation", 412)
     [instance_id] = launch(ec2, ami(image))
+    with pytest.raises(ClientError) as too_small:  # core's own checks run in a DryRun
+        ec2.create_volume(Size=0, AvailabilityZone="cloudgate-1a", DryRun=True)
+    assert error_code(too_small) == ("InvalidParameterValue", 400)
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=fast())
     with pytest.raises(ClientError) as stop:
         ec2.stop_instances(InstanceIds=[instance_id], DryRun=True)
     assert error_code(stop) == ("DryRunOperation", 412)
+    assert ec2.describe_instances()["Reservations"][0]["Instances"][0]["State"]["Name"] == (
+        "running"
+    )
     with pytest.raises(ClientError) as volume:
         ec2.create_volume(Size=1, AvailabilityZone="cloudgate-1a", DryRun=True)
     assert error_code(volume) == ("DryRunOperation", 412)

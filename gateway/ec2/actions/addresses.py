@@ -69,7 +69,6 @@ def allocate_address(call: Call) -> Mapping[str, Any]:
         if call.args.get(member):
             raise Ec2Error("Unsupported", f"{member} is not supported by this endpoint.")
     wanted = tag_specs(call, "elastic-ip")["elastic-ip"]
-    call.commit()
     address = call.services.networks.allocate_address(call.caller, wanted)
     return {
         "PublicIp": address.ip,
@@ -95,7 +94,6 @@ def associate_address(call: Call) -> Mapping[str, Any]:
             f"resource {ALLOCATION.render(address_ref)} is already associated with associate-id"
             f" {ASSOCIATION.render(address_ref)}",
         )
-    call.commit()
     call.services.networks.associate_address(call.caller, address_ref, instance)
     return {"AssociationId": ASSOCIATION.render(address_ref)}
 
@@ -108,7 +106,6 @@ def disassociate_address(call: Call) -> Mapping[str, Any]:
             "InvalidAssociationID.NotFound",
             f"The association ID '{ASSOCIATION.render(address_ref)}' does not exist",
         )
-    call.commit()
     call.services.networks.disassociate_address(call.caller, address_ref)
     return {}
 
@@ -116,7 +113,6 @@ def disassociate_address(call: Call) -> Mapping[str, Any]:
 def release_address(call: Call) -> Mapping[str, Any]:
     address_ref = _address_ref(call, "AllocationId")
     call.services.networks.get_address(call.caller, address_ref)
-    call.commit()
     call.services.networks.release_address(call.caller, address_ref)
     return {}
 
@@ -136,5 +132,4 @@ def describe_addresses(call: Call) -> Mapping[str, Any]:
         addresses = [a for a in addresses if a.ref in wanted_ids or a.ip in wanted_ips]
     items = [_item(call, a) for a in addresses]
     found = filters.select(items, call.args.get("Filters"), _FILTERS)
-    call.commit()
     return {"Addresses": found}

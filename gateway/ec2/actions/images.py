@@ -134,7 +134,6 @@ def describe_images(call: Call) -> Mapping[str, Any]:
     ]
     found = filters.select(items, call.args.get("Filters"), _FILTERS)
     shown, token = paging.page(call.args, found, ("ImageIds", "imageIds"))
-    call.commit()
     return {"Images": shown, "NextToken": token}
 
 
@@ -173,7 +172,6 @@ def register_image(call: Call) -> Mapping[str, Any]:
         if args.get(member):
             raise unsupported(member)
     wanted = tag_specs(call, "image")["image"]
-    call.commit()
     image = call.services.images.register_from_url(
         call.caller,
         location,
@@ -193,7 +191,6 @@ def create_image(call: Call) -> Mapping[str, Any]:
     wanted = tag_specs(call, "image", "snapshot")
     if wanted["snapshot"]:
         raise unsupported("Tagging the snapshots of an image")
-    call.commit()
     image = call.services.images.capture(
         call.caller,
         instance,
@@ -206,7 +203,6 @@ def create_image(call: Call) -> Mapping[str, Any]:
 
 def deregister_image(call: Call) -> Mapping[str, Any]:
     image = _own_image(call)
-    call.commit()
     call.services.images.deregister(call.caller, image.ref)
     return {"Return": True}
 
@@ -243,7 +239,6 @@ def describe_image_attribute(call: Call) -> Mapping[str, Any]:
             "InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid."
         )
     member, value = values[attribute]
-    call.commit()
     return {"ImageId": IMAGE.render(image.ref), member: value}
 
 
@@ -278,7 +273,6 @@ def modify_image_attribute(call: Call) -> Mapping[str, Any]:
     public = _publishing(call)
     if description is None and public is None:
         raise Ec2Error("MissingParameter", "The request must contain the attribute to modify")
-    call.commit()
     call.services.images.update_image(
         call.caller, image.ref, description=description, public=public
     )
@@ -289,7 +283,6 @@ def reset_image_attribute(call: Call) -> Mapping[str, Any]:
     image = _own_image(call)
     if call.args["Attribute"] != "launchPermission":
         raise Ec2Error("InvalidParameterValue", "Only launchPermission can be reset")
-    call.commit()
     call.services.images.update_image(call.caller, image.ref, public=False)
     return {}
 
@@ -304,7 +297,6 @@ def copy_image(call: Call) -> Mapping[str, Any]:
     wanted = tag_specs(call, "image")["image"]
     if call.args.get("CopyImageTags"):
         wanted = {**_image_tags(call, source.id), **wanted}
-    call.commit()
     image = call.services.images.copy_image(
         call.caller,
         source.ref,

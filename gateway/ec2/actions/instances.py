@@ -343,7 +343,6 @@ def describe_instances(call: Call) -> Mapping[str, Any]:
     ]
     found = filters.select(records, call.args.get("Filters"), _INSTANCE_FILTERS, "Instance.Tags")
     shown, token = paging.page(call.args, found, ("InstanceIds", "instancesSet"))
-    call.commit()
     return {"Reservations": _reservations(shown), "NextToken": token}
 
 
@@ -411,20 +410,6 @@ def _launch_request(call: Call, count: int) -> LaunchRequest:
     )
 
 
-def _check_launch(call: Call, request: LaunchRequest) -> None:
-    """What a launch would look up, looked up: DryRun answers only for a request that would
-    pass them."""
-    services, caller = call.services, call.caller
-    services.images.get_image(caller, request.image)
-    services.catalog.get_flavor(request.flavor)
-    if request.key_name is not None:
-        services.key_pairs.get_key_pair(caller, request.key_name)
-    for group in request.security_groups:
-        services.security_groups.get_group(caller, group)
-    if request.network is not None:
-        services.networks.get_network(caller, request.network)
-
-
 def run_instances(call: Call) -> Mapping[str, Any]:
     low, high = call.args["MinCount"], call.args["MaxCount"]
     limit = call.services.settings.max_instances_per_request
@@ -439,8 +424,6 @@ def run_instances(call: Call) -> Mapping[str, Any]:
             f" {limit} allows for the specified instance type.",
         )
     request = _launch_request(call, min(high, limit))
-    _check_launch(call, request)
-    call.commit()
     while True:  # EC2 launches as many as fit, down to MinCount
         try:
             reservation = call.services.compute.launch(call.caller, request)
@@ -477,7 +460,6 @@ def _changes(key: str, changes: Sequence[StateChange]) -> Mapping[str, Any]:
 def _life_cycle(call: Call, act: Callable[[Sequence[str]], list[StateChange]]) -> list[StateChange]:
     refs = call.refs(INSTANCE, "InstanceIds")
     _instances(call, refs)
-    call.commit()
     return act(refs)
 
 
@@ -547,14 +529,12 @@ def describe_instance_status(call: Call) -> Mapping[str, Any]:
     ]
     found = filters.select(items, call.args.get("Filters"), _STATUS_FILTERS)
     shown, token = paging.page(call.args, found, ("InstanceIds", "instancesSet"))
-    call.commit()
     return {"InstanceStatuses": shown, "NextToken": token}
 
 
 def get_console_output(call: Call) -> Mapping[str, Any]:
     ref = call.ref(INSTANCE, "InstanceId")
     _instances(call, [ref])
-    call.commit()
     output = call.services.compute.console_output(call.caller, ref)
     return {
         "InstanceId": INSTANCE.render(ref),
@@ -567,7 +547,6 @@ def get_password_data(call: Call) -> Mapping[str, Any]:
     """Linux guests have no generated password: EC2 answers an empty ``passwordData``."""
     ref = call.ref(INSTANCE, "InstanceId")
     _instances(call, [ref])
-    call.commit()
     return {
         "InstanceId": INSTANCE.render(ref),
         "PasswordData": "",
@@ -602,7 +581,6 @@ def describe_instance_attribute(call: Call) -> Mapping[str, Any]:
     if member is None:
         raise invalid_value("Attribute", attribute, "The attribute is not supported.")
     [instance] = _instances(call, [call.ref(INSTANCE, "InstanceId")])
-    call.commit()
     item = instance_item(instance, Surroundings.read(call))
     values: dict[str, Any] = {
         "InstanceType": {"Value": instance.flavor_name},
@@ -667,29 +645,23 @@ def modify_instance_attribute(call: Call) -> Mapping[str, Any]:
     match name:
         case "instanceType":
             call.services.catalog.get_flavor(str(value))
-            call.commit()
             compute.change_flavor(call.caller, ref, str(value))
         case "userData":
             data = value if isinstance(value, bytes) else _user_data(str(value or ""))
-            call.commit()
             compute.update_instance(call.caller, ref, user_data=data)
         case "disableApiTermination":
             protect = _flag(name, value)
-            call.commit()
             compute.update_instance(call.caller, ref, termination_protected=protect)
         case "disableApiStop":
             protect = _flag(name, value)
-            call.commit()
             compute.update_instance(call.caller, ref, stop_protected=protect)
         case "sourceDestCheck" | "ebsOptimized" | "enaSupport":
             wanted = _flag(name, value)
             if wanted != (name == "sourceDestCheck"):
                 raise unsupported(f"Setting {name} to {str(wanted).lower()}")
-            call.commit()
         case "instanceInitiatedShutdownBehavior":
             if value != "stop":
                 raise unsupported("Terminating on guest shutdown")
-            call.commit()
         case _:
             raise unsupported(f"Modifying the {name} attribute")
     return {}

@@ -41,7 +41,6 @@ def create_key_pair(call: Call) -> Mapping[str, Any]:
     if call.args.get("KeyFormat", "pem") != "pem":
         raise Ec2Error("InvalidParameterValue", "Only the pem key format is supported")
     tag_specs(call)
-    call.commit()
     created = call.services.key_pairs.create_key_pair(call.caller, call.args["KeyName"], key_type)
     return {
         "KeyName": created.key_pair.name,
@@ -54,7 +53,6 @@ def create_key_pair(call: Call) -> Mapping[str, Any]:
 
 def import_key_pair(call: Call) -> Mapping[str, Any]:
     tag_specs(call)
-    call.commit()
     try:
         pair = call.services.key_pairs.import_key_pair(
             call.caller, call.args["KeyName"], call.args["PublicKeyMaterial"]
@@ -91,7 +89,6 @@ def describe_key_pairs(call: Call) -> Mapping[str, Any]:
     chosen = [p for p in pairs if not (names or ids) or p.name in names or p.ref in ids]
     items = [_item(p, public_key=bool(call.args.get("IncludePublicKey"))) for p in chosen]
     found = filters.select(items, call.args.get("Filters"), _FILTERS)
-    call.commit()
     return {"KeyPairs": found}
 
 
@@ -106,7 +103,6 @@ def delete_key_pair(call: Call) -> Mapping[str, Any]:
         ref = call.ref(KEY_PAIR, "KeyPairId")
         match = [p for p in call.services.key_pairs.list_key_pairs(call.caller) if p.ref == ref]
         name = match[0].name if match else None
-    call.commit()
     if name is None:
         return {"Return": True, "KeyPairId": pair_id}
     with contextlib.suppress(NotFound):

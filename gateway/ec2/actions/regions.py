@@ -68,7 +68,6 @@ def describe_regions(call: Call) -> Mapping[str, Any]:
             raise Ec2Error("InvalidParameterValue", f"Invalid region: {unknown[0]}")
         items = [item for item in items if item["RegionName"] in names]
     found = filters.select(items, call.args.get("Filters"), _REGION_FILTERS)
-    call.commit()
     return {"Regions": found}
 
 
@@ -87,7 +86,6 @@ def describe_availability_zones(call: Call) -> Mapping[str, Any]:
         if (not names or item["ZoneName"] in names) and (not zone_ids or item["ZoneId"] in zone_ids)
     ]
     found = filters.select(items, call.args.get("Filters"), _ZONE_FILTERS)
-    call.commit()
     return {"AvailabilityZones": found}
 
 
@@ -103,7 +101,6 @@ def describe_account_attributes(call: Call) -> Mapping[str, Any]:
     names = call.args.get("AttributeNames") or list(attributes)
     if unknown := [n for n in names if n not in attributes]:
         raise Ec2Error("InvalidParameterValue", f"The attribute name '{unknown[0]}' is invalid")
-    call.commit()
     return {
         "AccountAttributes": [
             {
@@ -159,6 +156,5 @@ def describe_instance_types(call: Call) -> Mapping[str, Any]:
         )
     items = [item for item in items if not wanted or item["InstanceType"] in wanted]
     found = filters.select(items, call.args.get("Filters"), _TYPE_FILTERS)
-    call.commit()
     shown, token = paging.page(call.args, found)
     return {"InstanceTypes": shown, "NextToken": token}

@@ -193,7 +193,6 @@ def create_security_group(call: Call) -> Mapping[str, Any]:
         if vpc not in {v.ref for v in call.services.networks.list_vpcs(call.caller)}:
             raise not_found(VPC, VPC.render(vpc))
     wanted = tag_specs(call, "security-group")["security-group"]
-    call.commit()
     group = call.services.security_groups.create_group(
         call.caller, call.args["GroupName"], call.args["Description"], wanted
     )
@@ -219,14 +218,12 @@ def describe_security_groups(call: Call) -> Mapping[str, Any]:
     vpc = _default_vpc(call)
     found = filters.select([group_item(g, vpc) for g in groups], call.args.get("Filters"), _FILTERS)
     shown, token = paging.page(call.args, found, ("GroupIds", "groupIds"))
-    call.commit()
     return {"SecurityGroups": shown, "NextToken": token}
 
 
 def delete_security_group(call: Call) -> Mapping[str, Any]:
     group_ref = _group_ref(call)
     call.services.security_groups.get_group(call.caller, group_ref)
-    call.commit()
     call.services.security_groups.delete_group(call.caller, group_ref)
     return {"Return": True, "GroupId": SECURITY_GROUP.render(group_ref)}
 
@@ -236,7 +233,6 @@ def _authorize(call: Call, direction: Direction) -> Mapping[str, Any]:
     requests = _requests(call)
     service = call.services.security_groups
     before = {r.ref for r in service.get_group(call.caller, group_ref).rules}
-    call.commit()
     group = service.authorize(call.caller, group_ref, direction, requests).item
     added = [r for r in group.rules if r.ref not in before]
     return {"Return": True, "SecurityGroupRules": [_rule_item(group, r) for r in added]}
@@ -256,7 +252,6 @@ def _revoke(call: Call, direction: Direction) -> Mapping[str, Any]:
             f"The security group rule ID '{SECURITY_GROUP_RULE.render(absent[0])}' does not exist",
         )
     requests = _requests(call) if not rule_ids or call.args.get("IpPermissions") else []
-    call.commit()
     for rule_ref in rule_ids:
         service.revoke_rule(call.caller, rule_ref)
     if requests:

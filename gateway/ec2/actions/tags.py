@@ -60,7 +60,6 @@ def _by_kind(ids: Sequence[str]) -> dict[ResourceKind, list[str]]:
 def create_tags(call: Call) -> Mapping[str, Any]:
     grouped = _by_kind(call.args["Resources"])
     wanted = {t.get("Key", ""): t.get("Value", "") for t in call.args["Tags"]}
-    call.commit()
     for kind, refs in grouped.items():
         call.services.tags.create_tags(call.caller, kind, refs, wanted)
     return {}
@@ -69,7 +68,6 @@ def create_tags(call: Call) -> Mapping[str, Any]:
 def delete_tags(call: Call) -> Mapping[str, Any]:
     grouped = _by_kind(call.args["Resources"])
     keys = {t.get("Key", ""): t.get("Value") for t in call.args.get("Tags") or ()}
-    call.commit()
     for kind, refs in grouped.items():
         call.services.tags.delete_tags(call.caller, kind, refs, keys)
     return {}
@@ -88,5 +86,4 @@ def describe_tags(call: Call) -> Mapping[str, Any]:
     ]
     found = filters.select(items, call.args.get("Filters"), _FILTERS)
     shown, token = paging.page(call.args, found)
-    call.commit()
     return {"Tags": shown, "NextToken": token}

@@ -125,7 +125,6 @@ def create_volume(call: Call) -> Mapping[str, Any]:
     if snapshot is not None:
         call.services.storage.get_snapshot(call.caller, snapshot)
     wanted = tag_specs(call, "volume")["volume"]
-    call.commit()
     volume = call.services.storage.create_volume(
         call.caller,
         size_gib=args.get("Size"),
@@ -145,14 +144,12 @@ def describe_volumes(call: Call) -> Mapping[str, Any]:
     items = [volume_item(v, snapshots.get(v.snapshot_id)) for v in volumes]
     found = filters.select(items, call.args.get("Filters"), _VOLUME_FILTERS)
     shown, token = paging.page(call.args, found, ("VolumeIds", "volumeIds"))
-    call.commit()
     return {"Volumes": shown, "NextToken": token}
 
 
 def delete_volume(call: Call) -> Mapping[str, Any]:
     ref = call.ref(VOLUME, "VolumeId")
     call.services.storage.get_volume(call.caller, ref)
-    call.commit()
     call.services.storage.delete_volume(call.caller, ref)
     return {}
 
@@ -163,7 +160,6 @@ def attach_volume(call: Call) -> Mapping[str, Any]:
     device = _device(call.args["Device"])
     call.services.storage.get_volume(call.caller, ref)
     call.services.compute.get_instance(call.caller, instance)
-    call.commit()
     volume = call.services.storage.attach_volume(call.caller, ref, instance, device=device).item
     return _attachment(volume)
 
@@ -180,7 +176,6 @@ def detach_volume(call: Call) -> Mapping[str, Any]:
             else f"Volume '{VOLUME.render(ref)}' is not attached to"
             f" '{INSTANCE.render(named or '')}'.",
         )
-    call.commit()
     return _attachment(call.services.storage.detach_volume(call.caller, ref).item)
 
 
@@ -193,7 +188,6 @@ def modify_volume(call: Call) -> Mapping[str, Any]:
         if call.args.get(member):
             raise unsupported(member)
     size = call.args.get("Size")
-    call.commit()
     changed = (
         call.services.storage.resize_volume(call.caller, ref, size_gib=size)
         if size is not None and size != volume.size_gib
@@ -235,7 +229,6 @@ def create_snapshot(call: Call) -> Mapping[str, Any]:
     volume = call.ref(VOLUME, "VolumeId")
     call.services.storage.get_volume(call.caller, volume)
     wanted = tag_specs(call, "snapshot")["snapshot"]
-    call.commit()
     snapshot = call.services.storage.create_snapshot(
         call.caller,
         volume,
@@ -260,14 +253,12 @@ def describe_snapshots(call: Call) -> Mapping[str, Any]:
     items = [snapshot_item(s) for s in snapshots]
     found = filters.select(items, call.args.get("Filters"), _SNAPSHOT_FILTERS)
     shown, token = paging.page(call.args, found, ("SnapshotIds", "snapshotIds"))
-    call.commit()
     return {"Snapshots": shown, "NextToken": token}
 
 
 def delete_snapshot(call: Call) -> Mapping[str, Any]:
     ref = call.ref(SNAPSHOT, "SnapshotId")
     call.services.storage.get_snapshot(call.caller, ref)
-    call.commit()
     call.services.storage.delete_snapshot(call.caller, ref)
     return {}
 
@@ -281,7 +272,6 @@ def copy_snapshot(call: Call) -> Mapping[str, Any]:
     source = call.ref(SNAPSHOT, "SourceSnapshotId")
     call.services.storage.get_snapshot(call.caller, source)
     wanted = tag_specs(call, "snapshot")["snapshot"]
-    call.commit()
     snapshot = call.services.storage.copy_snapshot(
         call.caller, source, description=call.args.get("Description"), snapshot_tags=wanted
     ).item

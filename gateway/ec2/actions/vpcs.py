@@ -125,7 +125,6 @@ def describe_vpcs(call: Call) -> Mapping[str, Any]:
     chosen = [v for v in vpcs if not refs or v.ref in refs]
     found = filters.select([_vpc_item(v) for v in chosen], call.args.get("Filters"), _VPC_FILTERS)
     shown, token = paging.page(call.args, found, ("VpcIds", "vpcIds"))
-    call.commit()
     return {"Vpcs": shown, "NextToken": token}
 
 
@@ -138,7 +137,6 @@ def create_vpc(call: Call) -> Mapping[str, Any]:
     if not call.args.get("CidrBlock"):
         raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
     wanted = tag_specs(call, "vpc")["vpc"]
-    call.commit()
     vpc = call.services.networks.create_vpc(call.caller, call.args["CidrBlock"], wanted)
     return {"Vpc": _vpc_item(vpc)}
 
@@ -146,7 +144,6 @@ def create_vpc(call: Call) -> Mapping[str, Any]:
 def delete_vpc(call: Call) -> Mapping[str, Any]:
     ref = call.ref(VPC, "VpcId")
     _missing(VPC, [ref], [v.ref for v in call.services.networks.list_vpcs(call.caller)])
-    call.commit()
     call.services.networks.delete_vpc(call.caller, ref)
     return {}
 
@@ -174,7 +171,6 @@ def describe_subnets(call: Call) -> Mapping[str, Any]:
     items = _subnet_items(call, chosen)
     found = filters.select(items, call.args.get("Filters"), _SUBNET_FILTERS)
     shown, token = paging.page(call.args, found, ("SubnetIds", "subnetIds"))
-    call.commit()
     return {"Subnets": shown, "NextToken": token}
 
 
@@ -189,7 +185,6 @@ def create_subnet(call: Call) -> Mapping[str, Any]:
         raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
     _missing(VPC, [vpc], [v.ref for v in call.services.networks.list_vpcs(call.caller)])
     wanted = tag_specs(call, "subnet")["subnet"]
-    call.commit()
     try:
         network = call.services.networks.create_network(
             call.caller,
@@ -210,7 +205,6 @@ def create_subnet(call: Call) -> Mapping[str, Any]:
 def delete_subnet(call: Call) -> Mapping[str, Any]:
     ref = call.ref(SUBNET, "SubnetId")
     call.services.networks.get_network(call.caller, ref)
-    call.commit()
     call.services.networks.delete_network(call.caller, ref)
     return {}
 
@@ -243,5 +237,4 @@ def describe_network_interfaces(call: Call) -> Mapping[str, Any]:
     chosen = [i for i in items if not refs or i["NetworkInterfaceId"] in {f"eni-{r}" for r in refs}]
     found = filters.select(chosen, call.args.get("Filters"), _INTERFACE_FILTERS, "TagSet")
     shown, token = paging.page(call.args, found, ("NetworkInterfaceIds", "networkInterfaceIds"))
-    call.commit()
     return {"NetworkInterfaces": shown, "NextToken": token}
