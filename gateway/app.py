@@ -14,9 +14,12 @@ from starlette.routing import Route
 from core.services.container import Services
 from gateway.ec2.app import Ec2Api
 from gateway.native.app import NativeApi
+from gateway.throttle import RateLimit
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(services: Services, *, rate_limit: RateLimit | None = None) -> Starlette:
+    """``rate_limit``: each account's EC2 request budget (the defaults of ``RateLimit``)."""
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(services.start_background)
@@ -29,5 +32,9 @@ def create_app(services: Services) -> Starlette:
         """Answers once start-up recovery has run: the server is ready for work."""
         return JSONResponse({"status": "ok", "installation": services.installation})
 
-    routes = [Route("/healthz", healthz), *NativeApi(services).routes(), *Ec2Api(services).routes()]
+    routes = [
+        Route("/healthz", healthz),
+        *NativeApi(services).routes(),
+        *Ec2Api(services, rate_limit or RateLimit()).routes(),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)

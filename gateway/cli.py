@@ -70,10 +70,17 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.throttle import RateLimit
 
     _print_admin_keys(services)
     config: GatewayConfig = args.config_loaded
-    uvicorn.run(create_app(services), host=config.host, port=config.port, log_level="info")
+    limit = RateLimit(config.api_requests_per_second, config.api_request_burst)
+    uvicorn.run(
+        create_app(services, rate_limit=limit),
+        host=config.host,
+        port=config.port,
+        log_level="info",
+    )
     return 0
 
 

@@ -37,11 +37,18 @@ class GatewayConfig:
     core: CoreSettings
     host: str = "127.0.0.1"
     port: int = 8080
+    api_requests_per_second: float = 100.0  # each account's EC2 request rate ...
+    api_request_burst: int = 200  # ... and the burst it may send at once
 
 
 _PARSERS: Final[dict[str, type]] = {"str": str, "int": int, "float": float, "Path": Path}
 _CORE_TYPES: Final = {f.name: _PARSERS[str(f.type)] for f in dataclasses.fields(CoreSettings)}
-_GATEWAY_TYPES: Final[dict[str, type]] = {"host": str, "port": int}
+_GATEWAY_TYPES: Final[dict[str, type]] = {
+    "host": str,
+    "port": int,
+    "api_requests_per_second": float,
+    "api_request_burst": int,
+}
 _TYPES: Final = _CORE_TYPES | _GATEWAY_TYPES
 
 
@@ -91,6 +98,8 @@ def load(
     gateway = {k: typed.pop(k) for k in list(typed) if k in _GATEWAY_TYPES}
     if "port" in gateway and not 0 <= gateway["port"] <= 65535:
         raise ConfigError(f"port: {gateway['port']} is not a TCP port")
+    if gateway.get("api_requests_per_second", 1.0) <= 0 or gateway.get("api_request_burst", 1) < 1:
+        raise ConfigError("api_requests_per_second and api_request_burst must be positive")
     for name in ("network_supernet", "public_pool"):
         if name in typed:
             try:

@@ -25,6 +25,7 @@ from gateway.ec2.actions import ACTIONS
 from gateway.ec2.call import Call, Handler
 from gateway.ec2.errors import Ec2Error, dry_run, from_core
 from gateway.ec2.signature import SignedRequest
+from gateway.throttle import RateLimit, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,9 @@ def _action(name: str) -> tuple[Handler, OperationModel]:
 
 
 class Ec2Api:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, rate_limit: RateLimit) -> None:
         self._services = services
+        self._throttle = Throttle(rate_limit)
 
     def routes(self) -> list[Route]:
         return [Route(path, self._endpoint, methods=["GET", "POST"]) for path in PATHS]
@@ -80,6 +82,8 @@ class Ec2Api:
         name = params.get("Action", "")
         try:
             caller = auth.authenticate(self._services, signed)
+            if not self._throttle.allow(str(caller.account_id)):
+                raise Ec2Error("RequestLimitExceeded", "Request limit exceeded.", 503)
             handler, operation = _action(name)
             args = wire.parse(operation.input_shape, params)
             call = Call(self._services, caller, args, request_id, endpoint)

@@ -18,7 +18,10 @@ from lxml import etree
 
 from core.services.container import Services
 from core.views import NewAccount
+from gateway.app import create_app
+from gateway.throttle import RateLimit
 from tests.contract.ec2 import client
+from tests.serving import served
 
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
@@ -168,3 +171,22 @@ def test_an_internal_error_is_a_500_in_ec2s_envelope(
         500,
     )
     assert "secret detail" not in error["Error"]["Message"]
+
+
+def test_an_account_over_its_request_rate_gets_request_limit_exceeded(
+    services: Services,
+) -> None:
+    slow = RateLimit(per_second=0.01, burst=2)
+    busy, quiet = (services.identity.create_account(n) for n in ("busy", "quiet"))
+    with served(create_app(services, rate_limit=slow), lifespan="off") as url:
+        ec2 = client(url, busy, retries=1)
+        ec2.describe_regions()
+        ec2.describe_regions()
+        with pytest.raises(ClientError) as throttled:
+            ec2.describe_regions()
+        error = throttled.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+            "RequestLimitExceeded",
+            503,
+        )
+        assert client(url, quiet, retries=1).describe_regions()["Regions"]  # its own budget

@@ -21,13 +21,14 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     file = tmp_path / "cloudgate.toml"
     file.write_text(
         'data_dir = "/srv/cg"\nport = 9000\nstop_timeout = 5\nworkers = 2\n'
-        'libvirt_uri = "qemu+ssh://kvm1/system"\n'
+        'libvirt_uri = "qemu+ssh://kvm1/system"\napi_request_burst = 20\n'
     )
     config = load(file, environ={"CLOUDGATE_WORKERS": "8", "CLOUDGATE_PORT": "9100"}, port=9200)
     assert config.core.data_dir == Path("/srv/cg")
     assert config.core.database_url == "sqlite:////srv/cg/cloudgate.db"
     assert config.core.libvirt_uri == "qemu+ssh://kvm1/system"
     assert (config.core.stop_timeout, config.core.workers, config.port) == (5.0, 8, 9200)
+    assert (config.api_requests_per_second, config.api_request_burst) == (100.0, 20)
 
 
 def test_environment_names_the_file(tmp_path: Path) -> None:
@@ -49,6 +50,7 @@ def test_environment_names_the_file(tmp_path: Path) -> None:
         pytest.param("", {"CLOUDGATE_STOP_TIMEOUT": "soon"}, "not a valid float", id="bad-env"),
         pytest.param('public_pool = "198.51.100.7/24"\n', {}, "public_pool:", id="bad-pool"),
         pytest.param("", {"CLOUDGATE_NETWORK_SUPERNET": "ten"}, "network_supernet:", id="bad-net"),
+        pytest.param("api_request_burst = 0\n", {}, "must be positive", id="no-burst"),
     ],
 )
 def test_bad_configuration_is_named(
