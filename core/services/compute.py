@@ -75,6 +75,7 @@ class LaunchRequest:
     root_disk_gib: int | None = None  # a bigger root disk than the flavor's
     termination_protected: bool = False
     stop_protected: bool = False
+    root_volume_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,7 @@ class ComputeService:
         if request.root_disk_gib is not None and not 1 <= request.root_disk_gib <= MAX_ROOT_GIB:
             raise InvalidArgument("root_disk_gib", f"between 1 and {MAX_ROOT_GIB} GiB")
         tags.validate(request.tags)
+        tags.validate(request.root_volume_tags)
 
     def _replay(
         self, session: Session, caller: Caller, request: LaunchRequest, image: Image, flavor: Flavor
@@ -305,18 +307,25 @@ class ComputeService:
                 )
                 session.add(instance)
                 session.flush()
-                session.add(
-                    Volume(
-                        account_id=caller.account_id,
-                        zone=zone,
-                        host=host,
-                        name=f"{instance.name}-root",
-                        volume_type=VolumeType.ROOT,
-                        state=VolumeState.CREATING,
-                        size_bytes=root_bytes,
-                        instance_id=instance.id,
-                        device=ROOT_DEVICE,
-                    )
+                root = Volume(
+                    account_id=caller.account_id,
+                    zone=zone,
+                    host=host,
+                    name=f"{instance.name}-root",
+                    volume_type=VolumeType.ROOT,
+                    state=VolumeState.CREATING,
+                    size_bytes=root_bytes,
+                    instance_id=instance.id,
+                    device=ROOT_DEVICE,
+                )
+                session.add(root)
+                session.flush()
+                tags.add(
+                    session,
+                    caller.account_id,
+                    ResourceKind.VOLUME,
+                    root.id,
+                    request.root_volume_tags,
                 )
                 tags.add(
                     session, caller.account_id, ResourceKind.INSTANCE, instance.id, request.tags

@@ -391,18 +391,29 @@ def test_elastic_addresses(ec2: Any, image: ImageView) -> None:
 
 
 def test_tags_on_several_kinds(ec2: Any, image: ImageView) -> None:
-    [instance_id] = launch(ec2, ami(image))
+    [instance_id] = launch(
+        ec2,
+        ami(image),
+        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "disk", "Value": "root"}]}],
+    )
+    [root] = ec2.describe_volumes(Filters=[{"Name": "tag:disk", "Values": ["root"]}])["Volumes"]
+    assert root["Attachments"][0]["InstanceId"] == instance_id
     volume_id = ec2.create_volume(Size=1, AvailabilityZone="cloudgate-1a")["VolumeId"]
     ec2.create_tags(
         Resources=[instance_id, volume_id],
         Tags=[{"Key": "team", "Value": "blue"}, {"Key": "cost", "Value": "1"}],
     )
     on_volumes = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["volume"]}])
-    assert sorted(t["Key"] for t in on_volumes["Tags"]) == ["cost", "team"]
+    assert sorted(t["Key"] for t in on_volumes["Tags"]) == ["cost", "disk", "team"]
     ec2.delete_tags(Resources=[instance_id], Tags=[{"Key": "team", "Value": "red"}])
     ec2.delete_tags(Resources=[volume_id], Tags=[{"Key": "team"}])
     left = {(t["ResourceId"], t["Key"]) for t in ec2.describe_tags()["Tags"]}
-    assert left == {(instance_id, "team"), (instance_id, "cost"), (volume_id, "cost")}
+    assert left == {
+        (instance_id, "team"),
+        (instance_id, "cost"),
+        (volume_id, "cost"),
+        (root["VolumeId"], "disk"),
+    }
 
 
 def test_images_captured_described_launched_and_deregistered(ec2: Any, image: ImageView) -> None:

@@ -394,13 +394,15 @@ def _launch_request(call: Call, count: int) -> LaunchRequest:
         call.refs(SECURITY_GROUP, "SecurityGroupIds")
     )
     subnet = call.ref(SUBNET, "SubnetId") if args.get("SubnetId") else None
+    wanted = tag_specs(call, "instance", "volume")
     return LaunchRequest(
         image=image_ref,
         flavor=args.get("InstanceType", DEFAULT_INSTANCE_TYPE),
         count=count,
         key_name=args.get("KeyName"),
         user_data=_user_data(args.get("UserData")),
-        tags=tag_specs(call, "instance")["instance"],
+        tags=wanted["instance"],
+        root_volume_tags=wanted["volume"],
         client_token=args.get("ClientToken") or None,
         network=subnet,
         security_groups=groups,
