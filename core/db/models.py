@@ -120,6 +120,9 @@ class Image(Model):
     state_reason: Mapped[str] = mapped_column(Text, default="")
     # A plain id, not a foreign key: where an image came from outlives the instance.
     source_instance_id: Mapped[uuid.UUID | None]
+    # For a copy: the image it copies (a plain id too) and the caller's token (EC2 CopyImage)
+    source_image_id: Mapped[uuid.UUID | None]
+    client_token: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("account_id", "name"),)
 

@@ -384,13 +384,27 @@ class ImageService:
         name: str,
         description: str | None = None,
         image_tags: Mapping[str, str] | None = None,
+        client_token: str | None = None,
     ) -> Accepted[ImageView]:
         """A new image of the caller's own with the same disk (EC2 CopyImage), PENDING until
-        its DOWNLOAD_IMAGE job has copied the file within the image store."""
+        its DOWNLOAD_IMAGE job has copied the file within the image store. A ``client_token``
+        used before returns that copy when the source and name are the same."""
         wanted = dict(image_tags or {})
         tags.validate(wanted)
         with self._db.transaction() as session:
             source = find_image(session, caller, ref)
+            if client_token is not None:
+                earlier = session.scalar(
+                    select(Image).where(
+                        Image.account_id == caller.account_id, Image.client_token == client_token
+                    )
+                )
+                if earlier is not None:
+                    if (earlier.source_image_id, earlier.name) != (source.id, name):
+                        raise Conflict(
+                            "client-token", client_token, "was used with different parameters"
+                        )
+                    return Accepted(to_view(earlier), None)
             self._check_name(session, caller, name)
             image_id = uuid.uuid4()
             image = Image(
@@ -404,6 +418,8 @@ class ImageService:
                 virtual_size=0,
                 checksum="",
                 state=ImageState.PENDING,
+                source_image_id=source.id,
+                client_token=client_token,
             )
             session.add(image)
             session.flush()

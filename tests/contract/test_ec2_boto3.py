@@ -511,9 +511,16 @@ def test_image_attributes_and_copies(
 ) -> None:
     public = ec2.describe_image_attribute(ImageId=ami(image), Attribute="launchPermission")
     assert public["LaunchPermissions"] == [{"Group": "all"}]
-    copy_id = ec2.copy_image(SourceImageId=ami(image), SourceRegion="cloudgate-1", Name="mine")[
-        "ImageId"
-    ]
+
+    def copy() -> str:
+        return str(
+            ec2.copy_image(
+                SourceImageId=ami(image), SourceRegion="cloudgate-1", Name="mine", ClientToken="c1"
+            )["ImageId"]
+        )
+
+    copy_id = copy()
+    assert copy() == copy_id  # a retry with the same token makes no second image
     ec2.get_waiter("image_available").wait(ImageIds=[copy_id], WaiterConfig=fast())
     assert [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]] == [copy_id]
     ec2.modify_image_attribute(ImageId=copy_id, Description={"Value": "my copy"})

@@ -203,3 +203,14 @@ def test_a_rehearsal_checks_everything_and_keeps_nothing(
     ).instances
     services.workers.run_pending()  # the image file is still there to launch from
     assert services.compute.get_instance(admin, launched.ref).state is InstanceState.RUNNING
+
+
+def test_image_copy_client_token_replays_and_guards(
+    services: Services, alice: Caller, image: ImageView
+) -> None:
+    first = services.images.copy_image(alice, image.ref, name="copy", client_token="c-1")
+    again = services.images.copy_image(alice, image.ref, name="copy", client_token="c-1")
+    assert (again.item.ref, again.job_id) == (first.item.ref, None)
+    with pytest.raises(Conflict, match="different parameters"):
+        services.images.copy_image(alice, image.ref, name="other", client_token="c-1")
+    assert services.workers.run_pending() == 1

@@ -303,6 +303,7 @@ def copy_image(call: Call) -> Mapping[str, Any]:
         name=call.args["Name"],
         description=call.args.get("Description"),
         image_tags=wanted,
+        client_token=call.args.get("ClientToken") or None,
     ).item
     return {"ImageId": IMAGE.render(image.ref)}
 
