@@ -9,7 +9,7 @@ from typing import Any
 
 from core.services.container import Services
 from core.views import Caller
-from gateway.ec2.errors import Ec2Error, malformed
+from gateway.ec2.errors import Ec2Error, malformed, unsupported
 from translations.ec2 import IdKind, ref_of
 
 
@@ -30,6 +30,25 @@ class Call:
 
 
 Handler = Callable[[Call], Mapping[str, Any]]
+
+
+def refuse(call: Call, *members: str) -> None:
+    """Members that ask for what this cloud does not do are refused, never ignored."""
+    for member in members:
+        if call.args.get(member):
+            raise unsupported(member)
+
+
+def in_our_zone(call: Call, zone: str | None) -> None:
+    """A zone the caller names must be ours; naming none means ours."""
+    if zone and zone != call.services.settings.zone:
+        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
+
+
+def in_our_region(call: Call, region: str) -> None:
+    """Copies come from this region: there is no other to copy from."""
+    if region != call.services.settings.region:
+        raise Ec2Error("InvalidParameterValue", f"Invalid region: {region}")
 
 
 def ref(kind: IdKind, text: str) -> str:

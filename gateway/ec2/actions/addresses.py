@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from core.views import AddressView
 from gateway.ec2 import filters
-from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs
+from gateway.ec2.call import Call, owner_id, ref, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, missing
 from translations.ec2 import ALLOCATION, ASSOCIATION, INSTANCE, NETWORK_INTERFACE
 
@@ -65,9 +65,7 @@ def _address_ref(call: Call, id_member: str) -> str:
 def allocate_address(call: Call) -> Mapping[str, Any]:
     if call.args.get("Domain", "vpc") not in ("vpc", "standard"):
         raise Ec2Error("InvalidParameterValue", f"Invalid domain: {call.args['Domain']}")
-    for member in ("Address", "PublicIpv4Pool", "CustomerOwnedIpv4Pool", "IpamPoolId"):
-        if call.args.get(member):
-            raise Ec2Error("Unsupported", f"{member} is not supported by this endpoint.")
+    refuse(call, "Address", "PublicIpv4Pool", "CustomerOwnedIpv4Pool", "IpamPoolId")
     wanted = tag_specs(call, "elastic-ip")["elastic-ip"]
     address = call.services.networks.allocate_address(call.caller, wanted)
     return {

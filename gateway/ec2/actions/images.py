@@ -15,7 +15,7 @@ from typing import Any, Final
 from core.enums import DiskFormat, ResourceKind
 from core.views import ImageView, InstanceQuery
 from gateway.ec2 import filters, paging
-from gateway.ec2.call import Call, owner_id, tag_list, tag_specs
+from gateway.ec2.call import Call, in_our_region, owner_id, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, unsupported
 from gateway.ec2.render import timestamp
 from translations.ec2 import IMAGE, IMAGE_STATES, INSTANCE
@@ -288,11 +288,8 @@ def reset_image_attribute(call: Call) -> Mapping[str, Any]:
 
 
 def copy_image(call: Call) -> Mapping[str, Any]:
-    if call.args["SourceRegion"] != call.services.settings.region:
-        raise Ec2Error("InvalidParameterValue", f"Invalid region: {call.args['SourceRegion']}")
-    for member in ("Encrypted", "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone"):
-        if call.args.get(member):
-            raise unsupported(member)
+    in_our_region(call, call.args["SourceRegion"])
+    refuse(call, "Encrypted", "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone")
     source = call.services.images.get_image(call.caller, call.ref(IMAGE, "SourceImageId"))
     wanted = tag_specs(call, "image")["image"]
     if call.args.get("CopyImageTags"):

@@ -31,7 +31,15 @@ from core.views import (
     VolumeView,
 )
 from gateway.ec2 import filters, paging
-from gateway.ec2.call import Call, missing_ids, owner_id, tag_list, tag_specs
+from gateway.ec2.call import (
+    Call,
+    in_our_zone,
+    missing_ids,
+    owner_id,
+    refuse,
+    tag_list,
+    tag_specs,
+)
 from gateway.ec2.errors import Ec2Error, invalid_value, unsupported
 from translations.ec2 import (
     ATTACHMENT_STATES,
@@ -376,17 +384,13 @@ def _root_size(call: Call) -> int | None:
 
 def _launch_request(call: Call, count: int) -> LaunchRequest:
     args = call.args
-    for member in _UNSUPPORTED_RUN:
-        if args.get(member):
-            raise unsupported(member)
+    refuse(call, *_UNSUPPORTED_RUN)
     if (args.get("Monitoring") or {}).get("Enabled"):
         raise unsupported("Detailed monitoring")
     if args.get("InstanceInitiatedShutdownBehavior", "stop") != "stop":
         raise unsupported("Terminating on guest shutdown")
     placement = args.get("Placement") or {}
-    zone = placement.get("AvailabilityZone")
-    if zone and zone != call.services.settings.zone:
-        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
+    in_our_zone(call, placement.get("AvailabilityZone"))
     if "ImageId" not in args:
         raise Ec2Error("MissingParameter", "The request must contain the parameter ImageId")
     image_ref = call.ref(IMAGE, "ImageId")

@@ -15,7 +15,15 @@ from typing import Any, Final
 from core.enums import VolumeType
 from core.views import SnapshotQuery, SnapshotView, VolumeQuery, VolumeView
 from gateway.ec2 import filters, paging
-from gateway.ec2.call import Call, owner_id, tag_list, tag_specs
+from gateway.ec2.call import (
+    Call,
+    in_our_region,
+    in_our_zone,
+    owner_id,
+    refuse,
+    tag_list,
+    tag_specs,
+)
 from gateway.ec2.errors import Ec2Error, not_found, unsupported
 from translations.ec2 import (
     ATTACHMENT_STATES,
@@ -102,23 +110,16 @@ def _device(text: str) -> str:
     return f"vd{found.group(1)}"
 
 
+def _volume_type(call: Call) -> None:
+    if call.args.get("VolumeType", "standard") not in VOLUME_TYPES:
+        raise unsupported(f"Volume type {call.args['VolumeType']}")
+
+
 def create_volume(call: Call) -> Mapping[str, Any]:
     args = call.args
-    zone = args.get("AvailabilityZone")
-    if zone and zone != call.services.settings.zone:
-        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
-    if args.get("VolumeType", "standard") not in VOLUME_TYPES:
-        raise unsupported(f"Volume type {args['VolumeType']}")
-    for member in (
-        "Iops",
-        "Throughput",
-        "Encrypted",
-        "KmsKeyId",
-        "MultiAttachEnabled",
-        "OutpostArn",
-    ):
-        if args.get(member):
-            raise unsupported(member)
+    in_our_zone(call, args.get("AvailabilityZone"))
+    _volume_type(call)
+    refuse(call, "Iops", "Throughput", "Encrypted", "KmsKeyId", "MultiAttachEnabled", "OutpostArn")
     snapshot = call.ref(SNAPSHOT, "SnapshotId") if args.get("SnapshotId") else None
     if snapshot is None and args.get("Size") is None:
         raise Ec2Error("MissingParameter", "The request must contain the parameter size/snapshot")
@@ -182,11 +183,8 @@ def detach_volume(call: Call) -> Mapping[str, Any]:
 def modify_volume(call: Call) -> Mapping[str, Any]:
     ref = call.ref(VOLUME, "VolumeId")
     volume = call.services.storage.get_volume(call.caller, ref)
-    if call.args.get("VolumeType", "standard") not in VOLUME_TYPES:
-        raise unsupported(f"Volume type {call.args['VolumeType']}")
-    for member in ("Iops", "Throughput", "MultiAttachEnabled"):
-        if call.args.get(member):
-            raise unsupported(member)
+    _volume_type(call)
+    refuse(call, "Iops", "Throughput", "MultiAttachEnabled")
     size = call.args.get("Size")
     changed = (
         call.services.storage.resize_volume(call.caller, ref, size_gib=size)
@@ -264,11 +262,8 @@ def delete_snapshot(call: Call) -> Mapping[str, Any]:
 
 
 def copy_snapshot(call: Call) -> Mapping[str, Any]:
-    if call.args["SourceRegion"] != call.services.settings.region:
-        raise Ec2Error("InvalidParameterValue", f"Invalid region: {call.args['SourceRegion']}")
-    for member in ("Encrypted", "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone"):
-        if call.args.get(member):
-            raise unsupported(member)
+    in_our_region(call, call.args["SourceRegion"])
+    refuse(call, "Encrypted", "KmsKeyId", "DestinationOutpostArn", "DestinationAvailabilityZone")
     source = call.ref(SNAPSHOT, "SourceSnapshotId")
     call.services.storage.get_snapshot(call.caller, source)
     wanted = tag_specs(call, "snapshot")["snapshot"]

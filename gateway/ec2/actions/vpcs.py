@@ -18,7 +18,7 @@ from core.errors import InvalidArgument
 from core.views import InstanceQuery, NetworkView, VpcView
 from gateway.ec2 import filters, paging
 from gateway.ec2.actions.instances import Surroundings, instance_item
-from gateway.ec2.call import Call, owner_id, tag_list, tag_specs
+from gateway.ec2.call import Call, in_our_zone, owner_id, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, not_found, unsupported
 from translations.ec2 import INSTANCE, NETWORK_INTERFACE, SUBNET, VPC, IdKind
 
@@ -129,9 +129,7 @@ def describe_vpcs(call: Call) -> Mapping[str, Any]:
 
 
 def create_vpc(call: Call) -> Mapping[str, Any]:
-    for member in ("AmazonProvidedIpv6CidrBlock", "Ipv6Pool", "Ipv4IpamPoolId", "Ipv6IpamPoolId"):
-        if call.args.get(member):
-            raise unsupported(member)
+    refuse(call, "AmazonProvidedIpv6CidrBlock", "Ipv6Pool", "Ipv4IpamPoolId", "Ipv6IpamPoolId")
     if call.args.get("InstanceTenancy", "default") != "default":
         raise unsupported("Dedicated tenancy")
     if not call.args.get("CidrBlock"):
@@ -176,9 +174,7 @@ def describe_subnets(call: Call) -> Mapping[str, Any]:
 
 def create_subnet(call: Call) -> Mapping[str, Any]:
     vpc = call.ref(VPC, "VpcId")
-    zone = call.args.get("AvailabilityZone")
-    if zone and zone != call.services.settings.zone:
-        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
+    in_our_zone(call, call.args.get("AvailabilityZone"))
     if call.args.get("Ipv6CidrBlock") or call.args.get("Ipv6Native"):
         raise unsupported("IPv6 subnets")
     if not call.args.get("CidrBlock"):
