@@ -394,6 +394,7 @@ class NetworkView:
     tags: Mapping[str, str]
     created_at: dt.datetime
     vpc_id: uuid.UUID | None = None  # None: the zone's default VPC
+    addresses_in_use: int = 0  # NICs of every account holding one of its addresses
 
 
 @dataclass(frozen=True, slots=True)

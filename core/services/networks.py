@@ -12,6 +12,7 @@ recorded and shown by every API, but nothing routes or translates them.
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
@@ -36,7 +37,9 @@ VPC_PREFIXES: Final = (16, 28)  # EC2's range of VPC sizes
 SUBNET_PREFIX: Final = 24
 
 
-def network_view(network: Network, network_tags: Mapping[str, str]) -> NetworkView:
+def network_view(
+    network: Network, network_tags: Mapping[str, str], addresses_in_use: int = 0
+) -> NetworkView:
     return NetworkView(
         id=network.id,
         ref=network.ref,
@@ -52,6 +55,7 @@ def network_view(network: Network, network_tags: Mapping[str, str]) -> NetworkVi
         tags=dict(network_tags),
         created_at=network.created_at,
         vpc_id=network.vpc_id,
+        addresses_in_use=addresses_in_use,
     )
 
 
@@ -78,9 +82,7 @@ def default_vpc(session: Session, zone: Zone, settings: CoreSettings) -> Vpc:
     )
     if found is not None:
         return found
-    owner = session.scalar(select(Account.id).where(Account.is_admin).order_by(Account.created_at))
-    if owner is None:
-        raise NotFound("account", "admin")
+    owner = _cloud_owner(session)
     vpc = Vpc(
         account_id=owner,
         zone=zone,
@@ -127,6 +129,23 @@ def _free_cidr(session: Session, settings: CoreSettings) -> ipaddress.IPv4Networ
     )
 
 
+def _addresses_in_use(session: Session, network_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = session.execute(
+        select(Nic.network_id, func.count())
+        .where(Nic.network_id.in_(network_ids), Nic.released.is_(False))
+        .group_by(Nic.network_id)
+    ).all()
+    return {network_id: count for network_id, count in rows}
+
+
+def _cloud_owner(session: Session) -> uuid.UUID:
+    """Who owns what the cloud itself provides (default networks and VPCs): the first admin."""
+    owner = session.scalar(select(Account.id).where(Account.is_admin).order_by(Account.created_at))
+    if owner is None:
+        raise NotFound("account", "admin")
+    return owner
+
+
 def default_network(session: Session, zone: Zone, settings: CoreSettings) -> Network:
     """The zone's shared default network, made on first use."""
     found = session.scalar(
@@ -134,9 +153,7 @@ def default_network(session: Session, zone: Zone, settings: CoreSettings) -> Net
     )
     if found is not None:
         return found
-    owner = session.scalar(select(Account.id).where(Account.is_admin).order_by(Account.created_at))
-    if owner is None:
-        raise NotFound("account", "admin")
+    owner = _cloud_owner(session)
     network = Network(
         account_id=owner,
         zone=zone,
@@ -318,7 +335,8 @@ class NetworkService:
         with self._db.transaction() as session:
             default_network(session, self._zone(session), self._settings)
             network = find_network(session, caller, ref)
-            return network_view(network, tags.of(session, [network.id]).get(network.id, {}))
+            in_use = _addresses_in_use(session, [network.id]).get(network.id, 0)
+            return network_view(network, tags.of(session, [network.id]).get(network.id, {}), in_use)
 
     def list_networks(
         self, caller: Caller, *, network_tags: Mapping[str, Sequence[str]] | None = None
@@ -328,7 +346,8 @@ class NetworkService:
             default_network(session, self._zone(session), self._settings)
             networks = list(session.scalars(statement.order_by(Network.created_at)).unique())
             found = tags.of(session, [n.id for n in networks])
-            return [network_view(n, found.get(n.id, {})) for n in networks]
+            in_use = _addresses_in_use(session, [n.id for n in networks])
+            return [network_view(n, found.get(n.id, {}), in_use.get(n.id, 0)) for n in networks]
 
     # VPCs
 

@@ -579,6 +579,8 @@ def test_vpcs_subnets_and_interfaces(ec2: Any, image: ImageView) -> None:
 
     [instance_id] = launch(ec2, ami(image), SubnetId=subnet["SubnetId"])
     instance = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    [counted] = ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"]
+    assert counted["AvailableIpAddressCount"] == 252  # one address taken by the instance
     assert (instance["VpcId"], instance["SubnetId"]) == (vpc_id, subnet["SubnetId"])
     assert instance["PrivateIpAddress"].startswith("10.20.1.")
     [interface] = ec2.describe_network_interfaces(

@@ -9,7 +9,6 @@ belong to the default VPC too. Instances run in one subnet, through one interfac
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -94,7 +93,7 @@ def subnet_vpc(network: NetworkView, vpcs: Sequence[VpcView]) -> str:
     return VPC.render((found or _default_vpc(vpcs)).ref)
 
 
-def _subnet_item(network: NetworkView, vpc_id: str, used: int) -> dict[str, Any]:
+def _subnet_item(network: NetworkView, vpc_id: str) -> dict[str, Any]:
     block = ipaddress.IPv4Network(network.cidr)
     usable = max(0, block.num_addresses - 3)  # network, gateway and broadcast addresses
     return {
@@ -102,7 +101,7 @@ def _subnet_item(network: NetworkView, vpc_id: str, used: int) -> dict[str, Any]
         "VpcId": vpc_id,
         "CidrBlock": network.cidr,
         "AvailabilityZone": network.zone_name,
-        "AvailableIpAddressCount": max(0, usable - used),
+        "AvailableIpAddressCount": max(0, usable - network.addresses_in_use),
         "State": _STATES.get(network.state, "available"),
         "DefaultForAz": network.is_default,
         "MapPublicIpOnLaunch": False,
@@ -146,19 +145,9 @@ def delete_vpc(call: Call) -> Mapping[str, Any]:
     return {}
 
 
-def _used_addresses(call: Call) -> dict[uuid.UUID, int]:
-    """Interfaces per network among the instances the caller can see."""
-    used: dict[uuid.UUID, int] = {}
-    for instance in call.services.compute.list_instances(call.caller, InstanceQuery()).items:
-        for nic in instance.nics:
-            used[nic.network_id] = used.get(nic.network_id, 0) + 1
-    return used
-
-
 def _subnet_items(call: Call, networks: Sequence[NetworkView]) -> list[dict[str, Any]]:
     vpcs = call.services.networks.list_vpcs(call.caller)
-    used = _used_addresses(call)
-    return [_subnet_item(n, subnet_vpc(n, vpcs), used.get(n.id, 0)) for n in networks]
+    return [_subnet_item(n, subnet_vpc(n, vpcs)) for n in networks]
 
 
 def describe_subnets(call: Call) -> Mapping[str, Any]:
