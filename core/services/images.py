@@ -204,33 +204,21 @@ class ImageService:
                 raise NotFound("instance", instance_ref)
             if instance.state not in (InstanceState.RUNNING, InstanceState.STOPPED):
                 raise InvalidState("instance", instance.ref, instance.state.value, "capture")
-            image_id = uuid.uuid4()
-            image = Image(
-                id=image_id,
-                account_id=instance.account_id,
-                name=name,
-                description=description,
-                is_public=public and caller.is_admin,
-                disk_format=DiskFormat.QCOW2,
-                path=str(self._images_dir / f"{image_id}.qcow2"),
-                virtual_size=0,
-                checksum="",
-                state=ImageState.PENDING,
-                source_instance_id=instance.id,
-            )
-            session.add(image)
-            session.flush()
-            tags.add(session, instance.account_id, ResourceKind.IMAGE, image.id, wanted)
-            job = queue.enqueue(
+            accepted = self._pending(
                 session,
                 caller,
-                kind=JobKind.CAPTURE_IMAGE,
-                resource=(ResourceKind.IMAGE, image.id),
-                account_id=instance.account_id,
-                event_type=EventType.TEMPLATE_CREATE,
-                description=f"capturing image {name} from instance i-{instance.ref}",
+                Image(
+                    account_id=instance.account_id,
+                    name=name,
+                    description=description,
+                    is_public=public and caller.is_admin,
+                    disk_format=DiskFormat.QCOW2,
+                    source_instance_id=instance.id,
+                ),
+                wanted,
+                JobKind.CAPTURE_IMAGE,
+                f"capturing image {name} from instance i-{instance.ref}",
             )
-            accepted = Accepted(to_view(image), job.id)
         self._wake()
         return accepted
 
@@ -319,38 +307,56 @@ class ImageService:
                 raise InvalidArgument("checksum", f"{length} lowercase hex digits expected")
         with self._db.transaction() as session:
             self._check_name(session, caller, name)
-            image_id = uuid.uuid4()
-            image = Image(
-                id=image_id,
-                account_id=caller.account_id,
-                name=name,
-                description=description,
-                is_public=public and caller.is_admin,
-                disk_format=disk_format,
-                path=str(self._images_dir / f"{image_id}.{disk_format.value}"),
-                virtual_size=0,
-                checksum="",
-                state=ImageState.PENDING,
-            )
-            session.add(image)
-            session.flush()
-            tags.add(session, caller.account_id, ResourceKind.IMAGE, image.id, wanted)
             params: dict[str, str] = {"url": url}
             if digest is not None:
                 params |= {"digest_algorithm": digest.algorithm, "digest": digest.hexdigest}
-            job = queue.enqueue(
+            accepted = self._pending(
                 session,
                 caller,
-                kind=JobKind.DOWNLOAD_IMAGE,
-                resource=(ResourceKind.IMAGE, image.id),
-                account_id=caller.account_id,
-                event_type=EventType.TEMPLATE_CREATE,
-                description=f"downloading image {name} from {_without_credentials(parsed)}",
-                params=params,
+                Image(
+                    account_id=caller.account_id,
+                    name=name,
+                    description=description,
+                    is_public=public and caller.is_admin,
+                    disk_format=disk_format,
+                ),
+                wanted,
+                JobKind.DOWNLOAD_IMAGE,
+                f"downloading image {name} from {_without_credentials(parsed)}",
+                params,
             )
-            accepted = Accepted(to_view(image), job.id)
         self._wake()
         return accepted
+
+    def _pending(
+        self,
+        session: Session,
+        caller: Caller,
+        image: Image,
+        wanted_tags: Mapping[str, str],
+        job_kind: JobKind,
+        what: str,
+        params: Mapping[str, object] | None = None,
+    ) -> Accepted[ImageView]:
+        """Store a new image as PENDING, its file to come in the image store from the job
+        (a capture, a download or a copy), with its tags."""
+        image.id = uuid.uuid4()
+        image.path = str(self._images_dir / f"{image.id}.{image.disk_format.value}")
+        image.virtual_size, image.checksum, image.state = 0, "", ImageState.PENDING
+        session.add(image)
+        session.flush()
+        tags.add(session, image.account_id, ResourceKind.IMAGE, image.id, wanted_tags)
+        job = queue.enqueue(
+            session,
+            caller,
+            kind=job_kind,
+            resource=(ResourceKind.IMAGE, image.id),
+            account_id=image.account_id,
+            event_type=EventType.TEMPLATE_CREATE,
+            description=what,
+            params=params,
+        )
+        return Accepted(to_view(image), job.id)
 
     def update_image(
         self,
@@ -406,35 +412,23 @@ class ImageService:
                         )
                     return Accepted(to_view(earlier), None)
             self._check_name(session, caller, name)
-            image_id = uuid.uuid4()
-            image = Image(
-                id=image_id,
-                account_id=caller.account_id,
-                name=name,
-                description=source.description if description is None else description,
-                is_public=False,
-                disk_format=source.disk_format,
-                path=str(self._images_dir / f"{image_id}.{source.disk_format.value}"),
-                virtual_size=0,
-                checksum="",
-                state=ImageState.PENDING,
-                source_image_id=source.id,
-                client_token=client_token,
-            )
-            session.add(image)
-            session.flush()
-            tags.add(session, caller.account_id, ResourceKind.IMAGE, image.id, wanted)
-            job = queue.enqueue(
+            accepted = self._pending(
                 session,
                 caller,
-                kind=JobKind.DOWNLOAD_IMAGE,
-                resource=(ResourceKind.IMAGE, image.id),
-                account_id=caller.account_id,
-                event_type=EventType.TEMPLATE_CREATE,
-                description=f"copying image {source.name} as {name}",
-                params={"copy_of": source.path},
+                Image(
+                    account_id=caller.account_id,
+                    name=name,
+                    description=source.description if description is None else description,
+                    is_public=False,
+                    disk_format=source.disk_format,
+                    source_image_id=source.id,
+                    client_token=client_token,
+                ),
+                wanted,
+                JobKind.DOWNLOAD_IMAGE,
+                f"copying image {source.name} as {name}",
+                {"copy_of": source.path},
             )
-            accepted = Accepted(to_view(image), job.id)
         self._wake()
         return accepted
 
