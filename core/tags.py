@@ -71,6 +71,22 @@ def filter_clauses(
     return clauses
 
 
+def having(
+    resource_id: QueryableAttribute[uuid.UUID],
+    *,
+    keys: Sequence[str] = (),
+    values: Sequence[str] = (),
+) -> ColumnElement[bool]:
+    """The resource has a tag with one of ``keys`` (any, if none are given) and one of
+    ``values`` (likewise): EC2's ``tag-key`` and ``tag-value`` filters."""
+    match = Tag.resource_id == resource_id
+    if keys:
+        match = and_(match, Tag.key.in_(keys))
+    if values:
+        match = and_(match, Tag.value.in_(values))
+    return select(Tag.id).where(match).exists()
+
+
 def remove_all(session: Session, resource_id: uuid.UUID) -> None:
     """A deleted resource takes its tags with it."""
     session.execute(delete(Tag).where(Tag.resource_id == resource_id))

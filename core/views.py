@@ -40,8 +40,12 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One window of a listing: ``total`` counts every match, ``next_cursor`` (None on the
+    last page) asks for the rows after these."""
+
     items: Sequence[T]
     total: int
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,19 +172,57 @@ class NewKeyPair:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A security group as its member instances name it."""
+
+    id: uuid.UUID
+    ref: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedVolume:
+    """A volume as the instance it is attached to shows it."""
+
+    id: uuid.UUID
+    ref: str
+    volume_type: VolumeType
+    state: VolumeState
+    device: str | None
+    attached_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressRef:
+    """The public address associated with an instance."""
+
+    id: uuid.UUID
+    ref: str
+    ip: str
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceView:
+    """An instance with everything any API shows beside it: its interfaces and their
+    networks, groups, attached volumes, public address and tags, read in a fixed number of
+    statements however many instances a listing holds."""
+
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     name: str
     hostname: str
     state: InstanceState
     state_reason: str
+    zone_id: uuid.UUID
     zone_name: str
     host_id: uuid.UUID | None
     image_id: uuid.UUID
     image_ref: str
     image_name: str
+    flavor_id: uuid.UUID
     flavor_name: str
     vcpus: int
     memory_mib: int
@@ -194,14 +236,20 @@ class InstanceView:
     created_at: dt.datetime
     launched_at: dt.datetime | None
     terminated_at: dt.datetime | None
-    nics: Sequence[NicView] = ()
-    security_groups: Sequence[str] = ()
-    termination_protected: bool = False  # terminate, destroy and expunge are refused
-    stop_protected: bool = False  # stop is refused
+    nics: Sequence[NicView]
+    groups: Sequence[GroupRef]
+    volumes: Sequence[AttachedVolume]  # root first, then by device; deleted ones are gone
+    address: AddressRef | None
+    termination_protected: bool  # terminate, destroy and expunge are refused
+    stop_protected: bool  # stop is refused
 
     @property
     def private_ip(self) -> str | None:
         return self.nics[0].ip if self.nics else None
+
+    @property
+    def security_groups(self) -> list[str]:
+        return [group.name for group in self.groups]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,15 +307,46 @@ class EventView:
 
 @dataclass(frozen=True, slots=True)
 class InstanceQuery:
-    """Filters of a listing; empty tuples mean "any". Refs and UUIDs both identify."""
+    """What an instance listing selects, all of it in SQL; empty tuples mean "any", values of
+    one field are OR-ed and fields AND-ed. Refs and UUIDs both identify. Rows come in
+    creation order: ``after`` (a cursor from ``Page.next_cursor``) and ``offset`` skip,
+    ``limit`` bounds."""
 
     ids: Sequence[str] = ()
     states: Sequence[InstanceState] = ()
     names: Sequence[str] = ()
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    name_contains: str = ""  # a case-insensitive part of the name
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)  # key → any of the values
+    tag_keys: Sequence[str] = ()  # has a tag with one of these keys
+    tag_values: Sequence[str] = ()  # has a tag with one of these values
+    zones: Sequence[str] = ()  # names or UUIDs
+    images: Sequence[str] = ()
+    flavors: Sequence[str] = ()  # names, refs or UUIDs
+    networks: Sequence[str] = ()  # one of its interfaces is on one of these
+    key_names: Sequence[str] = ()
+    reservations: Sequence[str] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
     include_terminated: bool = True
+    terminated_since: dt.datetime | None = None  # instances terminated before this are left out
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
     offset: int = 0
     limit: int | None = None
+    after: str | None = None
+
+    @property
+    def window(self) -> Window:
+        return Window(self.limit, self.offset, self.after)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which rows of a listing a call wants: ``limit`` rows (None: all) after the row named
+    by ``after`` (a cursor from ``Page.next_cursor``), skipping ``offset`` more."""
+
+    limit: int | None = None
+    offset: int = 0
+    after: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +499,12 @@ class NicView:
     ip: str | None  # from the DHCP lease; None until the guest has asked for one
     reserved_ip: str  # what DHCP holds for this MAC: the lease will be this address
     ref: str
+    network_ref: str
+    cidr: str
+    gateway: str
+    shared: bool  # the zone's network every account uses, or one account's own
+    vpc_id: uuid.UUID | None  # the network's VPC, the zone's default one for networks outside any
+    vpc_ref: str | None  # None only before the zone's default VPC is first made
 
 
 @dataclass(frozen=True, slots=True)

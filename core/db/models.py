@@ -187,6 +187,7 @@ class Instance(Model):
     terminated_at: Mapped[dt.datetime | None]
     destroyed_at: Mapped[dt.datetime | None]  # when a recoverable destroy settled
 
+    account: Mapped[Account] = relationship()
     image: Mapped[Image] = relationship()
     flavor: Mapped[Flavor] = relationship()
     zone: Mapped[Zone] = relationship()

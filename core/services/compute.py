@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import events, ids, tags
 from core.db.base import utcnow
@@ -34,10 +34,11 @@ from core.errors import (
 from core.hosts import scheduler
 from core.hosts.registry import HostDrivers
 from core.jobs import queue
+from core.services import instance_reads
 from core.services.catalog import find_flavor
 from core.services.images import find_image
 from core.services.keypairs import find_key_pair
-from core.services.lookup import identity_clause, identity_clauses
+from core.services.lookup import identity_clauses
 from core.services.networks import default_network, find_network, new_nic
 from core.services.security_groups import default_group, find_group
 from core.settings import CoreSettings
@@ -46,7 +47,6 @@ from core.views import (
     Caller,
     InstanceQuery,
     InstanceView,
-    NicView,
     Page,
     Reservation,
     StateChange,
@@ -143,52 +143,6 @@ def hostname_for(name: str | None, ref: str) -> str:
     return candidate if _HOSTNAME.fullmatch(candidate) else f"i-{ref}"
 
 
-def _view(instance: Instance, instance_tags: Mapping[str, str]) -> InstanceView:
-    return InstanceView(
-        id=instance.id,
-        ref=instance.ref,
-        account_id=instance.account_id,
-        name=instance.name,
-        hostname=instance.hostname,
-        state=instance.state,
-        state_reason=instance.state_reason,
-        zone_name=instance.zone.name,
-        host_id=instance.host_id,
-        image_id=instance.image_id,
-        image_ref=instance.image.ref,
-        image_name=instance.image.name,
-        flavor_name=instance.flavor.name,
-        vcpus=instance.flavor.vcpus,
-        memory_mib=instance.flavor.memory_mib,
-        disk_gib=instance.flavor.disk_gib,
-        key_name=instance.key_name,
-        user_data=instance.user_data,
-        reservation_ref=instance.reservation_ref,
-        launch_index=instance.launch_index,
-        client_token=instance.client_token,
-        tags=dict(instance_tags),
-        created_at=instance.created_at,
-        launched_at=instance.launched_at,
-        terminated_at=instance.terminated_at,
-        nics=[
-            NicView(
-                n.id, n.mac, n.network_id, n.network.name, n.device_index, n.lease_ip, n.ip, n.ref
-            )
-            for n in instance.nics
-        ],
-        security_groups=sorted(g.name for g in instance.security_groups),
-        termination_protected=instance.termination_protected,
-        stop_protected=instance.stop_protected,
-    )
-
-
-def _scoped(caller: Caller) -> Select[Instance]:
-    query = select(Instance).options(
-        joinedload(Instance.image), joinedload(Instance.flavor), joinedload(Instance.zone)
-    )
-    return query if caller.is_admin else query.where(Instance.account_id == caller.account_id)
-
-
 class ComputeService:
     def __init__(
         self,
@@ -225,7 +179,7 @@ class ComputeService:
         if request.client_token is None:
             return None
         earlier = session.scalars(
-            _scoped(caller)
+            instance_reads.scoped(caller)
             .where(
                 Instance.account_id == caller.account_id,
                 Instance.client_token == request.client_token,
@@ -239,12 +193,8 @@ class ComputeService:
             raise Conflict(
                 "client-token", request.client_token, "was used with different parameters"
             )
-        found = tags.of(session, [i.id for i in earlier])
         return Reservation(
-            first.reservation_ref,
-            first.account_id,
-            [_view(i, found.get(i.id, {})) for i in earlier],
-            [],
+            first.reservation_ref, first.account_id, instance_reads.views(session, earlier), []
         )
 
     def launch(self, caller: Caller, request: LaunchRequest) -> Reservation:
@@ -348,7 +298,7 @@ class ComputeService:
                 launched.append(instance)
                 job_ids.append(job.id)
             session.flush()
-            views = [_view(i, dict(request.tags)) for i in launched]
+            views = instance_reads.views(session, launched)
         self._wake()
         return Reservation(reservation, caller.account_id, views, job_ids)
 
@@ -360,7 +310,7 @@ class ComputeService:
             raise InvalidArgument("InstanceId", "at least one instance is required")
         rows = (
             session.scalars(
-                _scoped(caller)
+                instance_reads.scoped(caller)
                 .where(identity_clauses(Instance, tuple(refs)))
                 .with_for_update(of=Instance)
             )
@@ -532,7 +482,9 @@ class ComputeService:
                 raise InvalidState("instance", instance.ref, instance.state.value, what)
             apply(session, instance)
             self._record(session, caller, instance, event, what)
-            return _view(instance, tags.of(session, [instance.id]).get(instance.id, {}))
+            session.flush()
+            [view] = instance_reads.views(session, [instance])
+            return view
 
     def update_instance(
         self,
@@ -611,57 +563,18 @@ class ComputeService:
 
     def get_instance(self, caller: Caller, ref: str) -> InstanceView:
         with self._db.transaction() as session:
-            clause = identity_clause(Instance, ref)
-            instance = (
-                None if clause is None else session.scalars(_scoped(caller).where(clause)).first()
-            )
-            if instance is None:
-                raise NotFound("instance", ref)
-            return _view(instance, tags.of(session, [instance.id]).get(instance.id, {}))
+            [view] = instance_reads.views(session, [instance_reads.find(session, caller, ref)])
+            return view
 
     def list_instances(self, caller: Caller, query: InstanceQuery) -> Page[InstanceView]:
-        if query.offset < 0 or (query.limit is not None and query.limit < 0):
-            raise InvalidArgument("page", "offset and limit must not be negative")
-        statement = _scoped(caller)
-        if query.ids:
-            statement = statement.where(identity_clauses(Instance, tuple(query.ids)))
-        if query.states:
-            statement = statement.where(Instance.state.in_(query.states))
-        if not query.include_terminated:
-            statement = statement.where(Instance.state != InstanceState.TERMINATED)
-        if query.names:
-            statement = statement.where(Instance.name.in_(query.names))
-        statement = statement.where(*tags.filter_clauses(Instance.id, query.tags))
+        """The instances ``query`` selects, filtered and windowed in SQL."""
         with self._db.transaction() as session:
-            total = (
-                session.scalar(
-                    select(func.count()).select_from(
-                        statement.with_only_columns(Instance.id).subquery()
-                    )
-                )
-                or 0
-            )
-            rows = (
-                session.scalars(
-                    statement.order_by(Instance.created_at, Instance.ref)
-                    .offset(query.offset)
-                    .limit(query.limit)
-                )
-                .unique()
-                .all()
-            )
-            found = tags.of(session, [i.id for i in rows])
-            return Page([_view(i, found.get(i.id, {})) for i in rows], total)
+            return instance_reads.list_page(session, caller, query)
 
     def console_output(self, caller: Caller, ref: str) -> bytes:
         """The guest's serial log so far, as the host recorded it (empty before first boot)."""
         with self._db.transaction() as session:
-            clause = identity_clause(Instance, ref)
-            instance = (
-                None if clause is None else session.scalars(_scoped(caller).where(clause)).first()
-            )
-            if instance is None:
-                raise NotFound("instance", ref)
+            instance = instance_reads.find(session, caller, ref)
             host = instance.host
             if host is None or instance.state is InstanceState.TERMINATED:
                 return b""

@@ -147,12 +147,14 @@ def _cloud_owner(session: Session) -> uuid.UUID:
 
 
 def default_network(session: Session, zone: Zone, settings: CoreSettings) -> Network:
-    """The zone's shared default network, made on first use."""
+    """The zone's shared default network, made on first use with the default VPC it lies in
+    (so every network outside a VPC of its own shows that VPC)."""
     found = session.scalar(
         _live_networks().where(Network.zone_id == zone.id, Network.is_default.is_(True))
     )
     if found is not None:
         return found
+    default_vpc(session, zone, settings)
     owner = _cloud_owner(session)
     network = Network(
         account_id=owner,
