@@ -21,6 +21,10 @@ from gateway.ec2.render import timestamp
 Item = Mapping[str, Any]
 Lookup = Callable[[Item], Iterable[Any]]
 T = TypeVar("T", bound=Mapping[str, Any])
+QueryField = Callable[[Sequence[str]], Mapping[str, Any] | None]
+"""One filter's values as fields of a core query; None where core cannot say it (a value
+that names nothing this cloud has, say), so the filter is applied to the rendered items."""
+_WILDCARDS: Final = frozenset("*?\\")
 
 
 def path(dotted: str) -> Lookup:
@@ -108,3 +112,45 @@ def select(
             for lookup, patterns in checks
         )
     ]
+
+
+TAGS: Final = "tag:"  # a ``split`` table with this key sends ``tag:K`` filters to the query
+
+
+def split(
+    filters: Sequence[Mapping[str, Any]] | None,
+    table: Mapping[str, QueryField],
+    given: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+    """The filters core applies in SQL, as query fields added to ``given``, and the rest,
+    which ``select`` applies to the rendered page: values with wildcards, a second filter on
+    a field already set, and names core has no field for."""
+    fields: dict[str, Any] = dict(given or {})
+    rest: list[Mapping[str, Any]] = []
+    for wanted in filters or ():
+        name, values = wanted.get("Name") or "", list(wanted.get("Values") or ())
+        literal = bool(values) and not any(_WILDCARDS & set(v) for v in values)
+        if name.startswith(TAGS) and TAGS in table:
+            found: Mapping[str, Any] | None = {"tags": {name[4:]: tuple(values)}}
+        else:
+            field = table.get(name)
+            found = field(values) if field is not None else None
+        if not literal or found is None or not _merge(fields, found):
+            rest.append(wanted)
+    return fields, rest
+
+
+def _merge(fields: dict[str, Any], found: Mapping[str, Any]) -> bool:
+    """Adds ``found`` to ``fields`` unless it sets a field (or tag key) already set."""
+    tags = dict(fields.get("tags", {}))
+    for key, value in found.items():
+        if key == "tags":
+            if set(value) & set(tags):
+                return False
+            tags.update(value)
+        elif key in fields:
+            return False
+    fields.update({k: v for k, v in found.items() if k != "tags"})
+    if tags:
+        fields["tags"] = tags
+    return True

@@ -1,6 +1,7 @@
 """``MaxResults`` / ``NextToken`` for Describe calls.
 
-A token is the offset of the next page plus a digest of the request's other arguments, so it
+A token is where the next page starts (an offset into a listing read whole, or the cursor core
+gave out for a listing it pages in SQL) plus a digest of the request's other arguments, so it
 is the same for identical requests (botocore stops on a repeated token, and Terraform loops on
 a token that never ends) and a token from another request is refused. The last page carries no
 token. ``MaxResults`` below 5 is refused and above 1000 capped, as EC2 does; it cannot be
@@ -16,6 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeVar
 
+from core.views import Window
 from gateway.ec2.errors import Ec2Error, combination, invalid_value
 
 T = TypeVar("T")
@@ -31,41 +33,69 @@ def _digest(args: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _token(offset: int, args: Mapping[str, Any]) -> str:
-    return base64.urlsafe_b64encode(f"{offset}:{_digest(args)}".encode()).decode()
+def _token(position: str, args: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(f"{position}:{_digest(args)}".encode()).decode()
 
 
-def _offset(token: str, args: Mapping[str, Any]) -> int:
-    refused = Ec2Error(
+def _position(token: str, args: Mapping[str, Any]) -> str:
+    """Where the page a token asks for starts: an offset, or a cursor core gave out."""
+    try:
+        position, _, digest = base64.urlsafe_b64decode(token).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise _refused(token) from None
+    if not position or digest != _digest(args):
+        raise _refused(token)
+    return position
+
+
+def _refused(token: str) -> Ec2Error:
+    return Ec2Error(
         "InvalidParameterValue",
         f"Value ( {token} ) for parameter NextToken is invalid. The token is invalid.",
     )
-    try:
-        offset_text, _, digest = base64.urlsafe_b64decode(token).decode().partition(":")
-        offset = int(offset_text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise refused from None
-    if offset < 1 or digest != _digest(args):
-        raise refused
-    return offset
 
 
-def page(
-    args: Mapping[str, Any], items: Sequence[T], ids: tuple[str, str] | None = None
-) -> tuple[Sequence[T], str | None]:
-    """The requested page and the next token. ``ids`` is the member holding explicit ids and
-    its name in EC2's message (``("InstanceIds", "instancesSet")``): with those, no paging."""
+def _size(args: Mapping[str, Any], ids: tuple[str, str] | None) -> int | None:
+    """The page size a request asks for; None when it asks for no paging at all."""
     limit = args.get("MaxResults")
-    token = args.get("NextToken") or None
-    if limit is None and token is None:
-        return items, None
+    if limit is None and not args.get("NextToken"):
+        return None
     if ids is not None and limit is not None and args.get(ids[0]):
         raise combination(ids[1], "maxResults")
     if limit is not None and limit < MIN_RESULTS:
         raise invalid_value(
             "maxResults", limit, f"Expecting a value greater than or equal to {MIN_RESULTS}."
         )
-    size = min(limit or MAX_RESULTS, MAX_RESULTS)
-    start = 0 if token is None else _offset(token, args)
+    return int(min(limit or MAX_RESULTS, MAX_RESULTS))
+
+
+def page(
+    args: Mapping[str, Any], items: Sequence[T], ids: tuple[str, str] | None = None
+) -> tuple[Sequence[T], str | None]:
+    """The requested page of a listing read whole, and the next token. ``ids`` is the member
+    holding explicit ids and its name in EC2's message (``("InstanceIds", "instancesSet")``):
+    with those, no paging."""
+    size = _size(args, ids)
+    if size is None:
+        return items, None
+    token = args.get("NextToken")
+    start = 0
+    if token:
+        position = _position(token, args)
+        if not position.isdigit() or int(position) < 1:
+            raise _refused(token)
+        start = int(position)
     end = start + size
-    return items[start:end], _token(end, args) if end < len(items) else None
+    return items[start:end], _token(str(end), args) if end < len(items) else None
+
+
+def cursor_window(args: Mapping[str, Any], ids: tuple[str, str] | None = None) -> Window:
+    """The window of a listing core pages: at most one page, after the token's cursor."""
+    size = _size(args, ids)
+    token = args.get("NextToken")
+    return Window(limit=size, after=_position(token, args) if token else None)
+
+
+def cursor_token(cursor: str | None, args: Mapping[str, Any]) -> str | None:
+    """The NextToken that continues after core's ``cursor``; None on the last page."""
+    return None if cursor is None else _token(cursor, args)

@@ -27,6 +27,7 @@ from core.views import (
     DiskOfferingView,
     EventView,
     FlavorView,
+    GroupRef,
     HostView,
     ImageView,
     InstanceQuery,
@@ -133,12 +134,7 @@ class Lookups:
 
     def owner(self, account_id: uuid.UUID) -> dict[str, Any]:
         account = self.accounts.get(account_id)
-        return {
-            "account": account.name if account else "",
-            "domainid": self.domain_id,
-            "domain": ROOT_DOMAIN,
-            "domainpath": ROOT_DOMAIN,
-        }
+        return owner_fields(account.name if account else "", self.domain_id)
 
 
 def zone(view: ZoneView, lookups: Lookups) -> dict[str, Any]:
@@ -230,9 +226,7 @@ def template(view: ImageView, lookups: Lookups) -> dict[str, Any]:
     }
 
 
-def _security_group_ref(group: SecurityGroupView | None, name: str) -> dict[str, Any]:
-    if group is None:
-        return {"name": name, "ingressrule": [], "egressrule": [], "tags": []}
+def _security_group_ref(group: GroupRef) -> dict[str, Any]:
     return {
         "id": str(group.id),
         "name": group.name,
@@ -243,8 +237,7 @@ def _security_group_ref(group: SecurityGroupView | None, name: str) -> dict[str,
     }
 
 
-def nic(view: NicView, lookups: Lookups, instance_id: uuid.UUID) -> dict[str, Any]:
-    network = lookups.networks.get(view.network_id)
+def nic(view: NicView, instance_id: uuid.UUID) -> dict[str, Any]:
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "networkid": str(view.network_id),
@@ -253,17 +246,15 @@ def nic(view: NicView, lookups: Lookups, instance_id: uuid.UUID) -> dict[str, An
         "isdefault": view.device_index == 0,
         "deviceid": str(view.device_index),
         "traffictype": "Guest",
-        "type": "Shared" if network is None or network.shared else "Isolated",
+        "type": "Shared" if view.shared else "Isolated",
         "virtualmachineid": str(instance_id),
         "secondaryip": [],
         "extradhcpoption": [],
+        "gateway": view.gateway,
+        "netmask": _netmask(int(view.cidr.split("/")[1])),
+        "broadcasturi": f"vlan://untagged/{view.network_ref}",
+        "isolationuri": f"vlan://untagged/{view.network_ref}",
     }
-    if network is not None:
-        interface = network.cidr.split("/")
-        rendered["gateway"] = network.gateway
-        rendered["netmask"] = _netmask(int(interface[1]))
-        rendered["broadcasturi"] = f"vlan://untagged/{network.ref}"
-        rendered["isolationuri"] = f"vlan://untagged/{network.ref}"
     if view.ip is not None:
         rendered["ipaddress"] = view.ip
     return rendered
@@ -274,25 +265,34 @@ def _netmask(prefix: int) -> str:
     return ".".join(str((bits >> shift) & 0xFF) for shift in (24, 16, 8, 0))
 
 
+def owner_fields(account_name: str, domain: str) -> dict[str, Any]:
+    """Who owns a resource, as every CloudStack response object says it."""
+    return {
+        "account": account_name,
+        "domainid": domain,
+        "domain": ROOT_DOMAIN,
+        "domainpath": ROOT_DOMAIN,
+    }
+
+
 def virtual_machine(view: InstanceView, lookups: Lookups) -> dict[str, Any]:
-    flavor = lookups.flavors.get(view.flavor_name)
-    address = lookups.addresses.get(view.id)
+    """Everything comes with the view: rendering a listing reads nothing more."""
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "name": view.name,
         "displayname": view.name,
         "instancename": f"i-{view.ref}",
-        **lookups.owner(view.account_id),
+        **owner_fields(view.account_name, lookups.domain_id),
         "created": timestamp(view.created_at),
         "state": INSTANCE_STATES[view.state].native,
         "haenable": False,
-        "zoneid": lookups.zone_id(view.zone_name),
+        "zoneid": str(view.zone_id),
         "zonename": view.zone_name,
         "templateid": str(view.image_id),
         "templatename": view.image_name,
         "templatedisplaytext": view.image_name,
         "passwordenabled": False,
-        "serviceofferingid": str(flavor.id) if flavor else "",
+        "serviceofferingid": str(view.flavor_id),
         "serviceofferingname": view.flavor_name,
         "cpunumber": view.vcpus,
         "cpuspeed": CPU_SPEED_MHZ,
@@ -303,11 +303,8 @@ def virtual_machine(view: InstanceView, lookups: Lookups) -> dict[str, Any]:
         "rootdevicetype": "ROOT",
         "hypervisor": HYPERVISOR,
         "isdynamicallyscalable": False,
-        "securitygroup": [
-            _security_group_ref(lookups.groups.get((view.account_id, name)), name)
-            for name in view.security_groups
-        ],
-        "nic": [nic(n, lookups, view.id) for n in view.nics],
+        "securitygroup": [_security_group_ref(g) for g in view.groups],
+        "nic": [nic(n, view.id) for n in view.nics],
         "affinitygroup": [],
         "details": {},
         "tags": _tags(view.tags, ResourceKind.INSTANCE, view.id),
@@ -319,9 +316,9 @@ def virtual_machine(view: InstanceView, lookups: Lookups) -> dict[str, Any]:
         rendered["userdata"] = base64.b64encode(view.user_data).decode()
     if view.state_reason:
         rendered["details"] = {"reason": view.state_reason}
-    if address is not None:
-        rendered["publicip"] = address.ip
-        rendered["publicipid"] = str(address.id)
+    if view.address is not None:
+        rendered["publicip"] = view.address.ip
+        rendered["publicipid"] = str(view.address.id)
     return rendered
 
 

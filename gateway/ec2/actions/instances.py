@@ -11,9 +11,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from core.enums import VolumeType
@@ -21,14 +19,9 @@ from core.errors import CapacityUnavailable
 from core.services.compute import LaunchRequest
 from core.states import InstanceState
 from core.views import (
-    AddressView,
     InstanceQuery,
     InstanceView,
-    NetworkView,
-    SecurityGroupView,
     StateChange,
-    VolumeQuery,
-    VolumeView,
 )
 from gateway.ec2 import filters, paging
 from gateway.ec2.call import (
@@ -51,8 +44,10 @@ from translations.ec2 import (
     SUBNET,
     VOLUME,
     VPC,
+    IdKind,
+    ref_of,
 )
-from translations.states import INSTANCE_STATES
+from translations.states import INSTANCE_STATES, StateNames
 
 DEFAULT_INSTANCE_TYPE: Final = "m1.small"  # AWS's default when InstanceType is left out
 TERMINATED_VISIBLE: Final = dt.timedelta(hours=1)
@@ -83,45 +78,7 @@ def state_of(state: InstanceState) -> dict[str, Any]:
     return {"Code": code, "Name": name}
 
 
-@dataclass(frozen=True, slots=True)
-class Surroundings:
-    """What an instance's rendering needs besides the instance: its volumes, its groups'
-    ids, its public address and its network. Read once per call, not once per instance."""
-
-    volumes: Mapping[uuid.UUID, Sequence[VolumeView]]
-    groups: Mapping[tuple[uuid.UUID, str], SecurityGroupView]
-    addresses: Mapping[uuid.UUID, AddressView]
-    networks: Mapping[uuid.UUID, NetworkView]
-    vpcs: Mapping[uuid.UUID | None, str]  # a network's vpc_id → ``vpc-…``; None: the default
-
-    @classmethod
-    def read(cls, call: Call) -> Surroundings:
-        services, caller = call.services, call.caller
-        volumes: dict[uuid.UUID, list[VolumeView]] = {}
-        for volume in services.storage.list_volumes(caller, VolumeQuery()):
-            if volume.instance_id is not None:
-                volumes.setdefault(volume.instance_id, []).append(volume)
-        return cls(
-            volumes=volumes,
-            groups={
-                (g.account_id, g.name): g for g in services.security_groups.list_groups(caller)
-            },
-            addresses={
-                a.instance_id: a
-                for a in services.networks.list_addresses(caller)
-                if a.instance_id is not None
-            },
-            networks={n.id: n for n in services.networks.list_networks(caller)},
-            vpcs={
-                key: VPC.render(v.ref)
-                for v in services.networks.list_vpcs(caller)
-                for key in ([v.id, None] if v.is_default else [v.id])
-            },
-        )
-
-
-def _block_devices(instance: InstanceView, volumes: Iterable[VolumeView]) -> list[dict[str, Any]]:
-    ordered = sorted(volumes, key=lambda v: (v.volume_type is not VolumeType.ROOT, v.device or ""))
+def _block_devices(instance: InstanceView) -> list[dict[str, Any]]:
     return [
         {
             "DeviceName": f"/dev/{v.device}",
@@ -132,27 +89,24 @@ def _block_devices(instance: InstanceView, volumes: Iterable[VolumeView]) -> lis
                 "DeleteOnTermination": v.volume_type is VolumeType.ROOT,
             },
         }
-        for v in ordered
+        for v in instance.volumes
         if v.device
     ]
 
 
-def instance_item(instance: InstanceView, around: Surroundings) -> dict[str, Any]:
+def instance_item(instance: InstanceView) -> dict[str, Any]:
     groups = [
-        {"GroupName": name, "GroupId": SECURITY_GROUP.render(group.ref) if group else None}
-        for name in instance.security_groups
-        for group in [around.groups.get((instance.account_id, name))]
+        {"GroupName": g.name, "GroupId": SECURITY_GROUP.render(g.ref)} for g in instance.groups
     ]
-    address = around.addresses.get(instance.id)
+    address = instance.address
     nics = []
     for nic in instance.nics:
-        network = around.networks.get(nic.network_id)
         ip = nic.ip or nic.reserved_ip
         nics.append(
             {
                 "NetworkInterfaceId": NETWORK_INTERFACE.render(nic.ref),
-                "SubnetId": SUBNET.render(network.ref) if network else None,
-                "VpcId": around.vpcs.get(network.vpc_id) if network else None,
+                "SubnetId": SUBNET.render(nic.network_ref),
+                "VpcId": VPC.render(nic.vpc_ref) if nic.vpc_ref else None,
                 "MacAddress": nic.mac,
                 "PrivateIpAddress": ip,
                 "PrivateDnsName": instance.hostname,
@@ -206,7 +160,7 @@ def instance_item(instance: InstanceView, around: Surroundings) -> dict[str, Any
         "Architecture": "x86_64",
         "RootDeviceType": "ebs",
         "RootDeviceName": ROOT_DEVICE_NAME,
-        "BlockDeviceMappings": _block_devices(instance, around.volumes.get(instance.id, ())),
+        "BlockDeviceMappings": _block_devices(instance),
         "VirtualizationType": "hvm",
         "ClientToken": instance.client_token or "",
         "Tags": tag_list(instance.tags),
@@ -224,12 +178,6 @@ def instance_item(instance: InstanceView, around: Surroundings) -> dict[str, Any
     }
 
 
-def _visible(instance: InstanceView, now: dt.datetime) -> bool:
-    if instance.state is not InstanceState.TERMINATED or instance.terminated_at is None:
-        return True
-    return now - instance.terminated_at < TERMINATED_VISIBLE
-
-
 def _instances(call: Call, refs: Sequence[str]) -> list[InstanceView]:
     """The caller's instances in the order named; every id must exist."""
     page = call.services.compute.list_instances(call.caller, InstanceQuery(ids=tuple(refs)))
@@ -243,14 +191,80 @@ def _instances(call: Call, refs: Sequence[str]) -> list[InstanceView]:
     return [by_ref[r] for r in dict.fromkeys(refs)]
 
 
-def _named_or_visible(call: Call) -> list[InstanceView]:
-    """The instances ``InstanceIds`` names, else all the caller's but long-terminated ones."""
+def _refs(kind: IdKind, field: str) -> filters.QueryField:
+    """Ids as core refs; a malformed one names nothing, so it matches nothing."""
+    return lambda values: {field: tuple(ref_of(kind, v) or "" for v in values)}
+
+
+def _values(field: str) -> filters.QueryField:
+    return lambda values: {field: tuple(values)}
+
+
+def _states(name: Callable[[StateNames], str]) -> filters.QueryField:
+    """The core states EC2 shows under one of the values; None when none, so the filter
+    is left to the rendered page, where it matches nothing."""
+
+    def field(values: Sequence[str]) -> Mapping[str, Any] | None:
+        states = tuple(s for s, names in INSTANCE_STATES.items() if name(names) in values)
+        return {"states": states} if states else None
+
+    return field
+
+
+# Filters core applies in SQL; the rest match the rendered item (``_INSTANCE_FILTERS``).
+_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "instance-id": _refs(INSTANCE, "ids"),
+    "instance-state-name": _states(lambda names: names.ec2[0]),
+    "instance-state-code": _states(lambda names: str(names.ec2[1])),
+    "instance-type": _values("flavors"),
+    "image-id": _refs(IMAGE, "images"),
+    "key-name": _values("key_names"),
+    "availability-zone": _values("zones"),
+    "subnet-id": _refs(SUBNET, "networks"),
+    "reservation-id": _refs(RESERVATION, "reservations"),
+    "tag-key": _values("tag_keys"),
+    "tag-value": _values("tag_values"),
+    filters.TAGS: _values("tags"),
+}
+_IDS: Final = ("InstanceIds", "instancesSet")
+
+
+def _described(
+    call: Call,
+    render: Callable[[InstanceView], dict[str, Any]],
+    table: Mapping[str, filters.Lookup],
+    sql: Mapping[str, filters.QueryField],
+    tags: str = "Tags",
+    states: Sequence[InstanceState] = (),
+) -> tuple[Sequence[dict[str, Any]], str | None]:
+    """The page of rendered instances a Describe call asks for, and its NextToken.
+
+    Named instances are a handful, read by id and kept in the order named. Otherwise core
+    filters and pages the listing in SQL (long-terminated instances drop out, as on AWS);
+    filters core cannot express match the rendered page, and further pages are read until
+    the page is full, so a filter never costs a short page."""
+    wanted = call.args.get("Filters")
     refs = call.refs(INSTANCE, "InstanceIds")
     if refs:
-        return _instances(call, refs)
-    now = dt.datetime.now(dt.UTC)
-    listed = call.services.compute.list_instances(call.caller, InstanceQuery()).items
-    return [i for i in listed if _visible(i, now)]
+        named = [i for i in _instances(call, refs) if not states or i.state in states]
+        return paging.page(
+            call.args, filters.select([render(i) for i in named], wanted, table, tags), _IDS
+        )
+    fields, rest = filters.split(wanted, sql, {"states": tuple(states)} if states else None)
+    window = paging.cursor_window(call.args, _IDS)
+    query = InstanceQuery(
+        terminated_since=dt.datetime.now(dt.UTC) - TERMINATED_VISIBLE,
+        limit=window.limit,
+        after=window.after,
+        **fields,
+    )
+    shown: list[dict[str, Any]] = []
+    while True:
+        page = call.services.compute.list_instances(call.caller, query)
+        shown.extend(filters.select([render(i) for i in page.items], rest, table, tags))
+        if page.next_cursor is None or window.limit is None or len(shown) >= window.limit:
+            return shown, paging.cursor_token(page.next_cursor, call.args)
+        query = dataclasses.replace(query, limit=window.limit - len(shown), after=page.next_cursor)
 
 
 # describe
@@ -338,20 +352,19 @@ def _reservations(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return reservations
 
 
+def _record(instance: InstanceView) -> dict[str, Any]:
+    return {
+        "ReservationId": RESERVATION.render(instance.reservation_ref),
+        "OwnerId": owner_id(instance.account_id),
+        "Instance": instance_item(instance),
+    }
+
+
 def describe_instances(call: Call) -> Mapping[str, Any]:
-    chosen = _named_or_visible(call)
-    around = Surroundings.read(call)
-    records = [
-        {
-            "ReservationId": RESERVATION.render(i.reservation_ref),
-            "OwnerId": owner_id(i.account_id),
-            "Instance": instance_item(i, around),
-        }
-        for i in chosen
-    ]
-    found = filters.select(records, call.args.get("Filters"), _INSTANCE_FILTERS, "Instance.Tags")
-    shown, token = paging.page(call.args, found, ("InstanceIds", "instancesSet"))
-    return {"Reservations": _reservations(shown), "NextToken": token}
+    records, token = _described(
+        call, _record, _INSTANCE_FILTERS, _QUERY_FIELDS, tags="Instance.Tags"
+    )
+    return {"Reservations": _reservations(records), "NextToken": token}
 
 
 # run
@@ -438,12 +451,11 @@ def run_instances(call: Call) -> Mapping[str, Any]:
             if request.count <= low:
                 raise
             request = dataclasses.replace(request, count=request.count - 1)
-    around = Surroundings.read(call)
     return {
         "ReservationId": RESERVATION.render(reservation.ref),
         "OwnerId": owner_id(reservation.account_id),
         "Groups": [],
-        "Instances": [instance_item(i, around) for i in reservation.instances],
+        "Instances": [instance_item(i) for i in reservation.instances],
     }
 
 
@@ -509,6 +521,12 @@ _STATUS_FILTERS: Final = {
 }
 
 
+_STATUS_QUERY_FIELDS: Final = {
+    name: _QUERY_FIELDS[name]
+    for name in ("availability-zone", "instance-state-name", "instance-state-code")
+}
+
+
 def _status(instance: InstanceView) -> dict[str, Any]:
     running = instance.state in (InstanceState.RUNNING, InstanceState.REBOOTING)
     summary = {
@@ -527,14 +545,8 @@ def _status(instance: InstanceView) -> dict[str, Any]:
 
 def describe_instance_status(call: Call) -> Mapping[str, Any]:
     everything = bool(call.args.get("IncludeAllInstances"))
-    chosen = _named_or_visible(call)
-    items = [
-        _status(i)
-        for i in chosen
-        if everything or i.state in (InstanceState.RUNNING, InstanceState.REBOOTING)
-    ]
-    found = filters.select(items, call.args.get("Filters"), _STATUS_FILTERS)
-    shown, token = paging.page(call.args, found, ("InstanceIds", "instancesSet"))
+    states = () if everything else (InstanceState.RUNNING, InstanceState.REBOOTING)
+    shown, token = _described(call, _status, _STATUS_FILTERS, _STATUS_QUERY_FIELDS, states=states)
     return {"InstanceStatuses": shown, "NextToken": token}
 
 
@@ -587,7 +599,7 @@ def describe_instance_attribute(call: Call) -> Mapping[str, Any]:
     if member is None:
         raise invalid_value("Attribute", attribute, "The attribute is not supported.")
     [instance] = _instances(call, [call.ref(INSTANCE, "InstanceId")])
-    item = instance_item(instance, Surroundings.read(call))
+    item = instance_item(instance)
     values: dict[str, Any] = {
         "InstanceType": {"Value": instance.flavor_name},
         "UserData": {"Value": base64.b64encode(instance.user_data).decode()}

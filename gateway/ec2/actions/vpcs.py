@@ -16,7 +16,7 @@ from core.enums import NetworkState
 from core.errors import InvalidArgument
 from core.views import InstanceQuery, NetworkView, VpcView
 from gateway.ec2 import filters, paging
-from gateway.ec2.actions.instances import Surroundings, instance_item
+from gateway.ec2.actions.instances import instance_item
 from gateway.ec2.call import Call, in_our_zone, owner_id, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, not_found, unsupported
 from translations.ec2 import INSTANCE, NETWORK_INTERFACE, SUBNET, VPC, IdKind
@@ -196,12 +196,11 @@ def delete_subnet(call: Call) -> Mapping[str, Any]:
 
 def describe_network_interfaces(call: Call) -> Mapping[str, Any]:
     refs = call.refs(NETWORK_INTERFACE, "NetworkInterfaceIds")
-    around = Surroundings.read(call)
     items = []
     for instance in call.services.compute.list_instances(call.caller, InstanceQuery()).items:
         if instance.terminated_at is not None:
             continue
-        for interface in instance_item(instance, around)["NetworkInterfaces"]:
+        for interface in instance_item(instance)["NetworkInterfaces"]:
             attachment = {
                 **interface["Attachment"],
                 "InstanceId": INSTANCE.render(instance.ref),

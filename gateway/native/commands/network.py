@@ -124,11 +124,10 @@ def delete_network(call: Call) -> Reply:
     response_key="nic",
 )
 def list_nics(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
     instance = call.services.compute.get_instance(call.caller, str(call.args["virtualmachineid"]))
     nic, network = call.args.get("nicid"), call.args.get("networkid")
     found = [
-        objects.nic(n, lookups, instance.id)
+        objects.nic(n, instance.id)
         for n in instance.nics
         if (nic is None or n.id == nic) and (network is None or n.network_id == network)
     ]

@@ -13,7 +13,6 @@ from core.services.compute import LaunchRequest
 from core.states import InstanceState
 from core.views import Caller, InstanceQuery, InstanceView, StateChange
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.jobs import submit
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
@@ -21,6 +20,7 @@ from gateway.native.registry import (
     TAGS_PARAM,
     Call,
     CommandSet,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -31,6 +31,7 @@ from gateway.native.registry import (
 from translations.native import instance_states
 
 commands = CommandSet()
+
 _ID: Final = Param("id", ParamType.UUID, "The virtual machine", required=True)
 
 Action = Callable[[Caller, Sequence[str]], list[StateChange]]
@@ -111,6 +112,12 @@ def deploy_virtual_machine(call: Call) -> Reply:
     return Submitted(job_id, instance.id)
 
 
+def _given(call: Call, name: str) -> tuple[str, ...]:
+    """A parameter that narrows a listing to one value, as a query field."""
+    value = call.args.get(name)
+    return () if value is None else (str(value),)
+
+
 @commands.command(
     "listVirtualMachines",
     "Lists virtual machines",
@@ -131,33 +138,30 @@ def deploy_virtual_machine(call: Call) -> Reply:
     response_key="virtualmachine",
 )
 def list_virtual_machines(call: Call) -> Reply:
-    one = call.args.get("id")
     state = call.args.get("state")
     states = instance_states(state) if state else ()
     if state and not states:
         return call.page("virtualmachine", [])
+    one, name = call.args.get("id"), call.args.get("name")
     query = InstanceQuery(
         ids=(str(one),) if one else tuple(call.args.get("ids") or ()),
         states=states,
+        names=(name,) if name else (),
+        name_contains=call.args.get("keyword") or "",
         tags=call.args.tags(),
+        zones=_given(call, "zoneid"),
+        images=_given(call, "templateid"),
+        flavors=_given(call, "serviceofferingid"),
+        networks=_given(call, "networkid"),
+        key_names=_given(call, "keypair"),
         include_terminated=False,
+        offset=call.window.offset,
+        limit=call.window.limit,
     )
+    page = call.services.compute.list_instances(call.scope, query)
     lookups = Lookups(call.services, call.caller)
-    listed = call.services.compute.list_instances(call.scope, query).items
-    rendered = [objects.virtual_machine(i, lookups) for i in listed]
-    filters = {
-        key: str(call.args[key])
-        for key in ("zoneid", "templateid", "serviceofferingid", "keypair")
-        if call.args.has(key)
-    }
-    network = call.args.get("networkid")
-    found = [
-        vm
-        for vm in rendered
-        if all(vm.get(k) == v for k, v in filters.items())
-        and (network is None or any(n["networkid"] == str(network) for n in vm["nic"]))
-    ]
-    return call.page("virtualmachine", matching(call, found, fields=("name", "displayname")))
+    rendered = [objects.virtual_machine(i, lookups) for i in page.items]
+    return Listing("virtualmachine", rendered, page.total)
 
 
 def _act(call: Call, action: Action, kind: JobKind, event: EventType, verb: str) -> Submitted:
