@@ -180,3 +180,16 @@ class EventLevel(enum.Enum):
     INFO = "INFO"
     WARN = "WARN"
     ERROR = "ERROR"
+
+
+class Settle(enum.Enum):
+    """How a caller wants an action settled when it cannot be queued as work.
+
+    ``RAISE``: a refusal by the resource's state raises, and an action with nothing to do
+    returns no job (EC2, OCCI, CIMI). ``AS_JOB``: every action answers a job, a refusal as a
+    failed one and nothing to do as a finished one (CloudStack's async commands, which report
+    a refusal when the job is polled).
+    """
+
+    RAISE = "raise"
+    AS_JOB = "as-job"

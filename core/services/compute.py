@@ -7,6 +7,7 @@ action anywhere in a multi-instance call changes none of them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -21,7 +22,15 @@ from core import events, ids, tags
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Flavor, Image, Instance, InstanceSecurityGroup, Volume, Zone
-from core.enums import EventState, EventType, JobKind, ResourceKind, VolumeState, VolumeType
+from core.enums import (
+    EventState,
+    EventType,
+    JobKind,
+    ResourceKind,
+    Settle,
+    VolumeState,
+    VolumeType,
+)
 from core.errors import (
     CapacityUnavailable,
     Conflict,
@@ -33,7 +42,7 @@ from core.errors import (
 )
 from core.hosts import scheduler
 from core.hosts.registry import HostDrivers
-from core.jobs import queue
+from core.jobs import queue, settling
 from core.services import instance_reads
 from core.services.catalog import find_flavor
 from core.services.images import find_image
@@ -44,6 +53,7 @@ from core.services.security_groups import default_group, find_group
 from core.settings import CoreSettings
 from core.states import InstanceState, Transition, next_state
 from core.views import (
+    Accepted,
     Caller,
     InstanceQuery,
     InstanceView,
@@ -359,7 +369,12 @@ class ComputeService:
         refs: Sequence[str],
         action: _Action,
         params: Mapping[str, object] | None = None,
+        settle: Settle = Settle.RAISE,
     ) -> list[StateChange]:
+        """The action on every named instance, all or none; settled ``AS_JOB``, each instance
+        is acted on alone and answers a job whatever happens (CloudStack names one VM a call)."""
+        if settle is Settle.AS_JOB:
+            return [self._act_as_job(caller, ref, action, params) for ref in refs]
         with self._db.transaction() as session:
             instances = self._lock(session, caller, refs)
             planned = [(i, i.state, self._target(i, action)) for i in instances]
@@ -378,30 +393,87 @@ class ComputeService:
         self._wake()
         return changes
 
-    def start_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
-        return self._act(caller, refs, _START)
+    def _act_as_job(
+        self,
+        caller: Caller,
+        ref: str,
+        action: _Action,
+        params: Mapping[str, object] | None,
+    ) -> StateChange:
+        def run() -> StateChange:
+            [change] = self._act(caller, [ref], action, params)
+            return change
+
+        return self._as_job(caller, ref, action.job, action.event, action.verb, run)
+
+    def _as_job(
+        self,
+        caller: Caller,
+        ref: str,
+        kind: JobKind,
+        event: EventType,
+        verb: str,
+        run: Callable[[], StateChange],
+    ) -> StateChange:
+        """``run`` settled as a job: a refusal by state is a failed job, no work a done one."""
+        instance = self.get_instance(caller, ref)
+
+        def accepted() -> Accepted[StateChange]:
+            change = run()
+            return Accepted(change, change.job_id)
+
+        def current() -> StateChange:
+            return StateChange(instance.id, instance.ref, instance.state, instance.state, None)
+
+        work = settling.Work(
+            kind,
+            event,
+            (ResourceKind.INSTANCE, instance.id),
+            instance.account_id,
+            f"{verb} instance {instance.name}",
+        )
+        settled = settling.settle(self._db, caller, Settle.AS_JOB, work, accepted, current)
+        return dataclasses.replace(settled.item, job_id=settled.job_id)
+
+    def start_instances(
+        self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
+    ) -> list[StateChange]:
+        return self._act(caller, refs, _START, settle=settle)
 
     def stop_instances(
-        self, caller: Caller, refs: Sequence[str], *, force: bool = False
+        self,
+        caller: Caller,
+        refs: Sequence[str],
+        *,
+        force: bool = False,
+        settle: Settle = Settle.RAISE,
     ) -> list[StateChange]:
-        return self._act(caller, refs, _STOP, {"force": force})
+        return self._act(caller, refs, _STOP, {"force": force}, settle)
 
-    def reboot_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
-        return self._act(caller, refs, _REBOOT)
+    def reboot_instances(
+        self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
+    ) -> list[StateChange]:
+        return self._act(caller, refs, _REBOOT, settle=settle)
 
-    def terminate_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
-        return self._act(caller, refs, _TERMINATE)
+    def terminate_instances(
+        self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
+    ) -> list[StateChange]:
+        return self._act(caller, refs, _TERMINATE, settle=settle)
 
     # CloudStack's softer life cycle: destroy, recover, expunge, restore
 
-    def destroy_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+    def destroy_instances(
+        self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
+    ) -> list[StateChange]:
         """Power off and keep the disks: recoverable until expunged, by hand or after
         ``expunge_delay`` (CloudStack's destroyVirtualMachine without ``expunge``)."""
-        return self._act(caller, refs, _DESTROY)
+        return self._act(caller, refs, _DESTROY, settle=settle)
 
-    def expunge_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+    def expunge_instances(
+        self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
+    ) -> list[StateChange]:
         """Terminate for good, a destroyed instance included; recorded as VM.EXPUNGE."""
-        return self._act(caller, refs, _EXPUNGE)
+        return self._act(caller, refs, _EXPUNGE, settle=settle)
 
     def recover_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
         """Destroyed back to stopped. No host work: the guest is still defined and shut off."""
@@ -436,10 +508,25 @@ class ComputeService:
         return len(due)
 
     def restore_instance(
-        self, caller: Caller, ref: str, *, image: str | None = None
+        self,
+        caller: Caller,
+        ref: str,
+        *,
+        image: str | None = None,
+        settle: Settle = Settle.RAISE,
     ) -> StateChange:
         """A fresh root disk from the instance's image, or from ``image`` which becomes its
         image; a running instance is stopped around the swap and started again."""
+        if settle is Settle.AS_JOB:
+            action = _RESTORE
+            return self._as_job(
+                caller,
+                ref,
+                action.job,
+                action.event,
+                action.verb,
+                lambda: self.restore_instance(caller, ref, image=image),
+            )
         with self._db.transaction() as session:
             [instance] = self._lock(session, caller, [ref])
             previous = instance.state
@@ -533,16 +620,33 @@ class ComputeService:
             caller, ref, EventType.VM_UPGRADE, "change-flavor", apply, stopped_only=True
         )
 
-    def reset_key(self, caller: Caller, ref: str, key_name: str) -> InstanceView:
+    def reset_key(
+        self, caller: Caller, ref: str, key_name: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[InstanceView]:
         """Another key pair of the instance's account; the config drive carries it at the
-        next start (CloudStack resetSSHKeyForVirtualMachine)."""
+        next start (CloudStack resetSSHKeyForVirtualMachine). Done within the call: settled
+        as a job, the job is over at once."""
 
         def apply(session: Session, instance: Instance) -> None:
             key = find_key_pair(session, instance.account_id, key_name)
             instance.key_name, instance.public_key = key.name, key.public_key
 
-        return self._change(
-            caller, ref, EventType.VM_RESETSSHKEY, "reset-key", apply, stopped_only=True
+        def run() -> Accepted[InstanceView]:
+            changed = self._change(
+                caller, ref, EventType.VM_RESETSSHKEY, "reset-key", apply, stopped_only=True
+            )
+            return Accepted(changed, None)
+
+        instance = self.get_instance(caller, ref)
+        work = settling.Work(
+            JobKind.RESET_KEY,
+            EventType.VM_RESETSSHKEY,
+            (ResourceKind.INSTANCE, instance.id),
+            instance.account_id,
+            f"resetting the key pair of instance {instance.name}",
+        )
+        return settling.settle(
+            self._db, caller, settle, work, run, lambda: instance, done_at_once=True
         )
 
     @staticmethod

@@ -198,7 +198,7 @@ def test_reset_key_needs_a_stopped_instance_and_a_key_of_its_account(
     services.workers.run_pending()
     with pytest.raises(NotFound):
         services.compute.reset_key(admin, ref, "admins")  # the key must be the owner's
-    assert services.compute.reset_key(alice, ref, "second").key_name == "second"
+    assert services.compute.reset_key(alice, ref, "second").item.key_name == "second"
     services.compute.start_instances(alice, [ref])
     services.workers.run_pending()
     assert state(services, alice, ref) is S.RUNNING

@@ -5,15 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, Protocol
 
-from core.enums import EventType, JobKind, ResourceKind
+from core.enums import Settle
 from core.services.compute import LaunchRequest
 from core.states import InstanceState
 from core.views import Caller, InstanceQuery, InstanceView, StateChange
 from gateway.native import objects
-from gateway.native.jobs import submit
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -34,7 +33,11 @@ commands = CommandSet()
 
 _ID: Final = Param("id", ParamType.UUID, "The virtual machine", required=True)
 
-Action = Callable[[Caller, Sequence[str]], list[StateChange]]
+
+class Action(Protocol):
+    def __call__(
+        self, caller: Caller, refs: Sequence[str], *, settle: Settle
+    ) -> list[StateChange]: ...
 
 
 def _user_data(text: str | None) -> bytes:
@@ -164,24 +167,15 @@ def list_virtual_machines(call: Call) -> Reply:
     return Listing("virtualmachine", rendered, page.total)
 
 
-def _act(call: Call, action: Action, kind: JobKind, event: EventType, verb: str) -> Submitted:
+def _act(call: Call, action: Action) -> Submitted:
+    """One VM's life-cycle action as a job, whatever happens (refused: a failed job)."""
     target: uuid.UUID = call.args["id"]
     instance = call.services.compute.get_instance(call.caller, str(target))
     if instance.state is InstanceState.TERMINATED:
         raise param_error(f"Unable to find virtual machine by id={target}")
-
-    def act() -> uuid.UUID | None:
-        [change] = action(call.caller, [str(target)])
-        return change.job_id
-
-    return submit(
-        call,
-        kind=kind,
-        event=event,
-        resource=(ResourceKind.INSTANCE, instance.id),
-        description=f"{verb} virtual machine {instance.name}",
-        action=act,
-    )
+    [change] = action(call.caller, [str(target)], settle=Settle.AS_JOB)
+    assert change.job_id is not None, "settled as a job, every action has one"
+    return Submitted(change.job_id)
 
 
 @commands.command(
@@ -192,8 +186,7 @@ def _act(call: Call, action: Action, kind: JobKind, event: EventType, verb: str)
     response_key="virtualmachine",
 )
 def start_virtual_machine(call: Call) -> Reply:
-    compute = call.services.compute
-    return _act(call, compute.start_instances, JobKind.START_INSTANCE, EventType.VM_START, "start")
+    return _act(call, call.services.compute.start_instances)
 
 
 @commands.command(
@@ -204,12 +197,11 @@ def start_virtual_machine(call: Call) -> Reply:
     response_key="virtualmachine",
 )
 def stop_virtual_machine(call: Call) -> Reply:
-    def stop(caller: Caller, refs: Sequence[str]) -> list[StateChange]:
-        return call.services.compute.stop_instances(
-            caller, refs, force=bool(call.args.get("forced"))
-        )
+    def stop(caller: Caller, refs: Sequence[str], *, settle: Settle) -> list[StateChange]:
+        forced = bool(call.args.get("forced"))
+        return call.services.compute.stop_instances(caller, refs, force=forced, settle=settle)
 
-    return _act(call, stop, JobKind.STOP_INSTANCE, EventType.VM_STOP, "stop")
+    return _act(call, stop)
 
 
 @commands.command(
@@ -220,10 +212,7 @@ def stop_virtual_machine(call: Call) -> Reply:
     response_key="virtualmachine",
 )
 def reboot_virtual_machine(call: Call) -> Reply:
-    compute = call.services.compute
-    return _act(
-        call, compute.reboot_instances, JobKind.REBOOT_INSTANCE, EventType.VM_REBOOT, "reboot"
-    )
+    return _act(call, call.services.compute.reboot_instances)
 
 
 @commands.command(
@@ -235,16 +224,8 @@ def reboot_virtual_machine(call: Call) -> Reply:
 )
 def destroy_virtual_machine(call: Call) -> Reply:
     compute = call.services.compute
-    if call.args.get("expunge"):
-        return _act(
-            call,
-            compute.expunge_instances,
-            JobKind.EXPUNGE_INSTANCE,
-            EventType.VM_EXPUNGE,
-            "expunge",
-        )
     return _act(
-        call, compute.destroy_instances, JobKind.DESTROY_INSTANCE, EventType.VM_DESTROY, "destroy"
+        call, compute.expunge_instances if call.args.get("expunge") else compute.destroy_instances
     )
 
 
@@ -256,10 +237,7 @@ def destroy_virtual_machine(call: Call) -> Reply:
     response_key="virtualmachine",
 )
 def expunge_virtual_machine(call: Call) -> Reply:
-    compute = call.services.compute
-    return _act(
-        call, compute.expunge_instances, JobKind.EXPUNGE_INSTANCE, EventType.VM_EXPUNGE, "expunge"
-    )
+    return _act(call, call.services.compute.expunge_instances)
 
 
 def _rendered(call: Call, instance: InstanceView) -> Single:
@@ -292,22 +270,15 @@ def recover_virtual_machine(call: Call) -> Reply:
     envelope="restorevmresponse",
 )
 def restore_virtual_machine(call: Call) -> Reply:
-    target = str(call.args["virtualmachineid"])
     template = call.args.get("templateid")
-    instance = call.services.compute.get_instance(call.caller, target)
-
-    def restore() -> uuid.UUID | None:
-        image = None if template is None else str(template)
-        return call.services.compute.restore_instance(call.caller, target, image=image).job_id
-
-    return submit(
-        call,
-        kind=JobKind.RESTORE_INSTANCE,
-        event=EventType.VM_RESTORE,
-        resource=(ResourceKind.INSTANCE, instance.id),
-        description=f"restore virtual machine {instance.name}",
-        action=restore,
+    change = call.services.compute.restore_instance(
+        call.caller,
+        str(call.args["virtualmachineid"]),
+        image=None if template is None else str(template),
+        settle=Settle.AS_JOB,
     )
+    assert change.job_id is not None, "settled as a job, every action has one"
+    return Submitted(change.job_id)
 
 
 @commands.command(
@@ -367,29 +338,11 @@ def reset_ssh_key_for_virtual_machine(call: Call) -> Reply:
             "Unable to execute API command resetsshkeyforvirtualmachine due to missing "
             "parameter keypair"
         )
-    target = str(call.args["id"])
-    instance = call.services.compute.get_instance(call.caller, target)
-    resource = (ResourceKind.INSTANCE, instance.id)
-    description = f"reset SSH key of virtual machine {instance.name}"
-
-    def reset() -> uuid.UUID:
-        call.services.compute.reset_key(call.caller, target, key)
-        return call.services.jobs.record_settled(
-            call.caller,
-            kind=JobKind.RESET_KEY,
-            resource=resource,
-            event_type=EventType.VM_RESETSSHKEY,
-            description=description,
-        ).id
-
-    return submit(
-        call,
-        kind=JobKind.RESET_KEY,
-        event=EventType.VM_RESETSSHKEY,
-        resource=resource,
-        description=description,
-        action=reset,
+    accepted = call.services.compute.reset_key(
+        call.caller, str(call.args["id"]), key, settle=Settle.AS_JOB
     )
+    assert accepted.job_id is not None, "settled as a job, every action has one"
+    return Submitted(accepted.job_id)
 
 
 @commands.command(
