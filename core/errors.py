@@ -3,7 +3,7 @@
 Core errors carry core facts only (the kind of resource, its ref, its state); each API's wire
 code is looked up from these facts in ``translations``, never stored here.
 
-* CoreError
+* CoreError                        (each class's ``kind_of_error`` is an ``ErrorKind``)
   + NotFound(kind, ref)            the caller cannot see a resource by that id or name
   + Conflict(kind, ref, reason)    a unique name is taken, or a value clashes with another
     + InUse(kind, ref, reason)     the resource is attached to or cited by another one
@@ -17,17 +17,43 @@ code is looked up from these facts in ``translations``, never stored here.
 
 from __future__ import annotations
 
+import enum
 from typing import ClassVar
+
+
+class ErrorKind(enum.Enum):
+    """What went wrong, as every API's error tables key it; a failed job records it too."""
+
+    NOT_FOUND = "not-found"
+    CONFLICT = "conflict"
+    IN_USE = "in-use"
+    INVALID_ARGUMENT = "invalid-argument"
+    INVALID_STATE = "invalid-state"
+    NOT_PERMITTED = "not-permitted"
+    QUOTA_EXCEEDED = "quota-exceeded"
+    CAPACITY_UNAVAILABLE = "capacity-unavailable"
+    HOST_ERROR = "host-error"
+    INTERNAL = "internal"  # a bug: its details go to the log, never to the caller
+
+    @classmethod
+    def of(cls, stored: str | None) -> ErrorKind | None:
+        """A failed job's stored kind; one this version does not know is internal."""
+        if stored is None:
+            return None
+        try:
+            return cls(stored)
+        except ValueError:
+            return cls.INTERNAL
 
 
 class CoreError(Exception):
     """Base of every error that crosses the core boundary."""
 
-    kind_of_error: ClassVar[str] = "core"
+    kind_of_error: ClassVar[ErrorKind] = ErrorKind.INTERNAL
 
 
 class NotFound(CoreError):
-    kind_of_error = "not-found"
+    kind_of_error = ErrorKind.NOT_FOUND
 
     def __init__(self, kind: str, ref: str) -> None:
         super().__init__(f"{kind} {ref!r} does not exist")
@@ -36,7 +62,7 @@ class NotFound(CoreError):
 
 
 class Conflict(CoreError):
-    kind_of_error = "conflict"
+    kind_of_error = ErrorKind.CONFLICT
 
     def __init__(self, kind: str, ref: str, reason: str) -> None:
         super().__init__(f"{kind} {ref!r}: {reason}")
@@ -49,11 +75,11 @@ class InUse(Conflict):
     """A Conflict that goes away once the user detaches or deletes what holds the resource;
     APIs word it differently from a taken name (CloudStack 536, EC2 ``*.InUse``)."""
 
-    kind_of_error = "in-use"
+    kind_of_error = ErrorKind.IN_USE
 
 
 class InvalidArgument(CoreError):
-    kind_of_error = "invalid-argument"
+    kind_of_error = ErrorKind.INVALID_ARGUMENT
 
     def __init__(self, field: str, why: str) -> None:
         super().__init__(f"{field}: {why}")
@@ -62,7 +88,7 @@ class InvalidArgument(CoreError):
 
 
 class InvalidState(CoreError):
-    kind_of_error = "invalid-state"
+    kind_of_error = ErrorKind.INVALID_STATE
 
     def __init__(self, kind: str, ref: str, state: str, action: str) -> None:
         super().__init__(f"cannot {action} {kind} {ref!r} while it is {state}")
@@ -76,7 +102,7 @@ class NotPermitted(CoreError):
     """The action is valid but forbidden: termination protection is on, or only an
     administrator may do it. The caller can change that setting, or ask someone who may."""
 
-    kind_of_error = "not-permitted"
+    kind_of_error = ErrorKind.NOT_PERMITTED
 
     def __init__(self, kind: str, ref: str, reason: str) -> None:
         super().__init__(f"{kind} {ref!r}: {reason}")
@@ -86,7 +112,7 @@ class NotPermitted(CoreError):
 
 
 class QuotaExceeded(CoreError):
-    kind_of_error = "quota-exceeded"
+    kind_of_error = ErrorKind.QUOTA_EXCEEDED
 
     def __init__(self, resource: str, limit: int) -> None:
         super().__init__(f"{resource}: the limit is {limit}")
@@ -95,7 +121,7 @@ class QuotaExceeded(CoreError):
 
 
 class CapacityUnavailable(CoreError):
-    kind_of_error = "capacity-unavailable"
+    kind_of_error = ErrorKind.CAPACITY_UNAVAILABLE
 
     def __init__(self, resource: str) -> None:
         super().__init__(f"no host has enough free {resource}")
@@ -105,4 +131,4 @@ class CapacityUnavailable(CoreError):
 class HostError(CoreError):
     """libvirt refused or failed; the message is safe to show, the details go to the log."""
 
-    kind_of_error = "host-error"
+    kind_of_error = ErrorKind.HOST_ERROR

@@ -24,6 +24,7 @@ from core.enums import (
     VolumeState,
     VolumeType,
 )
+from core.errors import ErrorKind
 from core.states import InstanceState
 
 T = TypeVar("T")
@@ -280,7 +281,7 @@ class JobView:
     resource_id: uuid.UUID
     attempts: int
     result: Mapping[str, Any] | None
-    error_kind: str | None
+    error_kind: ErrorKind | None
     error_text: str | None
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -97,55 +97,6 @@ KIND_IDS: Final[Mapping[str, IdKind]] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Ec2Code:
-    code: str
-    status: int = 400
-
-
-INVALID_PARAMETER_VALUE: Final = Ec2Code("InvalidParameterValue")
-INTERNAL_ERROR: Final = Ec2Code("InternalError", 500)
-
-# (kind of core error, kind of resource) → code; "*" is any resource kind.
-CORE_ERRORS: Final[Mapping[tuple[str, str], Ec2Code]] = MappingProxyType(
-    {
-        ("conflict", "key-pair"): Ec2Code("InvalidKeyPair.Duplicate"),
-        ("conflict", "security-group"): Ec2Code("InvalidGroup.Duplicate"),
-        ("conflict", "security-group-rule"): Ec2Code("InvalidPermission.Duplicate"),
-        ("conflict", "image"): Ec2Code("InvalidAMIName.Duplicate"),
-        ("conflict", "client-token"): Ec2Code("IdempotentParameterMismatch"),
-        ("conflict", "network"): Ec2Code("InvalidSubnet.Conflict"),
-        ("conflict", "instance"): Ec2Code("InvalidParameterValue"),
-        ("conflict", "*"): INVALID_PARAMETER_VALUE,
-        ("in-use", "address"): Ec2Code("InvalidIPAddress.InUse"),
-        ("in-use", "volume"): Ec2Code("VolumeInUse"),
-        ("in-use", "device"): Ec2Code("InvalidParameterValue"),
-        ("in-use", "*"): Ec2Code("DependencyViolation"),
-        ("invalid-state", "instance"): Ec2Code("IncorrectInstanceState"),
-        ("invalid-state", "security-group"): Ec2Code("CannotDelete"),
-        ("invalid-state", "*"): Ec2Code("IncorrectState"),
-        ("invalid-argument", "*"): INVALID_PARAMETER_VALUE,
-        ("not-permitted", "instance"): Ec2Code("OperationNotPermitted"),
-        ("not-permitted", "*"): Ec2Code("UnauthorizedOperation", 403),
-        ("quota-exceeded", "instances per request"): Ec2Code("InstanceLimitExceeded"),
-        ("quota-exceeded", "rules per security group"): Ec2Code(
-            "RulesPerSecurityGroupLimitExceeded"
-        ),
-        ("quota-exceeded", "*"): Ec2Code("ResourceLimitExceeded"),
-        ("capacity-unavailable", "*"): Ec2Code("InsufficientInstanceCapacity", 500),
-        ("host-error", "*"): INTERNAL_ERROR,
-    }
-)
-
-
-def core_error_code(kind_of_error: str, resource: str) -> Ec2Code:
-    return (
-        CORE_ERRORS.get((kind_of_error, resource))
-        or CORE_ERRORS.get((kind_of_error, "*"))
-        or INTERNAL_ERROR
-    )
-
-
 VOLUME_STATES: Final[Mapping[VolumeState, str]] = MappingProxyType(
     {
         VolumeState.CREATING: "creating",

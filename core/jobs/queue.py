@@ -23,7 +23,7 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Job
 from core.enums import EventLevel, EventState, EventType, JobKind, JobStatus, ResourceKind
-from core.errors import CoreError, NotFound
+from core.errors import CoreError, ErrorKind, NotFound
 from core.ids import parse_uuid
 from core.views import Caller, JobView, Page
 
@@ -138,13 +138,13 @@ def finish(
     *,
     event_type: EventType,
     result: Mapping[str, Any] | None = None,
-    error: tuple[str, str] | None = None,
+    error: tuple[ErrorKind, str] | None = None,
 ) -> Job:
     """Mark a job terminal and write its Completed event (level ERROR when it failed)."""
     job = session.get_one(Job, job_id)
     job.status = JobStatus.FAILED if error else JobStatus.SUCCEEDED
     job.result = dict(result) if result is not None else None
-    job.error_kind, job.error_text = error if error else (None, None)
+    job.error_kind, job.error_text = (error[0].value, error[1]) if error else (None, None)
     job.finished_at = utcnow()
     events.record(
         session,
@@ -235,7 +235,7 @@ def to_view(job: Job) -> JobView:
         resource_id=job.resource_id,
         attempts=job.attempts,
         result=job.result,
-        error_kind=job.error_kind,
+        error_kind=ErrorKind.of(job.error_kind),
         error_text=job.error_text,
         created_at=job.created_at,
         updated_at=job.updated_at,

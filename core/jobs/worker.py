@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 
 from core.db.database import Database
 from core.enums import EventType, JobKind, JobStatus
-from core.errors import CoreError
+from core.errors import CoreError, ErrorKind
 from core.jobs import queue
 from core.jobs.queue import ClaimedJob
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "internal"
 
 
 class JobHandler(Protocol):
@@ -80,7 +79,7 @@ class WorkerPool:
                 handler = self._handlers[job.kind]
                 handler.failed(session, claimed, reason)
                 queue.finish(
-                    session, job.id, event_type=handler.event_type, error=(INTERNAL_ERROR, reason)
+                    session, job.id, event_type=handler.event_type, error=(ErrorKind.INTERNAL, reason)
                 )
 
     def start(self) -> None:
@@ -133,7 +132,7 @@ class WorkerPool:
     def _execute(self, job: ClaimedJob) -> None:
         handler = self._handlers[job.kind]
         result: Mapping[str, Any] = {}
-        error: tuple[str, str] | None = None
+        error: tuple[ErrorKind, str] | None = None
         try:
             result = handler.run(job)
         except CoreError as exc:
@@ -141,7 +140,7 @@ class WorkerPool:
             error = (exc.kind_of_error, str(exc))
         except Exception:
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind.value)
-            error = (INTERNAL_ERROR, "internal error; the gateway log has the details")
+            error = (ErrorKind.INTERNAL, "internal error; the gateway log has the details")
         with self._db.transaction() as session:
             if error is None:
                 handler.succeeded(session, job, result)

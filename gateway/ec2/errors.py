@@ -16,7 +16,8 @@ from core.errors import (
     NotPermitted,
     QuotaExceeded,
 )
-from translations.ec2 import KEY_PAIR, KIND_IDS, IdKind, core_error_code, ref_of
+from translations.ec2 import KEY_PAIR, KIND_IDS, IdKind, ref_of
+from translations.errors import ANY, ec2_code
 
 AUTH_FAILURE_TEXT: Final = "AWS was not able to validate the provided access credentials"
 DRY_RUN_TEXT: Final = "Request would have succeeded, but DryRun flag is set."
@@ -90,10 +91,10 @@ def from_core(exc: CoreError) -> Ec2Error:
             Conflict(kind=kind, ref=ref, reason=reason)
             | NotPermitted(kind=kind, ref=ref, reason=reason)
         ):
-            code = core_error_code(exc.kind_of_error, kind)
+            code = ec2_code(exc.kind_of_error, kind)
             return Ec2Error(code.code, f"The {kind} '{_shown(kind, ref)}' {reason}", code.status)
         case InvalidState(kind=kind, ref=ref, state=state, action=action):
-            code = core_error_code(exc.kind_of_error, kind)
+            code = ec2_code(exc.kind_of_error, kind)
             return Ec2Error(
                 code.code,
                 f"The {kind} '{_shown(kind, ref)}' is not in a state from which it can be"
@@ -105,7 +106,7 @@ def from_core(exc: CoreError) -> Ec2Error:
                 "InvalidParameterValue", f"Value for parameter {field} is invalid: {why}"
             )
         case QuotaExceeded(resource=resource):
-            code = core_error_code(exc.kind_of_error, resource)
+            code = ec2_code(exc.kind_of_error, resource)
             return Ec2Error(code.code, str(exc), code.status)
-    code = core_error_code(exc.kind_of_error, "*")
+    code = ec2_code(exc.kind_of_error, ANY)
     return Ec2Error(code.code, str(exc), code.status)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from core.db.models import Job
 from core.enums import EventLevel, EventState, EventType, JobKind, JobStatus
+from core.errors import ErrorKind
 from core.jobs import queue
 from core.jobs.worker import WorkerPool
 from core.services.container import Services
@@ -111,7 +112,7 @@ def test_host_failure_fails_the_job_and_leaves_nothing(
     assert instance.state is InstanceState.ERROR
     assert "storage pool" in instance.state_reason
     [job] = services.jobs.list_jobs(admin).items
-    assert (job.status, job.error_kind) == (JobStatus.FAILED, "host-error")
+    assert (job.status, job.error_kind) == (JobStatus.FAILED, ErrorKind.HOST_ERROR)
     assert our_guests(services) == set()
 
 

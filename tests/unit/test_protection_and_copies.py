@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.enums import ImageState, SnapshotState
-from core.errors import Conflict, CoreError, InvalidState, NotFound, NotPermitted
+from core.errors import Conflict, CoreError, ErrorKind, InvalidState, NotFound, NotPermitted
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
 from core.views import Caller, ImageView, SnapshotQuery
 from tests.unit.helpers import host_driver, row_counts
 from tests.unit.test_storage import new_volume
-from translations.ec2 import core_error_code
-from translations.errors import NATIVE_ERRORS
+from translations.errors import ERRORS, ec2_code
 
 
 def running(services: Services, caller: Caller, **protection: bool) -> str:
@@ -67,11 +66,11 @@ def test_not_permitted_has_a_code_in_every_api() -> None:
     kinds = {cls.kind_of_error for cls in CoreError.__subclasses__()} | {
         sub.kind_of_error for cls in CoreError.__subclasses__() for sub in cls.__subclasses__()
     }
-    assert kinds <= set(NATIVE_ERRORS)
-    assert core_error_code("not-permitted", "instance").code == "OperationNotPermitted"
-    assert (core_error_code("not-permitted", "image").code, 403) == (
+    assert kinds <= {kind for kind, _resource in ERRORS}
+    assert ec2_code(ErrorKind.NOT_PERMITTED, "instance").code == "OperationNotPermitted"
+    assert (ec2_code(ErrorKind.NOT_PERMITTED, "image").code, 403) == (
         "UnauthorizedOperation",
-        core_error_code("not-permitted", "image").status,
+        ec2_code(ErrorKind.NOT_PERMITTED, "image").status,
     )
 
 
