@@ -148,9 +148,14 @@ def overcommit(settings: CoreSettings) -> scheduler.Overcommit:
     )
 
 
+def default_name(ref: str) -> str:
+    """The name of an instance launched without one, in no API's own words."""
+    return f"instance-{ref}"
+
+
 def hostname_for(name: str | None, ref: str) -> str:
     candidate = (name or "").lower().replace("_", "-").replace(" ", "-")
-    return candidate if _HOSTNAME.fullmatch(candidate) else f"i-{ref}"
+    return candidate if _HOSTNAME.fullmatch(candidate) else default_name(ref)
 
 
 class ComputeService:
@@ -253,7 +258,7 @@ class ComputeService:
                     host=host,
                     image=image,
                     flavor=flavor,
-                    name=request.name or f"i-{ref}",
+                    name=request.name or default_name(ref),
                     hostname=hostname_for(request.name, ref),
                     state=InstanceState.PENDING,
                     key_name=key.name if key else None,
@@ -302,7 +307,9 @@ class ComputeService:
                     resource=(ResourceKind.INSTANCE, instance.id),
                     account_id=caller.account_id,
                     event_type=EventType.VM_CREATE,
-                    description=f"launching instance i-{ref} from {image.name} as {flavor.name}",
+                    description=(
+                        f"launching instance {instance.name} from {image.name} as {flavor.name}"
+                    ),
                     params={"start": request.start},
                 )
                 launched.append(instance)
@@ -359,7 +366,7 @@ class ComputeService:
             resource=(ResourceKind.INSTANCE, instance.id),
             account_id=instance.account_id,
             event_type=action.event,
-            description=f"{action.verb} instance i-{instance.ref}",
+            description=f"{action.verb} instance {instance.name}",
             params=params,
         ).id
 
@@ -659,7 +666,7 @@ class ComputeService:
             user_id=caller.user_id,
             type=event,
             state=EventState.COMPLETED,
-            description=f"instance i-{instance.ref}: {what}",
+            description=f"instance {instance.name}: {what}",
             resource=(ResourceKind.INSTANCE, instance.id),
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.enums import EventState, EventType, JobKind, JobStatus, Settle
-from core.errors import InvalidState
+from core.errors import ErrorKind, InvalidState
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
@@ -40,7 +40,7 @@ def test_a_refusal_raises_or_becomes_a_failed_job_of_the_actions_kind(
     assert (job.kind, job.status, job.error_kind) == (
         JobKind.START_INSTANCE,
         JobStatus.FAILED,
-        "invalid-state",
+        ErrorKind.INVALID_STATE,
     )
     logged = services.events.list_events(admin, types=[EventType.VM_START]).items
     assert {(e.state, e.job_id) for e in logged} >= {
