@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.db.base import utcnow
 from core.db.models import Volume
 from core.enums import VolumeState, VolumeType
+from core.states import VOLUMES, VolumeTransition
 
 
 def volumes_of(session: Session, instance_id: uuid.UUID) -> list[Volume]:
@@ -34,14 +35,14 @@ def root_bytes(session: Session, instance_id: uuid.UUID, minimum: int) -> int:
 def root_in_use(session: Session, instance_id: uuid.UUID) -> None:
     for volume in volumes_of(session, instance_id):
         if volume.volume_type is VolumeType.ROOT:
-            volume.state = VolumeState.IN_USE
+            volume.state = VOLUMES.next_state(volume.state, VolumeTransition.LAUNCH, ref=volume.ref)
             volume.attached_at = volume.attached_at or utcnow()
 
 
 def root_failed(session: Session, instance_id: uuid.UUID, reason: str) -> None:
     for volume in volumes_of(session, instance_id):
         if volume.volume_type is VolumeType.ROOT:
-            volume.state = VolumeState.ERROR
+            volume.state = VOLUMES.next_state(volume.state, VolumeTransition.FAIL, ref=volume.ref)
             volume.state_reason = reason
 
 
@@ -49,10 +50,12 @@ def release(session: Session, instance_id: uuid.UUID) -> None:
     """The instance is gone: its root volume with it, its data volumes detached."""
     for volume in volumes_of(session, instance_id):
         if volume.volume_type is VolumeType.ROOT:
-            volume.state = VolumeState.DELETED
+            volume.state = VOLUMES.next_state(volume.state, VolumeTransition.RETIRE, ref=volume.ref)
             volume.deleted_at = utcnow()
         else:
-            volume.state = VolumeState.AVAILABLE
+            volume.state = VOLUMES.next_state(
+                volume.state, VolumeTransition.RELEASE, ref=volume.ref
+            )
             volume.instance_id = None
             volume.device = None
             volume.attached_at = None

@@ -2,17 +2,17 @@
 
 As with instances, every handler can run again after a crash (creating a disk that exists or
 deleting one that is gone is a no-op), a failed creation removes what it made, and an outcome
-only moves a resource still in the transitional state the job was queued for.
+only moves a resource still in the transitional state the job was queued for, and moves it
+where that kind's table in ``core.states`` says.
 """
 
 from __future__ import annotations
 
 import abc
-import enum
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,15 @@ from core.hosts.registry import HostDrivers
 from core.jobs.queue import ClaimedJob
 from core.jobs.worker import JobHandler
 from core.services.images import inspect, sha256_of
+from core.states import (
+    IMAGES,
+    SNAPSHOTS,
+    VOLUMES,
+    ImageTransition,
+    SnapshotTransition,
+    StateMachine,
+    VolumeTransition,
+)
 
 
 def volume_disk(volume: Volume) -> DiskRef:
@@ -43,14 +52,27 @@ def volume_disk(volume: Volume) -> DiskRef:
     return DiskRef(DiskKind.DATA, volume.id)
 
 
-_Settled = TypeVar("_Settled", Volume, Snapshot, Image)
+_State = TypeVar("_State", VolumeState, SnapshotState, ImageState)
+_Verb = TypeVar("_Verb", VolumeTransition, SnapshotTransition, ImageTransition)
 
 
-def _move(row: _Settled, expected: enum.Enum, to: enum.Enum, reason: str | None = None) -> bool:
+class _Row(Protocol[_State]):
+    ref: str
+    state: _State
+    state_reason: str
+
+
+def _move(
+    machine: StateMachine[_State, _Verb],
+    row: _Row[_State],
+    expected: _State,
+    transition: _Verb,
+    reason: str | None = None,
+) -> bool:
     """Move a row still in the state the job was queued for; False if something overtook it."""
     if row.state is not expected:
         return False
-    row.state = to  # type: ignore[assignment]
+    row.state = machine.next_state(row.state, transition, ref=row.ref)
     if reason is not None:
         row.state_reason = reason
     return True
@@ -99,15 +121,12 @@ class CreateVolume(StorageJob):
         return {}
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
-        _move(session.get_one(Volume, job.resource_id), VolumeState.CREATING, VolumeState.AVAILABLE)
+        volume = session.get_one(Volume, job.resource_id)
+        _move(VOLUMES, volume, VolumeState.CREATING, VolumeTransition.SETTLE)
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        _move(
-            session.get_one(Volume, job.resource_id),
-            VolumeState.CREATING,
-            VolumeState.ERROR,
-            reason,
-        )
+        volume = session.get_one(Volume, job.resource_id)
+        _move(VOLUMES, volume, VolumeState.CREATING, VolumeTransition.FAIL, reason)
 
 
 class DeleteVolume(StorageJob):
@@ -122,16 +141,12 @@ class DeleteVolume(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if _move(volume, VolumeState.DELETING, VolumeState.DELETED):
+        if _move(VOLUMES, volume, VolumeState.DELETING, VolumeTransition.SETTLE):
             volume.deleted_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        _move(
-            session.get_one(Volume, job.resource_id),
-            VolumeState.DELETING,
-            VolumeState.ERROR,
-            reason,
-        )
+        volume = session.get_one(Volume, job.resource_id)
+        _move(VOLUMES, volume, VolumeState.DELETING, VolumeTransition.FAIL, reason)
 
 
 def _attachment(session: Session, job: ClaimedJob) -> tuple[Volume, uuid.UUID, str]:
@@ -153,12 +168,12 @@ class AttachVolume(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if _move(volume, VolumeState.ATTACHING, VolumeState.IN_USE, ""):
+        if _move(VOLUMES, volume, VolumeState.ATTACHING, VolumeTransition.SETTLE, ""):
             volume.attached_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if _move(volume, VolumeState.ATTACHING, VolumeState.AVAILABLE, reason):
+        if _move(VOLUMES, volume, VolumeState.ATTACHING, VolumeTransition.FAIL, reason):
             volume.instance_id = None
             volume.device = None
 
@@ -175,18 +190,14 @@ class DetachVolume(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         volume = session.get_one(Volume, job.resource_id)
-        if _move(volume, VolumeState.DETACHING, VolumeState.AVAILABLE, ""):
+        if _move(VOLUMES, volume, VolumeState.DETACHING, VolumeTransition.SETTLE, ""):
             volume.instance_id = None
             volume.device = None
             volume.attached_at = None
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        _move(
-            session.get_one(Volume, job.resource_id),
-            VolumeState.DETACHING,
-            VolumeState.IN_USE,
-            reason,
-        )
+        volume = session.get_one(Volume, job.resource_id)
+        _move(VOLUMES, volume, VolumeState.DETACHING, VolumeTransition.FAIL, reason)
 
 
 class ResizeVolume(StorageJob):
@@ -231,16 +242,12 @@ class CreateSnapshot(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         snapshot = session.get_one(Snapshot, job.resource_id)
-        if _move(snapshot, SnapshotState.PENDING, SnapshotState.COMPLETED):
+        if _move(SNAPSHOTS, snapshot, SnapshotState.PENDING, SnapshotTransition.SETTLE):
             snapshot.size_bytes = max(snapshot.size_bytes, int(result["size_bytes"]))
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        _move(
-            session.get_one(Snapshot, job.resource_id),
-            SnapshotState.PENDING,
-            SnapshotState.ERROR,
-            reason,
-        )
+        snapshot = session.get_one(Snapshot, job.resource_id)
+        _move(SNAPSHOTS, snapshot, SnapshotState.PENDING, SnapshotTransition.FAIL, reason)
 
 
 class DeleteSnapshot(StorageJob):
@@ -254,16 +261,12 @@ class DeleteSnapshot(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         snapshot = session.get_one(Snapshot, job.resource_id)
-        if _move(snapshot, SnapshotState.DELETING, SnapshotState.DELETED):
+        if _move(SNAPSHOTS, snapshot, SnapshotState.DELETING, SnapshotTransition.SETTLE):
             snapshot.deleted_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
-        _move(
-            session.get_one(Snapshot, job.resource_id),
-            SnapshotState.DELETING,
-            SnapshotState.ERROR,
-            reason,
-        )
+        snapshot = session.get_one(Snapshot, job.resource_id)
+        _move(SNAPSHOTS, snapshot, SnapshotState.DELETING, SnapshotTransition.FAIL, reason)
 
 
 class CaptureImage(StorageJob):
@@ -300,13 +303,13 @@ class CaptureImage(StorageJob):
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         image = session.get_one(Image, job.resource_id)
-        if _move(image, ImageState.PENDING, ImageState.AVAILABLE):
+        if _move(IMAGES, image, ImageState.PENDING, ImageTransition.SETTLE):
             image.virtual_size = int(result["virtual_size"])
             image.checksum = str(result["checksum"])
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         image = session.get_one(Image, job.resource_id)
-        if _move(image, ImageState.PENDING, ImageState.FAILED, reason):
+        if _move(IMAGES, image, ImageState.PENDING, ImageTransition.FAIL, reason):
             Path(image.path).unlink(missing_ok=True)
 
 

@@ -38,7 +38,13 @@ from core.services.catalog import find_disk_offering
 from core.services.compute import overcommit
 from core.services.lookup import identity_clause, identity_clauses
 from core.settings import CoreSettings
-from core.states import InstanceState
+from core.states import (
+    SNAPSHOTS,
+    VOLUMES,
+    InstanceState,
+    SnapshotTransition,
+    VolumeTransition,
+)
 from core.views import (
     Accepted,
     Caller,
@@ -194,8 +200,7 @@ class StorageService:
             source = None if snapshot is None else find_snapshot(session, caller, snapshot)
             size = (size_gib or 0) * GIB
             if source is not None:
-                if source.state is not SnapshotState.COMPLETED:
-                    raise InvalidState("snapshot", source.ref, source.state.value, "copy")
+                SNAPSHOTS.check(source.state, SnapshotTransition.COPY, ref=source.ref)
                 if size_gib is not None and size < source.size_bytes:
                     raise InvalidArgument("Size", "smaller than the snapshot")
                 size = max(size, source.size_bytes)
@@ -284,9 +289,7 @@ class StorageService:
             volume = find_volume(session, caller, ref, lock=True)
             if volume.volume_type is VolumeType.ROOT:
                 raise InvalidState("volume", volume.ref, "root", "delete")
-            if volume.state not in (VolumeState.AVAILABLE, VolumeState.ERROR):
-                raise InvalidState("volume", volume.ref, volume.state.value, "delete")
-            volume.state = VolumeState.DELETING
+            volume.state = VOLUMES.next_state(volume.state, VolumeTransition.DELETE, ref=volume.ref)
             accepted = self._volume_job(
                 session,
                 caller,
@@ -308,8 +311,7 @@ class StorageService:
             instance = _one(session, _instances(caller), Instance, "instance", instance_ref, True)
             if volume.volume_type is VolumeType.ROOT:
                 raise InvalidState("volume", volume.ref, "root", "attach")
-            if volume.state is not VolumeState.AVAILABLE:
-                raise InvalidState("volume", volume.ref, volume.state.value, "attach")
+            attaching = VOLUMES.next_state(volume.state, VolumeTransition.ATTACH, ref=volume.ref)
             if instance.state not in _ATTACHABLE:
                 raise InvalidState("instance", instance.ref, instance.state.value, "attach to")
             if instance.account_id != volume.account_id:
@@ -328,7 +330,7 @@ class StorageService:
             free = [d for d in DATA_DEVICES if d not in taken]
             if not free:
                 raise Conflict("instance", instance.ref, "has no free device for another volume")
-            volume.state = VolumeState.ATTACHING
+            volume.state = attaching
             volume.instance = instance
             volume.device = device or free[0]
             accepted = self._volume_job(
@@ -365,8 +367,7 @@ class StorageService:
             size = size_gib * GIB
             if size < volume.size_bytes:
                 raise InvalidArgument("Size", "volumes can grow but not shrink")
-            if volume.state not in (VolumeState.AVAILABLE, VolumeState.IN_USE):
-                raise InvalidState("volume", volume.ref, volume.state.value, "resize")
+            VOLUMES.check(volume.state, VolumeTransition.RESIZE, ref=volume.ref)
             if queue.pending_for(session, volume.id, JobKind.RESIZE_VOLUME):
                 raise InvalidState("volume", volume.ref, "resizing", "resize")
             [free] = scheduler.free_capacity(session, [volume.host], overcommit(self._settings))
@@ -391,9 +392,10 @@ class StorageService:
             volume = find_volume(session, caller, ref, lock=True)
             if volume.volume_type is VolumeType.ROOT:
                 raise InvalidState("volume", volume.ref, "root", "detach")
-            if volume.state is not VolumeState.IN_USE or volume.instance is None:
+            detaching = VOLUMES.next_state(volume.state, VolumeTransition.DETACH, ref=volume.ref)
+            if volume.instance is None:  # not seen: an in-use volume names its instance
                 raise InvalidState("volume", volume.ref, volume.state.value, "detach")
-            volume.state = VolumeState.DETACHING
+            volume.state = detaching
             accepted = self._volume_job(
                 session,
                 caller,
@@ -448,8 +450,7 @@ class StorageService:
         _check_name(name or "")
         with self._db.transaction() as session:
             volume = find_volume(session, caller, volume_ref, lock=True)
-            if volume.state not in (VolumeState.AVAILABLE, VolumeState.IN_USE):
-                raise InvalidState("volume", volume.ref, volume.state.value, "snapshot")
+            VOLUMES.check(volume.state, VolumeTransition.SNAPSHOT, ref=volume.ref)
             accepted = self._new_snapshot(
                 session,
                 caller,
@@ -476,8 +477,7 @@ class StorageService:
         tags.validate(wanted_tags)
         with self._db.transaction() as session:
             source = find_snapshot(session, caller, ref, lock=True)
-            if source.state is not SnapshotState.COMPLETED:
-                raise InvalidState("snapshot", source.ref, source.state.value, "copy")
+            SNAPSHOTS.check(source.state, SnapshotTransition.COPY, ref=source.ref)
             accepted = self._new_snapshot(
                 session,
                 caller,
@@ -539,9 +539,9 @@ class StorageService:
     def delete_snapshot(self, caller: Caller, ref: str) -> Accepted[SnapshotView]:
         with self._db.transaction() as session:
             snapshot = find_snapshot(session, caller, ref, lock=True)
-            if snapshot.state not in (SnapshotState.COMPLETED, SnapshotState.ERROR):
-                raise InvalidState("snapshot", snapshot.ref, snapshot.state.value, "delete")
-            snapshot.state = SnapshotState.DELETING
+            snapshot.state = SNAPSHOTS.next_state(
+                snapshot.state, SnapshotTransition.DELETE, ref=snapshot.ref
+            )
             job = queue.enqueue(
                 session,
                 caller,
