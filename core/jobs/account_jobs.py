@@ -78,7 +78,19 @@ from core.jobs.network_jobs import HostsJob
 from core.jobs.queue import ClaimedJob
 from core.jobs.storage_jobs import volume_disk
 from core.jobs.worker import JobHandler
-from core.states import InstanceState, Transition, next_state
+from core.states import (
+    IMAGES,
+    NETWORKS,
+    SNAPSHOTS,
+    VOLUMES,
+    ImageTransition,
+    InstanceState,
+    NetworkTransition,
+    SnapshotTransition,
+    Transition,
+    VolumeTransition,
+    next_state,
+)
 
 WAIT_TIMEOUT: Final = 600.0  # seconds the job waits for the account's running jobs
 CANCELLED: Final = "the account is being deleted"
@@ -332,7 +344,8 @@ class _Retirement:
         for volume in session.scalars(
             select(Volume).where(Volume.account_id == owned, Volume.state != VolumeState.DELETED)
         ).all():
-            volume.state, volume.deleted_at = VolumeState.DELETED, now
+            volume.state = VOLUMES.next_state(volume.state, VolumeTransition.RETIRE, ref=volume.ref)
+            volume.deleted_at = now
             self._event(
                 ResourceKind.VOLUME, volume.id, EventType.VOLUME_DELETE, f"vol-{volume.ref}"
             )
@@ -341,7 +354,10 @@ class _Retirement:
                 Snapshot.account_id == owned, Snapshot.state != SnapshotState.DELETED
             )
         ).all():
-            snapshot.state, snapshot.deleted_at = SnapshotState.DELETED, now
+            snapshot.state = SNAPSHOTS.next_state(
+                snapshot.state, SnapshotTransition.RETIRE, ref=snapshot.ref
+            )
+            snapshot.deleted_at = now
             self._event(
                 ResourceKind.SNAPSHOT,
                 snapshot.id,
@@ -351,14 +367,18 @@ class _Retirement:
         for image in session.scalars(
             select(Image).where(Image.account_id == owned, Image.state != ImageState.DEREGISTERED)
         ).all():
-            image.state, image.state_reason = ImageState.DEREGISTERED, "account deleted"
+            image.state = IMAGES.next_state(image.state, ImageTransition.DEREGISTER, ref=image.ref)
+            image.state_reason = "account deleted"
             self._event(ResourceKind.IMAGE, image.id, EventType.TEMPLATE_DELETE, image.name)
         for network in session.scalars(
             select(Network).where(
                 Network.account_id == owned, Network.state != NetworkState.DELETED
             )
         ).all():
-            network.state, network.deleted_at = NetworkState.DELETED, now
+            network.state = NETWORKS.next_state(
+                network.state, NetworkTransition.RETIRE, ref=network.ref
+            )
+            network.deleted_at = now
             self._event(ResourceKind.NETWORK, network.id, EventType.NETWORK_DELETE, network.name)
         self._remove_the_rest()
 

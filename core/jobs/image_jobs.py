@@ -36,6 +36,7 @@ from core.errors import HostError, InvalidArgument
 from core.jobs.queue import ClaimedJob
 from core.jobs.worker import JobHandler
 from core.services.images import inspect, sha256_of
+from core.states import IMAGES, ImageTransition
 
 _CHUNK: Final = 1024 * 1024
 _SCHEMES: Final = ("http", "https")
@@ -149,7 +150,7 @@ class DownloadImage:
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         image = session.get_one(Image, job.resource_id)
         if image.state is ImageState.PENDING:
-            image.state = ImageState.AVAILABLE
+            image.state = IMAGES.next_state(image.state, ImageTransition.SETTLE, ref=image.ref)
             image.state_reason = ""
             image.virtual_size = int(result["virtual_size"])
             image.checksum = str(result["checksum"])
@@ -159,7 +160,7 @@ class DownloadImage:
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         image = session.get_one(Image, job.resource_id)
         if image.state is ImageState.PENDING:
-            image.state = ImageState.FAILED
+            image.state = IMAGES.next_state(image.state, ImageTransition.FAIL, ref=image.ref)
             image.state_reason = reason
         if image.state is not ImageState.AVAILABLE:
             _remove_files(image)

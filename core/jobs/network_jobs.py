@@ -19,6 +19,7 @@ from core.hosts.registry import HostDrivers
 from core.jobs.queue import ClaimedJob
 from core.jobs.worker import JobHandler
 from core.network.filters import group_filter
+from core.states import NETWORKS, NetworkTransition
 
 
 class HostsJob(abc.ABC):
@@ -106,13 +107,17 @@ class DeleteNetwork(HostsJob):
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
         network = session.get_one(Network, job.resource_id)
         if network.state is NetworkState.DELETING:
-            network.state = NetworkState.DELETED
+            network.state = NETWORKS.next_state(
+                network.state, NetworkTransition.SETTLE, ref=network.ref
+            )
             network.deleted_at = utcnow()
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         network = session.get_one(Network, job.resource_id)
         if network.state is NetworkState.DELETING:
-            network.state = NetworkState.AVAILABLE
+            network.state = NETWORKS.next_state(
+                network.state, NetworkTransition.FAIL, ref=network.ref
+            )
 
 
 def network_handlers(db: Database, drivers: HostDrivers) -> dict[JobKind, JobHandler]:

@@ -39,7 +39,7 @@ from core.enums import (
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, NotPermitted
 from core.jobs import queue
 from core.services.lookup import identity_clause
-from core.states import InstanceState
+from core.states import IMAGES, ImageTransition, InstanceState
 from core.views import Accepted, Caller, ImageView
 
 _FORMATS: Final = {"qcow2": DiskFormat.QCOW2, "raw": DiskFormat.RAW}
@@ -463,7 +463,7 @@ class ImageService:
             if image is None:
                 raise NotFound("image", ref)
             name = image.name
-            image.state = ImageState.DEREGISTERED
+            image.state = IMAGES.next_state(image.state, ImageTransition.DEREGISTER, ref=image.ref)
             image.state_reason = "deregistered"
             image.name = f"{name} (deregistered {image.ref})"
             events.record(

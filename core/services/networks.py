@@ -29,7 +29,7 @@ from core.jobs import queue
 from core.network import addressing
 from core.services.lookup import identity_clause
 from core.settings import CoreSettings
-from core.states import InstanceState
+from core.states import NETWORKS, VPCS, InstanceState, NetworkTransition
 from core.views import Accepted, AddressView, Caller, NetworkView, VpcView
 
 DEFAULT_NETWORK: Final = "default"
@@ -318,7 +318,9 @@ class NetworkService:
             )
             if in_use:
                 raise InUse("network", network.ref, "is in use by instances")
-            network.state = NetworkState.DELETING
+            network.state = NETWORKS.next_state(
+                network.state, NetworkTransition.DELETE, ref=network.ref
+            )
             job = queue.enqueue(
                 session,
                 caller,
@@ -395,7 +397,7 @@ class NetworkService:
                 raise NotFound("vpc", ref)
             if session.scalar(_live_networks().where(Network.vpc_id == vpc.id)) is not None:
                 raise InUse("vpc", vpc.ref, "still has networks")
-            vpc.state = NetworkState.DELETED
+            vpc.state = VPCS.next_state(vpc.state, NetworkTransition.DELETE, ref=vpc.ref)
             vpc.deleted_at = utcnow()
             tags.remove_all(session, vpc.id)
             events.record(
