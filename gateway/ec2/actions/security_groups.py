@@ -99,32 +99,20 @@ def _default_vpc(call: Call) -> str | None:
     return next((VPC.render(v.ref) for v in vpcs if v.is_default), None)
 
 
-def _group_ref(call: Call) -> str:
-    """The group a call names by ``GroupId`` or, classically, by ``GroupName``."""
-    if call.args.get("GroupId"):
-        return call.ref(SECURITY_GROUP, "GroupId")
-    name = call.args.get("GroupName")
-    if not name:
-        raise missing("GroupId")
-    matches = call.services.security_groups.list_groups(call.caller, names=[name])
-    own = [g for g in matches if g.account_id == call.caller.account_id] or matches
-    if not own:
-        raise Ec2Error(
-            "InvalidGroup.NotFound", f"The security group '{name}' does not exist in default VPC"
-        )
-    return own[0].ref
-
-
-def _source_group(call: Call, pair: Mapping[str, Any]) -> str:
+def _named(pair: Mapping[str, Any]) -> str:
+    """A group named by ``GroupId`` or, classically, by ``GroupName``, as core takes it: a
+    ref, or a name core looks up in the caller's account."""
     if pair.get("GroupId"):
         return ref(SECURITY_GROUP, pair["GroupId"])
     name = pair.get("GroupName")
     if not name:
         raise missing("GroupId")
-    found = call.services.security_groups.list_groups(call.caller, names=[name])
-    if not found:
-        raise Ec2Error("InvalidGroup.NotFound", f"The security group '{name}' does not exist")
-    return found[0].ref
+    return str(name)
+
+
+def _group_ref(call: Call) -> str:
+    """The ref of the group a call names."""
+    return call.services.security_groups.get_group(call.caller, _named(call.args)).ref
 
 
 def _requests(call: Call) -> list[RuleRequest]:
@@ -155,7 +143,7 @@ def _requests(call: Call) -> list[RuleRequest]:
             for r in permission.get("IpRanges") or ()
         ]
         peers += [
-            RuleRequest(protocol, low, high, source_group=_source_group(call, pair))
+            RuleRequest(protocol, low, high, source_group=_named(pair))
             for pair in permission.get("UserIdGroupPairs") or ()
         ]
         if not peers:
@@ -223,7 +211,6 @@ def describe_security_groups(call: Call) -> Mapping[str, Any]:
 
 def delete_security_group(call: Call) -> Mapping[str, Any]:
     group_ref = _group_ref(call)
-    call.services.security_groups.get_group(call.caller, group_ref)
     call.services.security_groups.delete_group(call.caller, group_ref)
     return {"Return": True, "GroupId": SECURITY_GROUP.render(group_ref)}
 
