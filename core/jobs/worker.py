@@ -25,7 +25,6 @@ from core.jobs.queue import ClaimedJob
 log = logging.getLogger(__name__)
 
 
-
 class JobHandler(Protocol):
     event_type: ClassVar[EventType]
 
@@ -79,7 +78,10 @@ class WorkerPool:
                 handler = self._handlers[job.kind]
                 handler.failed(session, claimed, reason)
                 queue.finish(
-                    session, job.id, event_type=handler.event_type, error=(ErrorKind.INTERNAL, reason)
+                    session,
+                    job.id,
+                    event_type=handler.event_type,
+                    error=(ErrorKind.INTERNAL, reason),
                 )
 
     def start(self) -> None:
