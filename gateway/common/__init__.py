@@ -1,0 +1,28 @@
+"""The front-end kit every API uses: the sub-app factory, error renderers by class, the body
+limit, throttling, request ids and the access log. No API vocabulary lives here."""
+
+from gateway.common.incoming import DEFAULT_MAX_REQUEST_BYTES as DEFAULT_MAX_REQUEST_BYTES
+from gateway.common.incoming import ApiRequest as ApiRequest
+from gateway.common.incoming import RequestTooLarge as RequestTooLarge
+from gateway.common.renderers import ErrorRenderers as ErrorRenderers
+from gateway.common.subapp import Endpoint as Endpoint
+from gateway.common.subapp import Handler as Handler
+from gateway.common.subapp import Limits as Limits
+from gateway.common.subapp import api_app as api_app
+from gateway.common.throttle import RateLimit as RateLimit
+from gateway.common.throttle import Throttle as Throttle
+from gateway.common.throttle import Throttled as Throttled
+
+__all__ = [
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "ApiRequest",
+    "Endpoint",
+    "ErrorRenderers",
+    "Handler",
+    "Limits",
+    "RateLimit",
+    "RequestTooLarge",
+    "Throttle",
+    "Throttled",
+    "api_app",
+]
