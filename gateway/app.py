@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.services.container import Services
+from core import Services
 from gateway.ec2.app import Ec2Api
 from gateway.native.app import NativeApi
 from gateway.throttle import RateLimit

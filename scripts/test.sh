@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (host packages, libvirtd, the virtualenv), then runs every test:
-# lint, types, unit and contract tests on libvirt's test driver, and real-guest integration tests.
+# lint, types, import contracts, unit and contract tests on libvirt's test driver, and real-guest
+# integration tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-host.sh
@@ -8,4 +9,5 @@ scripts/setup-python.sh
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 .venv/bin/mypy
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

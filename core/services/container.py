@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager
 
-from core.bootstrap import installation_id
 from core.db import migrate
 from core.db.database import Database, rehearsal
 from core.enums import VirtType
@@ -17,6 +16,7 @@ from core.hosts.driver import HostDriver
 from core.hosts.libvirt_driver import LibvirtDriver
 from core.hosts.reconciler import Reconciler
 from core.hosts.registry import HostDrivers
+from core.installation import installation_id
 from core.jobs.account_jobs import account_handlers
 from core.jobs.image_jobs import image_handlers
 from core.jobs.instance_jobs import instance_handlers

@@ -21,12 +21,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import events
-from core.bootstrap import ADMIN_ACCOUNT
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Credential, LoginSession, User
 from core.enums import AccountState, EventState, EventType, JobKind, ResourceKind
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
+from core.installation import ADMIN_ACCOUNT
 from core.jobs import queue
 from core.jobs.account_jobs import cancel_pending, refuse_dependents
 from core.services.lookup import identity_clause

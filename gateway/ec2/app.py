@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core import Services
 from core.errors import CoreError
-from core.services.container import Services
 from gateway.ec2 import auth, model, render, wire
 from gateway.ec2.actions import ACTIONS
 from gateway.ec2.call import Call, Handler

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from core import Services
 from core.errors import NotFound
-from core.services.container import Services
 from core.views import Caller
 from gateway.ec2 import signature
 from gateway.ec2.errors import Ec2Error, auth_failure

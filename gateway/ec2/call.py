@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.services.container import Services
+from core import Services
 from core.views import Caller
 from gateway.ec2.errors import Ec2Error, malformed, unsupported
 from translations.ec2 import IdKind, ref_of

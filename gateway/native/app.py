@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core import Services
 from core.errors import CoreError
-from core.services.container import Services
 from core.views import Caller
 from gateway.native import auth
 from gateway.native.envelope import Format, error_payload, render

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Mapping
 from typing import Final
 
+from core import Services
 from core.errors import NotFound
-from core.services.container import Services
 from core.views import Caller
 from gateway.native import signature
 from gateway.native.params import Params

@@ -13,13 +13,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
+from core import Services
 from core.enums import (
     ImageState,
     ResourceKind,
     SnapshotState,
     VolumeState,
 )
-from core.services.container import Services
 from core.views import (
     AccountView,
     AddressView,

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from core import Services
 from core.errors import NotFound
-from core.services.container import Services
 from core.views import Caller
 from gateway.native.params import Params
 

@@ -11,8 +11,8 @@ from typing import Final
 
 from starlette.responses import Response
 
+from core import Services
 from core.errors import NotFound
-from core.services.container import Services
 from gateway.native import auth
 from gateway.native.envelope import Format, render, response_name
 from gateway.native.objects import ROOT_DOMAIN, domain_id

@@ -14,9 +14,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from core import LaunchRequest
 from core.enums import VolumeType
 from core.errors import CapacityUnavailable
-from core.services.compute import LaunchRequest
 from core.states import InstanceState
 from core.views import (
     InstanceQuery,

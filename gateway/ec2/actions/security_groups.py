@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from core import Direction
 from core.errors import NotFound
-from core.network.rules import Direction
 from core.views import RuleRequest, RuleView, SecurityGroupView
 from gateway.ec2 import filters, paging
 from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from core.network.rules import Direction
+from core import Direction
 from core.views import RuleRequest
 from gateway.native import objects
 from gateway.native.commands.catalog import matching

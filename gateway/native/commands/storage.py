@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
+from core import DATA_DEVICES
 from core.enums import EventType, JobKind, ResourceKind, VolumeType
-from core.services.storage import DATA_DEVICES
 from core.views import SnapshotQuery, VolumeQuery, VolumeView
 from gateway.native import objects
 from gateway.native.commands.catalog import matching

@@ -6,8 +6,8 @@ import re
 import uuid
 from typing import Final
 
+from core import Digest
 from core.enums import DiskFormat, EventType, JobKind, ResourceKind, VolumeType
-from core.services.images import Digest
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
 from gateway.native.jobs import submit

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Final, Protocol
 
+from core import LaunchRequest
 from core.enums import Settle
-from core.services.compute import LaunchRequest
 from core.states import InstanceState
 from core.views import Caller, InstanceQuery, InstanceView, StateChange
 from gateway.native import objects
