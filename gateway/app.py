@@ -1,4 +1,12 @@
-"""The one Starlette application: every API front end adds its routes here."""
+"""The one Starlette application: each API is its own sub-app, mounted here.
+
+Every sub-app is built by ``gateway.common.api_app``, so they share one shape: request ids, the
+access log, the body limit, throttling and error rendering by exception class. Mounts are tried
+in order. Native sits at CloudStack's own context path ``/client`` with its servlet at ``/api``
+inside, so ``/client/api`` matches exactly (a mount at ``/client/api`` would only match below
+it, and redirect ``/client/api`` itself). EC2 answers at ``/``, so it is mounted last, at the
+root, where ``raw_path`` (what SigV4 signs) is untouched anyway.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +17,23 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from core import Services
+from gateway.common import DEFAULT_MAX_REQUEST_BYTES, Limits, RateLimit, Throttle
 from gateway.ec2.app import Ec2Api
 from gateway.native.app import NativeApi
-from gateway.throttle import RateLimit
 
 
-def create_app(services: Services, *, rate_limit: RateLimit | None = None) -> Starlette:
-    """``rate_limit``: each account's EC2 request budget (the defaults of ``RateLimit``)."""
+def create_app(
+    services: Services,
+    *,
+    rate_limit: RateLimit | None = None,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+) -> Starlette:
+    """``rate_limit``: each account's request budget, shared by every API (the defaults of
+    ``RateLimit``); ``max_request_bytes``: the largest request body any API reads."""
+    limits = Limits(max_request_bytes, Throttle(rate_limit or RateLimit()))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -34,7 +49,7 @@ def create_app(services: Services, *, rate_limit: RateLimit | None = None) -> St
 
     routes = [
         Route("/healthz", healthz),
-        *NativeApi(services).routes(),
-        *Ec2Api(services, rate_limit or RateLimit()).routes(),
+        Mount("/client", app=NativeApi(services).app(limits)),
+        Mount("", app=Ec2Api(services).app(limits)),  # EC2 answers at "/": matched last
     ]
     return Starlette(routes=routes, lifespan=lifespan)

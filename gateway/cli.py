@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core import ADMIN_ACCOUNT, Services, ensure_installation
+from core.bootstrap import ADMIN_ACCOUNT, bootstrap
 from core.errors import CoreError, NotFound
+from core.services.container import Services
 from core.views import ImageView, NewAccount
 from gateway.config import ConfigError, GatewayConfig, load
 
@@ -37,7 +38,7 @@ def _print_table(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
 
 
 def _print_admin_keys(services: Services) -> None:
-    result = ensure_installation(services)
+    result = bootstrap(services)
     if result.admin is not None:
         print("Created the admin account. Its keys are shown only this once:")
         print(json.dumps(_account_json(result.admin), indent=2))
@@ -69,7 +70,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.throttle import RateLimit
+    from gateway.common import RateLimit
 
     _print_admin_keys(services)
     config: GatewayConfig = args.config_loaded
@@ -79,6 +80,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
         host=config.host,
         port=config.port,
         log_level="info",
+        access_log=False,  # uvicorn's writes query strings (signatures); gateway.access doesn't
     )
     return 0
 
@@ -134,7 +136,7 @@ def cmd_host_list(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_image_build_tiny(args: argparse.Namespace, services: Services) -> int:
-    from core import build_tiny_image
+    from core.hosts.tiny_image import build_tiny_image
 
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
     try:

@@ -1,33 +1,34 @@
 """The EC2 Query endpoint at ``/`` and ``/awsapi``: authenticate, parse by the model, run one
 action, render (DESIGN rule 2). Every failure, authentication and internal errors included,
-leaves in EC2's ``Response/Errors/Error`` envelope with the status AWS uses.
+leaves in EC2's ``Response/Errors/Error`` envelope with the status AWS uses; the sub-app factory
+in ``gateway.common`` picks the renderer by exception class.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import uuid
-from collections.abc import Mapping
 from typing import Final
-from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route
 
 from core import Services
 from core.errors import CoreError
+from gateway.common import (
+    ApiRequest,
+    Endpoint,
+    ErrorRenderers,
+    Limits,
+    RequestTooLarge,
+    Throttled,
+    api_app,
+)
 from gateway.ec2 import auth, model, render, wire
 from gateway.ec2.actions import ACTIONS
 from gateway.ec2.call import Call, Handler
 from gateway.ec2.errors import Ec2Error, dry_run, from_core
 from gateway.ec2.signature import SignedRequest
-from gateway.throttle import RateLimit, Throttle
-
-log = logging.getLogger(__name__)
 
 PATHS: Final = ("/", "/awsapi", "/awsapi/")  # boto 2 posts to "/awsapi/" and signs that
 MEDIA_TYPE: Final = "text/xml;charset=UTF-8"
@@ -47,61 +48,73 @@ def _action(name: str) -> tuple[Handler, OperationModel]:
     return handler, operation
 
 
+def _signed(request: ApiRequest) -> SignedRequest:
+    return SignedRequest(
+        method=request.method,
+        host=request.headers.get("host", ""),
+        path=request.raw_path,  # the path the client signed, not the one the mount left
+        query=list(request.query),
+        form=list(request.form),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=request.body,
+    )
+
+
 class Ec2Api:
-    def __init__(self, services: Services, rate_limit: RateLimit) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
-        self._throttle = Throttle(rate_limit)
 
-    def routes(self) -> list[Route]:
-        return [Route(path, self._endpoint, methods=["GET", "POST"]) for path in PATHS]
-
-    async def _endpoint(self, request: Request) -> Response:
-        body = await request.body()
-        form: list[tuple[str, str]] = []
-        if request.method == "POST" and request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
-            form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-        signed = SignedRequest(
-            method=request.method,
-            host=request.headers.get("host", ""),
-            path=request.scope.get("raw_path", b"/").decode("latin-1").partition("?")[0],
-            query=parse_qsl(request.url.query, keep_blank_values=True),
-            form=form,
-            headers={name.lower(): value for name, value in request.headers.items()},
-            body=body,
+    def app(self, limits: Limits) -> Starlette:
+        errors = (
+            ErrorRenderers()
+            .on(Ec2Error, _ec2_error)
+            .on(CoreError, lambda exc, request: _ec2_error(from_core(exc), request))
+            .on(RequestTooLarge, _too_large)
+            .on(Throttled, _throttled)
+            .on(Exception, _internal_error)
         )
-        endpoint = f"{request.url.scheme}://{signed.host}{request.url.path}"
-        return await run_in_threadpool(self.handle, signed, endpoint)
+        return api_app("ec2", [Endpoint(path, self.handle) for path in PATHS], errors, limits)
 
-    def handle(self, signed: SignedRequest, endpoint: str) -> Response:
-        request_id = str(uuid.uuid4())
-        params: Mapping[str, str] = dict([*signed.query, *signed.form])
+    def handle(self, request: ApiRequest) -> Response:
+        signed = _signed(request)
+        params = dict(request.params)
         version = params.get("Version", "")
         version = version if _VERSION.fullmatch(version) else model.API_VERSION
         name = params.get("Action", "")
-        try:
-            caller = auth.authenticate(self._services, signed)
-            if not self._throttle.allow(str(caller.account_id)):
-                raise Ec2Error("RequestLimitExceeded", "Request limit exceeded.", 503)
-            handler, operation = _action(name)
-            args = wire.parse(operation.input_shape, params)
-            call = Call(self._services, caller, args, request_id, endpoint)
-            if args.get("DryRun"):
-                # The action runs whole, with every check core makes, and none of its writes
-                # stay: only a request that would succeed gets DryRunOperation, as on AWS.
-                with self._services.rehearsal():
-                    handler(call)
-                raise dry_run()
-            output = handler(call)
-            body = render.success(name, operation.output_shape, output, version, request_id)
-            return Response(body, media_type=MEDIA_TYPE)
-        except Ec2Error as exc:
-            failure = exc
-        except CoreError as exc:
-            failure = from_core(exc)
-        except Exception:
-            log.exception("EC2 action %s failed", name)
-            failure = Ec2Error("InternalError", INTERNAL_TEXT, 500)
-        body = render.error(failure.code, failure.message, request_id)
-        return Response(body, status_code=failure.status, media_type=MEDIA_TYPE)
+        caller = auth.authenticate(self._services, signed)
+        request.admit(str(caller.account_id))
+        handler, operation = _action(name)
+        args = wire.parse(operation.input_shape, params)
+        endpoint = f"{request.scheme}://{signed.host}{request.path}"
+        call = Call(self._services, caller, args, request.request_id, endpoint)
+        if args.get("DryRun"):
+            # The action runs whole, with every check core makes, and none of its writes
+            # stay: only a request that would succeed gets DryRunOperation, as on AWS.
+            with self._services.rehearsal():
+                handler(call)
+            raise dry_run()
+        output = handler(call)
+        body = render.success(name, operation.output_shape, output, version, request.request_id)
+        return Response(body, media_type=MEDIA_TYPE)
+
+
+def _ec2_error(exc: Ec2Error, request: ApiRequest) -> Response:
+    body = render.error(exc.code, exc.message, request.request_id)
+    return Response(body, status_code=exc.status, media_type=MEDIA_TYPE)
+
+
+def _too_large(exc: RequestTooLarge, request: ApiRequest) -> Response:
+    """AWS's Query front door answers an oversized request with ``RequestEntityTooLarge`` and
+    413, "Request size 45305 exceeded 40960 bytes" (seen from CloudWatch, a Query API too)."""
+    size = f"Request size {exc.size}" if exc.size is not None else "Request size"
+    message = f"{size} exceeded {exc.limit} bytes"
+    return _ec2_error(Ec2Error("RequestEntityTooLarge", message, 413), request)
+
+
+def _throttled(_exc: Throttled, request: ApiRequest) -> Response:
+    """503 is what botocore's retry policy for EC2 treats as throttling, so SDKs back off."""
+    return _ec2_error(Ec2Error("RequestLimitExceeded", "Request limit exceeded.", 503), request)
+
+
+def _internal_error(_exc: Exception, request: ApiRequest) -> Response:
+    return _ec2_error(Ec2Error("InternalError", INTERNAL_TEXT, 500), request)

@@ -1,20 +1,29 @@
-"""``/client/api``: parse, authenticate, check, call one handler, render (DESIGN rule 2)."""
+"""``/client/api``: parse, authenticate, check, call one handler, render (DESIGN rule 2).
+
+Errors leave in CloudStack's envelope (``errorcode`` is the HTTP status), each rendered by the
+sub-app factory in ``gateway.common`` through the renderer registered for its class.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route
 
 from core import Services
 from core.errors import CoreError
 from core.views import Caller
+from gateway.common import (
+    ApiRequest,
+    Endpoint,
+    ErrorRenderers,
+    Limits,
+    RequestTooLarge,
+    Throttled,
+    api_app,
+)
 from gateway.native import auth
 from gateway.native.envelope import Format, error_payload, render
 from gateway.native.params import MalformedParameter, Params, control_character_parameter, parse
@@ -36,10 +45,9 @@ from gateway.native.session import login, logout
 from gateway.native.table import command_table
 from translations.errors import native_code
 
-log = logging.getLogger(__name__)
-
 ERROR_RESPONSE: Final = "errorresponse"
 INTERNAL_TEXT: Final = "Internal error executing command, please contact your system administrator"
+SESSION_COMMANDS: Final = frozenset({"login", "logout"})  # not in the table: no signature
 
 
 def window(params: Params) -> Window:
@@ -89,66 +97,48 @@ class NativeApi:
         self._services = services
         self._commands: Mapping[str, Command] = command_table()
 
-    def routes(self) -> list[Route]:
-        return [Route("/client/api", self._endpoint, methods=["GET", "POST"])]
-
-    async def _endpoint(self, request: Request) -> Response:
-        query = parse_qsl(request.url.query, keep_blank_values=True)
-        form: list[tuple[str, str]] = []
-        if request.method == "POST" and request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
-            body = await request.body()
-            form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-        return await run_in_threadpool(self.handle, query, form, dict(request.cookies))
-
-    def handle(
-        self,
-        query: Sequence[tuple[str, str]],
-        form: Sequence[tuple[str, str]],
-        cookies: Mapping[str, str],
-    ) -> Response:
-        fmt = Format.of(next((v for k, v in [*query, *form] if k.lower() == "response"), None))
-        name = next((v for k, v in [*query, *form] if k.lower() == "command"), "")
-        command = self._commands.get(name.lower())
-        session_command = name.lower() in ("login", "logout")  # not in the table: no signature
-        envelope = (
-            command.response_name
-            if command
-            else f"{name.lower()}response"
-            if session_command
-            else ERROR_RESPONSE
+    def app(self, limits: Limits) -> Starlette:
+        errors = (
+            ErrorRenderers()
+            .on(NativeError, self._error)
+            .on(MalformedParameter, lambda exc, r: self._error(NativeError(430, 9999, str(exc)), r))
+            .on(CoreError, lambda exc, r: self._error(_from_core(exc), r))
+            .on(RequestTooLarge, self._too_large)
+            .on(Throttled, lambda exc, r: self._error(_throttled(exc), r))
+            .on(Exception, lambda _exc, r: self._error(_internal(r), r))
         )
-        try:
-            params = parse(query, form)
-            if name.lower() == "login":
-                return login(self._services, params, fmt)
-            caller = auth.authenticate(self._services, params, cookies)
-            if name.lower() == "logout":
-                return logout(self._services, params, cookies, fmt)
-            if command is None:
-                raise NativeError(
-                    432, 9999, f"Unknown API command: {name}" if name else "no command"
-                )
-            if command.admin_only and not caller.is_admin:
-                raise NativeError(
-                    401,
-                    4365,
-                    f"The given command:{name} does not exist or it is not available for user",
-                )
-            return render(envelope, _payload(self._run(command, caller, params)), fmt)
-        except MalformedParameter as exc:
-            failure = NativeError(430, 9999, str(exc))
-        except NativeError as exc:
-            failure = exc
-        except CoreError as exc:
-            code = native_code(exc.kind_of_error)
-            failure = NativeError(code.errorcode, code.cserrorcode, str(exc))
-        except Exception:
-            log.exception("native command %s failed", name)
-            failure = NativeError(530, 9999, INTERNAL_TEXT)
-        payload = error_payload(failure.errorcode, failure.cserrorcode, failure.text)
-        return render(envelope, payload, fmt, status=failure.errorcode)
+        return api_app("native", [Endpoint("/api", self.handle)], errors, limits)
+
+    def _reply_to(self, request: ApiRequest) -> tuple[str, Format]:
+        """The envelope and format a reply or an error takes: ``<command>response`` for a
+        command we know, ``errorresponse`` otherwise; XML unless ``response=json``."""
+        fmt = Format.of(next((v for k, v in request.params if k.lower() == "response"), None))
+        name = _command_name(request).lower()
+        command = self._commands.get(name)
+        if command is not None:
+            return command.response_name, fmt
+        return (f"{name}response" if name in SESSION_COMMANDS else ERROR_RESPONSE), fmt
+
+    def handle(self, request: ApiRequest) -> Response:
+        envelope, fmt = self._reply_to(request)
+        name = _command_name(request)
+        params = parse(request.query, request.form)
+        if name.lower() == "login":
+            return login(self._services, params, fmt)
+        caller = auth.authenticate(self._services, params, request.cookies)
+        request.admit(str(caller.account_id))
+        if name.lower() == "logout":
+            return logout(self._services, params, request.cookies, fmt)
+        command = self._commands.get(name.lower())
+        if command is None:
+            raise NativeError(432, 9999, f"Unknown API command: {name}" if name else "no command")
+        if command.admin_only and not caller.is_admin:
+            raise NativeError(
+                401,
+                4365,
+                f"The given command:{name} does not exist or it is not available for user",
+            )
+        return render(envelope, _payload(self._run(command, caller, params)), fmt)
 
     def _run(self, command: Command, caller: Caller, params: Params) -> Reply:
         if (bad := control_character_parameter(params)) is not None:
@@ -162,3 +152,45 @@ class NativeApi:
             window(params) if command.is_list else Window(0, None),
         )
         return command.handler(call)
+
+    def _error(self, exc: NativeError, request: ApiRequest, fmt: Format | None = None) -> Response:
+        envelope, asked = self._reply_to(request)
+        payload = error_payload(exc.errorcode, exc.cserrorcode, exc.text)
+        return render(envelope, payload, fmt or asked, status=exc.errorcode)
+
+    def _too_large(self, exc: RequestTooLarge, request: ApiRequest) -> Response:
+        """CloudStack refuses oversized user data as an invalid parameter value (431, 4350:
+        "User data is too long"); a body over the limit is the same refusal. The body was not
+        read, so a ``response=json`` in it is unknown: a POSTed form answers in JSON then,
+        since every client that posts (cs, CloudMonkey, clostack) asks for JSON."""
+        size = f" ({exc.size} bytes)" if exc.size is not None else ""
+        text = f"The request body{size} is larger than the {exc.limit} bytes accepted"
+        asked = any(k.lower() == "response" for k, _ in request.query)
+        fmt = None if asked or request.method != "POST" else Format.JSON
+        return self._error(param_error(text), request, fmt)
+
+
+def _command_name(request: ApiRequest) -> str:
+    return next((v for k, v in request.params if k.lower() == "command"), "")
+
+
+def _from_core(exc: CoreError) -> NativeError:
+    code = native_code(exc.kind_of_error)
+    return NativeError(code.errorcode, code.cserrorcode, str(exc))
+
+
+def _internal(request: ApiRequest) -> NativeError:
+    """CloudStack's 530 text, with the request id the administrator it names will look for in
+    the log (the envelope has no field of its own for it)."""
+    return NativeError(530, 9999, f"{INTERNAL_TEXT} (request id {request.request_id})")
+
+
+def _throttled(exc: Throttled) -> NativeError:
+    """CloudStack's API rate-limit plugin throws ``ServerApiException(API_LIMIT_EXCEED, …)``:
+    429 with the bare ServerApiException cserrorcode 9999, and this text."""
+    wait_ms = max(1, round(exc.retry_after * 1000))
+    return NativeError(
+        429,
+        9999,
+        f"The given user has reached his/her account api limit, please retry after [{wait_ms}] ms.",
+    )

@@ -19,7 +19,7 @@ from lxml import etree
 from core.services.container import Services
 from core.views import NewAccount
 from gateway.app import create_app
-from gateway.throttle import RateLimit
+from gateway.common import RateLimit
 from tests.contract.ec2 import client
 from tests.serving import served
 
