@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.bootstrap import ADMIN_ACCOUNT, bootstrap
+from core import ADMIN_ACCOUNT, Services, ensure_installation
 from core.errors import CoreError, NotFound
-from core.services.container import Services
 from core.views import ImageView, NewAccount
 from gateway.config import ConfigError, GatewayConfig, load
 
@@ -38,7 +37,7 @@ def _print_table(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
 
 
 def _print_admin_keys(services: Services) -> None:
-    result = bootstrap(services)
+    result = ensure_installation(services)
     if result.admin is not None:
         print("Created the admin account. Its keys are shown only this once:")
         print(json.dumps(_account_json(result.admin), indent=2))
@@ -136,7 +135,7 @@ def cmd_host_list(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_image_build_tiny(args: argparse.Namespace, services: Services) -> int:
-    from core.hosts.tiny_image import build_tiny_image
+    from core import build_tiny_image
 
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
     try:
