@@ -75,7 +75,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     config: GatewayConfig = args.config_loaded
     limit = RateLimit(config.api_requests_per_second, config.api_request_burst)
     uvicorn.run(
-        create_app(services, rate_limit=limit),
+        create_app(services, rate_limit=limit, max_request_bytes=config.max_request_bytes),
         host=config.host,
         port=config.port,
         log_level="info",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from core.settings import CoreSettings
+from gateway.common import DEFAULT_MAX_REQUEST_BYTES
 
 ENV_PREFIX: Final = "CLOUDGATE_"
 DEFAULT_CONFIG_FILE: Final = Path("/etc/cloudgate/cloudgate.toml")
@@ -37,8 +38,9 @@ class GatewayConfig:
     core: CoreSettings
     host: str = "127.0.0.1"
     port: int = 8080
-    api_requests_per_second: float = 100.0  # each account's EC2 request rate ...
+    api_requests_per_second: float = 100.0  # each account's request rate, every API ...
     api_request_burst: int = 200  # ... and the burst it may send at once
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # the largest body any API reads
 
 
 _PARSERS: Final[dict[str, type]] = {"str": str, "int": int, "float": float, "Path": Path}
@@ -48,6 +50,7 @@ _GATEWAY_TYPES: Final[dict[str, type]] = {
     "port": int,
     "api_requests_per_second": float,
     "api_request_burst": int,
+    "max_request_bytes": int,
 }
 _TYPES: Final = _CORE_TYPES | _GATEWAY_TYPES
 
@@ -100,6 +103,8 @@ def load(
         raise ConfigError(f"port: {gateway['port']} is not a TCP port")
     if gateway.get("api_requests_per_second", 1.0) <= 0 or gateway.get("api_request_burst", 1) < 1:
         raise ConfigError("api_requests_per_second and api_request_burst must be positive")
+    if gateway.get("max_request_bytes", 1) < 1:
+        raise ConfigError("max_request_bytes must be positive")
     for name in ("network_supernet", "public_pool"):
         if name in typed:
             try:

@@ -15,6 +15,7 @@ def test_defaults_without_file_or_environment(tmp_path: Path) -> None:
     assert config.core.libvirt_uri == "qemu:///system"
     assert config.core.data_dir == Path("/var/lib/cloudgate")
     assert config.core.database_url == "sqlite:////var/lib/cloudgate/cloudgate.db"
+    assert config.max_request_bytes == 1024 * 1024
 
 
 def test_file_then_environment_then_flags(tmp_path: Path) -> None:
@@ -51,6 +52,7 @@ def test_environment_names_the_file(tmp_path: Path) -> None:
         pytest.param('public_pool = "198.51.100.7/24"\n', {}, "public_pool:", id="bad-pool"),
         pytest.param("", {"CLOUDGATE_NETWORK_SUPERNET": "ten"}, "network_supernet:", id="bad-net"),
         pytest.param("api_request_burst = 0\n", {}, "must be positive", id="no-burst"),
+        pytest.param("max_request_bytes = 0\n", {}, "must be positive", id="no-body"),
     ],
 )
 def test_bad_configuration_is_named(
