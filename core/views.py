@@ -130,6 +130,11 @@ class ImageView:
     state_reason: str
     source_instance_id: uuid.UUID | None
 
+    @property
+    def account_id(self) -> uuid.UUID:
+        """The owner, under the name every other view gives it."""
+        return self.owner_account_id
+
 
 @dataclass(frozen=True, slots=True)
 class FlavorView:

@@ -423,24 +423,29 @@ class ComputeService:
         run: Callable[[], StateChange],
     ) -> StateChange:
         """``run`` settled as a job: a refusal by state is a failed job, no work a done one."""
-        instance = self.get_instance(caller, ref)
 
         def accepted() -> Accepted[StateChange]:
             change = run()
             return Accepted(change, change.job_id)
 
-        def current() -> StateChange:
-            return StateChange(instance.id, instance.ref, instance.state, instance.state, None)
+        def describe(change: StateChange | None) -> tuple[settling.Work, StateChange]:
+            instance = self.get_instance(caller, ref)
+            work = self._work(instance, kind, event, verb)
+            current = instance.state
+            return work, change or StateChange(instance.id, instance.ref, current, current, None)
 
-        work = settling.Work(
+        settled = settling.settle(self._db, caller, Settle.AS_JOB, accepted, describe)
+        return dataclasses.replace(settled.item, job_id=settled.job_id)
+
+    @staticmethod
+    def _work(instance: InstanceView, kind: JobKind, event: EventType, verb: str) -> settling.Work:
+        return settling.Work(
             kind,
             event,
             (ResourceKind.INSTANCE, instance.id),
             instance.account_id,
             f"{verb} instance {instance.name}",
         )
-        settled = settling.settle(self._db, caller, Settle.AS_JOB, work, accepted, current)
-        return dataclasses.replace(settled.item, job_id=settled.job_id)
 
     def start_instances(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
@@ -644,17 +649,12 @@ class ComputeService:
             )
             return Accepted(changed, None)
 
-        instance = self.get_instance(caller, ref)
-        work = settling.Work(
-            JobKind.RESET_KEY,
-            EventType.VM_RESETSSHKEY,
-            (ResourceKind.INSTANCE, instance.id),
-            instance.account_id,
-            f"resetting the key pair of instance {instance.name}",
-        )
-        return settling.settle(
-            self._db, caller, settle, work, run, lambda: instance, done_at_once=True
-        )
+        def describe(found: InstanceView | None) -> tuple[settling.Work, InstanceView]:
+            instance = found or self.get_instance(caller, ref)
+            verb = "resetting the key pair of"
+            return self._work(instance, JobKind.RESET_KEY, EventType.VM_RESETSSHKEY, verb), instance
+
+        return settling.settle(self._db, caller, settle, run, describe, done_at_once=True)
 
     @staticmethod
     def _record(

@@ -24,10 +24,10 @@ from core import events
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Credential, LoginSession, User
-from core.enums import AccountState, EventState, EventType, JobKind, ResourceKind
+from core.enums import AccountState, EventState, EventType, JobKind, ResourceKind, Settle
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
 from core.installation import ADMIN_ACCOUNT
-from core.jobs import queue
+from core.jobs import queue, settling
 from core.jobs.account_jobs import cancel_pending, refuse_dependents
 from core.services.lookup import identity_clause
 from core.services.security_groups import default_group
@@ -183,7 +183,30 @@ class IdentityService:
         with self._db.transaction() as session:
             return [to_view(account) for account in session.scalars(query)]
 
-    def delete_account(self, caller: Caller, ref: str) -> Accepted[AccountView]:
+    def delete_account(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[AccountView]:
+        """The deletion, settled as the caller asks (``core.jobs.settling``); its job is the
+        deleting administrator's."""
+
+        def describe(found: AccountView | None) -> tuple[settling.Work, AccountView]:
+            account = found or next(
+                a for a in self.list_accounts(caller) if ref in (str(a.id), a.ref, a.name)
+            )
+            work = settling.Work(
+                JobKind.DELETE_ACCOUNT,
+                EventType.ACCOUNT_DELETE,
+                (ResourceKind.ACCOUNT, account.id),
+                caller.account_id,
+                f"deleting account {account.name}",
+            )
+            return work, account
+
+        return settling.settle(
+            self._db, caller, settle, lambda: self._delete_account(caller, ref), describe
+        )
+
+    def _delete_account(self, caller: Caller, ref: str) -> Accepted[AccountView]:
         """Admins only (others get NotFound, as if the operation did not exist for them). The
         account stops authenticating at once, its queued jobs are failed, and a DELETE_ACCOUNT
         job removes everything it owns (``core.jobs.account_jobs``). Refused for the caller's

@@ -35,9 +35,10 @@ from core.enums import (
     JobKind,
     JobStatus,
     ResourceKind,
+    Settle,
 )
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, NotPermitted
-from core.jobs import queue
+from core.jobs import queue, settling
 from core.services.lookup import identity_clause
 from core.states import IMAGES, ImageTransition, InstanceState
 from core.views import Accepted, Caller, ImageView
@@ -432,7 +433,25 @@ class ImageService:
         self._wake()
         return accepted
 
-    def deregister(self, caller: Caller, ref: str) -> None:
+    def deregister(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[ImageView]:
+        """Done within the call; settled as a job, the job is over at once. The answer is the
+        image as it was before."""
+        return settling.settle_on(
+            self._db,
+            caller,
+            settle,
+            lambda: Accepted(self._deregister(caller, ref), None),
+            kind=JobKind.DELETE_IMAGE,
+            event=EventType.TEMPLATE_DELETE,
+            resource=ResourceKind.IMAGE,
+            read=lambda: self.get_image(caller, ref),
+            text=lambda found: f"deregistering image {found.name}",
+            done_at_once=True,
+        )
+
+    def _deregister(self, caller: Caller, ref: str) -> ImageView:
         """The image can no longer be listed or launched (CloudStack deleteTemplate, EC2
         DeregisterImage); only its owner or an admin may do it, others get NotFound.
 
@@ -463,6 +482,7 @@ class ImageService:
             if image is None:
                 raise NotFound("image", ref)
             name = image.name
+            before = to_view(image)
             image.state = IMAGES.next_state(image.state, ImageTransition.DEREGISTER, ref=image.ref)
             image.state_reason = "deregistered"
             image.name = f"{name} (deregistered {image.ref})"
@@ -479,6 +499,7 @@ class ImageService:
             path = Path(image.path)
         if not needed and not rehearsing():
             path.unlink(missing_ok=True)
+        return before
 
     def remove_unneeded_files(self) -> list[Path]:
         """Remove the store's files of deregistered images that nothing needs any more (the

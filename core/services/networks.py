@@ -23,9 +23,9 @@ from core import events, ids, tags
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Address, Instance, Network, Nic, Vpc, Zone
-from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKind
+from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKind, Settle
 from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
-from core.jobs import queue
+from core.jobs import queue, settling
 from core.network import addressing
 from core.services.lookup import identity_clause
 from core.settings import CoreSettings
@@ -304,7 +304,22 @@ class NetworkService:
             )
             return network_view(network, wanted)
 
-    def delete_network(self, caller: Caller, ref: str) -> Accepted[NetworkView]:
+    def delete_network(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[NetworkView]:
+        return settling.settle_on(
+            self._db,
+            caller,
+            settle,
+            lambda: self._delete_network(caller, ref),
+            kind=JobKind.DELETE_NETWORK,
+            event=EventType.NETWORK_DELETE,
+            resource=ResourceKind.NETWORK,
+            read=lambda: self.get_network(caller, ref),
+            text=lambda found: f"deleting network {found.name}",
+        )
+
+    def _delete_network(self, caller: Caller, ref: str) -> Accepted[NetworkView]:
         with self._db.transaction() as session:
             network = find_network(session, caller, ref, lock=True)
             if network.is_default:
@@ -454,9 +469,48 @@ class NetworkService:
             resource=(ResourceKind.ADDRESS, address.id),
         )
 
+    def _address_settled(
+        self,
+        caller: Caller,
+        ref: str,
+        how: Settle,
+        run: Callable[[], AddressView],
+        kind: JobKind,
+        event: EventType,
+        verb: str,
+    ) -> Accepted[AddressView]:
+        """An address action, done within the call; settled as a job, the job is over."""
+        return settling.settle_on(
+            self._db,
+            caller,
+            how,
+            lambda: Accepted(run(), None),
+            kind=kind,
+            event=event,
+            resource=ResourceKind.ADDRESS,
+            read=lambda: self.get_address(caller, ref),
+            text=lambda found: f"address {found.ip} {verb}",
+            done_at_once=True,
+        )
+
     def allocate_address(
-        self, caller: Caller, address_tags: Mapping[str, str] | None = None
-    ) -> AddressView:
+        self,
+        caller: Caller,
+        address_tags: Mapping[str, str] | None = None,
+        *,
+        settle: Settle = Settle.RAISE,
+    ) -> Accepted[AddressView]:
+        return self._address_settled(
+            caller,
+            "",
+            settle,
+            lambda: self._allocate(caller, address_tags),
+            JobKind.ALLOCATE_ADDRESS,
+            EventType.NET_IP_ASSIGN,
+            "allocated",
+        )
+
+    def _allocate(self, caller: Caller, address_tags: Mapping[str, str] | None) -> AddressView:
         wanted = dict(address_tags or {})
         tags.validate(wanted)
         with self._db.transaction() as session:
@@ -503,7 +557,20 @@ class NetworkService:
             )
             return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
 
-    def disassociate_address(self, caller: Caller, ref: str) -> AddressView:
+    def disassociate_address(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[AddressView]:
+        return self._address_settled(
+            caller,
+            ref,
+            settle,
+            lambda: self._disassociate(caller, ref),
+            JobKind.DISASSOCIATE_ADDRESS,
+            EventType.STATIC_NAT_DISABLE,
+            "disassociated",
+        )
+
+    def _disassociate(self, caller: Caller, ref: str) -> AddressView:
         with self._db.transaction() as session:
             address = self._address(session, caller, ref)
             if address.instance_id is None:
@@ -521,7 +588,21 @@ class NetworkService:
             session.refresh(address)
             return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
 
-    def release_address(self, caller: Caller, ref: str) -> None:
+    def release_address(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[AddressView]:
+        """Back to the pool; the answer is the address as it was."""
+        return self._address_settled(
+            caller,
+            ref,
+            settle,
+            lambda: self._release(caller, ref),
+            JobKind.RELEASE_ADDRESS,
+            EventType.NET_IP_RELEASE,
+            "released",
+        )
+
+    def _release(self, caller: Caller, ref: str) -> AddressView:
         with self._db.transaction() as session:
             address = self._address(session, caller, ref)
             if address.instance_id is not None:
@@ -529,8 +610,10 @@ class NetworkService:
             self._address_event(
                 session, caller, address, EventType.NET_IP_RELEASE, f"address {address.ip} released"
             )
+            released = _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
             tags.remove_all(session, address.id)
             session.delete(address)
+            return released
 
     def get_address(self, caller: Caller, ref: str) -> AddressView:
         with self._db.transaction() as session:

@@ -8,7 +8,7 @@ do the libvirt work. A volume lives on one host's pool and attaches to instances
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
@@ -20,6 +20,7 @@ from core.enums import (
     EventType,
     JobKind,
     ResourceKind,
+    Settle,
     SnapshotState,
     VolumeState,
     VolumeType,
@@ -33,7 +34,7 @@ from core.errors import (
     NotFound,
 )
 from core.hosts import scheduler
-from core.jobs import queue
+from core.jobs import queue, settling
 from core.services.catalog import find_disk_offering
 from core.services.compute import overcommit
 from core.services.lookup import identity_clause, identity_clauses
@@ -59,6 +60,16 @@ MAX_VOLUME_GIB: Final = 16 * 1024
 #: Data disks hot-plug as virtio vdb..vdz; vda is always the root disk.
 DATA_DEVICES: Final = tuple(f"vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz")
 _ATTACHABLE: Final = (InstanceState.RUNNING, InstanceState.STOPPED)
+
+
+class _Named(settling.Owned, Protocol):
+    """A volume or snapshot view."""
+
+    @property
+    def name(self) -> str: ...
+
+
+V = TypeVar("V", bound=_Named)
 
 
 def volume_view(volume: Volume, volume_tags: Mapping[str, str]) -> VolumeView:
@@ -301,8 +312,51 @@ class StorageService:
         self._wake()
         return accepted
 
+    def _settled(
+        self,
+        caller: Caller,
+        how: Settle,
+        run: Callable[[], Accepted[V]],
+        kind: JobKind,
+        event: EventType,
+        verb: str,
+        read: tuple[ResourceKind, Callable[[], V]],
+    ) -> Accepted[V]:
+        """``run`` settled as the caller asks (``core.jobs.settling``)."""
+        resource, current = read
+        return settling.settle_on(
+            self._db,
+            caller,
+            how,
+            run,
+            kind=kind,
+            event=event,
+            resource=resource,
+            read=current,
+            text=lambda found: f"{verb} {resource.value} {found.name}",
+        )
+
     def attach_volume(
-        self, caller: Caller, ref: str, instance_ref: str, *, device: str | None = None
+        self,
+        caller: Caller,
+        ref: str,
+        instance_ref: str,
+        *,
+        device: str | None = None,
+        settle: Settle = Settle.RAISE,
+    ) -> Accepted[VolumeView]:
+        return self._settled(
+            caller,
+            settle,
+            lambda: self._attach(caller, ref, instance_ref, device),
+            JobKind.ATTACH_VOLUME,
+            EventType.VOLUME_ATTACH,
+            "attaching",
+            (ResourceKind.VOLUME, lambda: self.get_volume(caller, ref)),
+        )
+
+    def _attach(
+        self, caller: Caller, ref: str, instance_ref: str, device: str | None
     ) -> Accepted[VolumeView]:
         if device is not None and device not in DATA_DEVICES:
             raise InvalidArgument("Device", f"one of vdb..vdz expected, not {device!r}")
@@ -351,10 +405,24 @@ class StorageService:
         *,
         size_gib: int | None = None,
         disk_offering: str | None = None,
+        settle: Settle = Settle.RAISE,
     ) -> Accepted[VolumeView]:
         """Grow a volume, root or data, attached or not (a running guest sees the new size at
         once). Volumes never shrink: the data past the new end would be lost. The view keeps
         the old size until the job has grown the disk."""
+        return self._settled(
+            caller,
+            settle,
+            lambda: self._resize(caller, ref, size_gib, disk_offering),
+            JobKind.RESIZE_VOLUME,
+            EventType.VOLUME_RESIZE,
+            "resizing",
+            (ResourceKind.VOLUME, lambda: self.get_volume(caller, ref)),
+        )
+
+    def _resize(
+        self, caller: Caller, ref: str, size_gib: int | None, disk_offering: str | None
+    ) -> Accepted[VolumeView]:
         with self._db.transaction() as session:
             volume = find_volume(session, caller, ref, lock=True)
             offering = None if disk_offering is None else find_disk_offering(session, disk_offering)
@@ -387,7 +455,20 @@ class StorageService:
         self._wake()
         return accepted
 
-    def detach_volume(self, caller: Caller, ref: str) -> Accepted[VolumeView]:
+    def detach_volume(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[VolumeView]:
+        return self._settled(
+            caller,
+            settle,
+            lambda: self._detach(caller, ref),
+            JobKind.DETACH_VOLUME,
+            EventType.VOLUME_DETACH,
+            "detaching",
+            (ResourceKind.VOLUME, lambda: self.get_volume(caller, ref)),
+        )
+
+    def _detach(self, caller: Caller, ref: str) -> Accepted[VolumeView]:
         with self._db.transaction() as session:
             volume = find_volume(session, caller, ref, lock=True)
             if volume.volume_type is VolumeType.ROOT:
@@ -536,7 +617,20 @@ class StorageService:
         )
         return Accepted(snapshot_view(snapshot, wanted_tags), job.id)
 
-    def delete_snapshot(self, caller: Caller, ref: str) -> Accepted[SnapshotView]:
+    def delete_snapshot(
+        self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
+    ) -> Accepted[SnapshotView]:
+        return self._settled(
+            caller,
+            settle,
+            lambda: self._delete_snapshot(caller, ref),
+            JobKind.DELETE_SNAPSHOT,
+            EventType.SNAPSHOT_DELETE,
+            "deleting",
+            (ResourceKind.SNAPSHOT, lambda: self.get_snapshot(caller, ref)),
+        )
+
+    def _delete_snapshot(self, caller: Caller, ref: str) -> Accepted[SnapshotView]:
         with self._db.transaction() as session:
             snapshot = find_snapshot(session, caller, ref, lock=True)
             snapshot.state = SNAPSHOTS.next_state(

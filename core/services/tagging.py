@@ -4,7 +4,7 @@ DescribeTags and CloudStack createTags/deleteTags/listTags map onto it directly.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from sqlalchemy import delete, select
@@ -24,10 +24,11 @@ from core.db.models import (
     Volume,
     Vpc,
 )
-from core.enums import EventState, EventType, ResourceKind
+from core.enums import EventState, EventType, JobKind, ResourceKind, Settle
 from core.errors import InvalidArgument, NotFound, QuotaExceeded
+from core.jobs import settling
 from core.services.lookup import identity_clause
-from core.views import Caller, TagView
+from core.views import Accepted, Caller, TagView
 
 TAGGABLE: Final[Mapping[ResourceKind, type[Model]]] = {
     ResourceKind.INSTANCE: Instance,
@@ -65,13 +66,50 @@ class TagService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def _settled(
+        self,
+        caller: Caller,
+        how: Settle,
+        kind: ResourceKind,
+        run: Callable[[], list[uuid.UUID]],
+        job: tuple[JobKind, EventType, str],
+    ) -> Accepted[Sequence[uuid.UUID]]:
+        """The tagged resources' ids; settled as a job, a finished one on the first of them."""
+
+        def describe(
+            tagged: Sequence[uuid.UUID] | None,
+        ) -> tuple[settling.Work, Sequence[uuid.UUID]]:
+            first = (tagged or [caller.account_id])[0]
+            work = settling.Work(job[0], job[1], (kind, first), caller.account_id, job[2])
+            return work, tagged or []
+
+        return settling.settle(
+            self._db, caller, how, lambda: Accepted(run(), None), describe, done_at_once=True
+        )
+
     def create_tags(
-        self, caller: Caller, kind: ResourceKind, refs: Sequence[str], wanted: Mapping[str, str]
-    ) -> None:
+        self,
+        caller: Caller,
+        kind: ResourceKind,
+        refs: Sequence[str],
+        wanted: Mapping[str, str],
+        *,
+        settle: Settle = Settle.RAISE,
+    ) -> Accepted[Sequence[uuid.UUID]]:
         """Adds the tags, overwriting the value of a key already present; all or nothing."""
         tags.validate(wanted)
+        job = (JobKind.CREATE_TAGS, EventType.TAGS_CREATE, f"tags {', '.join(sorted(wanted))} set")
+        return self._settled(
+            caller, settle, kind, lambda: self._create(caller, kind, refs, wanted), job
+        )
+
+    def _create(
+        self, caller: Caller, kind: ResourceKind, refs: Sequence[str], wanted: Mapping[str, str]
+    ) -> list[uuid.UUID]:
+        tagged = []
         with self._db.transaction() as session:
             for resource_id, ref, owner in _resolve(session, caller, kind, refs):
+                tagged.append(resource_id)
                 present = tags.of(session, [resource_id]).get(resource_id, {})
                 if len(present.keys() | wanted.keys()) > tags.MAX_TAGS:
                     raise QuotaExceeded("tags per resource", tags.MAX_TAGS)
@@ -88,6 +126,7 @@ class TagService:
                     description=f"tags {', '.join(sorted(wanted))} set on {kind.value} {ref}",
                     resource=(kind, resource_id),
                 )
+        return tagged
 
     def delete_tags(
         self,
@@ -95,11 +134,27 @@ class TagService:
         kind: ResourceKind,
         refs: Sequence[str],
         keys: Mapping[str, str | None],
-    ) -> None:
+        *,
+        settle: Settle = Settle.RAISE,
+    ) -> Accepted[Sequence[uuid.UUID]]:
         """Removes each key (only where its value matches, when a value is given); no keys
         removes every tag of the resources."""
+        job = (JobKind.DELETE_TAGS, EventType.TAGS_DELETE, "tags removed")
+        return self._settled(
+            caller, settle, kind, lambda: self._delete(caller, kind, refs, keys), job
+        )
+
+    def _delete(
+        self,
+        caller: Caller,
+        kind: ResourceKind,
+        refs: Sequence[str],
+        keys: Mapping[str, str | None],
+    ) -> list[uuid.UUID]:
+        untagged = []
         with self._db.transaction() as session:
             for resource_id, ref, owner in _resolve(session, caller, kind, refs):
+                untagged.append(resource_id)
                 statement = delete(Tag).where(Tag.resource_id == resource_id)
                 if keys:
                     matches = [
@@ -120,6 +175,7 @@ class TagService:
                     description=f"tags removed from {kind.value} {ref}",
                     resource=(kind, resource_id),
                 )
+        return untagged
 
     def list_tags(
         self,

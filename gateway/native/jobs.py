@@ -7,17 +7,16 @@ would render it; delete-style jobs answer ``{"success": true}``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from core.enums import EventType, JobKind, JobStatus, ResourceKind
-from core.errors import InvalidState, NotFound
-from core.views import JobView, VolumeQuery
+from core.enums import JobKind, JobStatus
+from core.errors import NotFound
+from core.views import Accepted, JobView, VolumeQuery
 from gateway.native import objects
 from gateway.native.envelope import timestamp
 from gateway.native.objects import Lookups
-from gateway.native.registry import Call, Submitted
+from gateway.native.registry import Submitted
 from translations.errors import native_code
 from translations.native import job_command
 
@@ -142,36 +141,9 @@ def async_job(job: JobView, lookups: Lookups) -> dict[str, Any]:
     return rendered
 
 
-def submit(
-    call: Call,
-    *,
-    kind: JobKind,
-    event: EventType,
-    resource: tuple[ResourceKind, uuid.UUID],
-    description: str,
-    action: Callable[[], uuid.UUID | None],
-) -> Submitted:
-    """Run one core action for an async command. A state the action does not fit becomes a
-    failed job, as CloudStack reports it for async commands; an action with nothing to do (the
-    resource is already there) becomes a finished job, so the caller always gets a job id."""
-    try:
-        job_id = action()
-    except InvalidState as exc:
-        refused = call.services.jobs.record_settled(
-            call.caller,
-            kind=kind,
-            resource=resource,
-            event_type=event,
-            description=description,
-            error=exc,
-        )
-        return Submitted(refused.id)
-    if job_id is None:
-        job_id = call.services.jobs.record_settled(
-            call.caller,
-            kind=kind,
-            resource=resource,
-            event_type=event,
-            description=f"{description}: nothing to do",
-        ).id
-    return Submitted(job_id)
+def settled(accepted: Accepted[Any], *, new: bool = False) -> Submitted:
+    """An async command's reply for an action core settled as a job (``Settle.AS_JOB``):
+    the job id, and the resource's id where the command made it (``new``)."""
+    if accepted.job_id is None:
+        raise TypeError("an action settled as a job always answers one")
+    return Submitted(accepted.job_id, accepted.item.id if new else None)

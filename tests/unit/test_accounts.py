@@ -151,7 +151,7 @@ def furnish(services: Services, alice: Caller, tmp_path: Path) -> None:
     services.workers.run_pending()
     services.storage.create_snapshot(alice, volume.item.ref)
     services.workers.run_pending()
-    address = services.networks.allocate_address(alice)
+    address = services.networks.allocate_address(alice).item
     services.networks.associate_address(alice, address.ref, web.ref)
     services.compute.launch(alice, LaunchRequest("tiny-linux", "t1.micro"))  # left queued
     assert services.compute.get_instance(alice, web.ref).state is InstanceState.RUNNING

@@ -73,7 +73,7 @@ def populate(services: Services, owner: Caller, count: int, *, start_index: int 
         )
         refs.extend(i.ref for i in reservation.instances)
     for ref in refs[start_index::7]:
-        address = services.networks.allocate_address(owner)
+        address = services.networks.allocate_address(owner).item
         services.networks.associate_address(owner, address.ref, ref)
     return refs
 

@@ -181,8 +181,8 @@ def test_bad_rules_change_nothing(services: Services, admin: Caller) -> None:
 def test_public_addresses_are_allocated_associated_and_released(
     services: Services, admin: Caller, alice: Caller, image: ImageView
 ) -> None:
-    first = services.networks.allocate_address(admin)
-    second = services.networks.allocate_address(admin)
+    first = services.networks.allocate_address(admin).item
+    second = services.networks.allocate_address(admin).item
     assert (first.ip, second.ip) == ("198.51.100.1", "198.51.100.2")
     ref = launch(services, admin)
     with pytest.raises(NotFound):
@@ -193,10 +193,10 @@ def test_public_addresses_are_allocated_associated_and_released(
         services.networks.associate_address(admin, second.ref, ref)
     with pytest.raises(Conflict):
         services.networks.release_address(admin, first.ref)
-    assert services.networks.disassociate_address(admin, first.ref).instance_id is None
+    assert services.networks.disassociate_address(admin, first.ref).item.instance_id is None
     services.networks.release_address(admin, first.ref)
     assert [a.ip for a in services.networks.list_addresses(admin)] == ["198.51.100.2"]
-    assert services.networks.allocate_address(admin).ip == "198.51.100.1"  # back in the pool
+    assert services.networks.allocate_address(admin).item.ip == "198.51.100.1"  # back in the pool
 
 
 def test_tags_on_every_kind_filter_and_limits(
@@ -206,7 +206,7 @@ def test_tags_on_every_kind_filter_and_limits(
     volume = services.storage.create_volume(admin, size_gib=1).item
     group = services.security_groups.create_group(admin, "tagged")
     network = services.networks.get_network(admin, "default")
-    address = services.networks.allocate_address(admin)
+    address = services.networks.allocate_address(admin).item
     for kind, target in (
         (ResourceKind.INSTANCE, ref),
         (ResourceKind.VOLUME, volume.ref),

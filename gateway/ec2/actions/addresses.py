@@ -67,7 +67,7 @@ def allocate_address(call: Call) -> Mapping[str, Any]:
         raise Ec2Error("InvalidParameterValue", f"Invalid domain: {call.args['Domain']}")
     refuse(call, "Address", "PublicIpv4Pool", "CustomerOwnedIpv4Pool", "IpamPoolId")
     wanted = tag_specs(call, "elastic-ip")["elastic-ip"]
-    address = call.services.networks.allocate_address(call.caller, wanted)
+    address = call.services.networks.allocate_address(call.caller, wanted).item
     return {
         "PublicIp": address.ip,
         "AllocationId": ALLOCATION.render(address.ref),

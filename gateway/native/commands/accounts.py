@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from core.enums import AccountState, EventType, JobKind, ResourceKind
+from core.enums import AccountState, Settle
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
-from gateway.native.jobs import submit
+from gateway.native.jobs import settled
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -110,15 +110,8 @@ def create_account(call: Call) -> Reply:
     admin_only=True,
 )
 def delete_account(call: Call) -> Reply:
-    account_id = call.args["id"]
-    return submit(
-        call,
-        kind=JobKind.DELETE_ACCOUNT,
-        event=EventType.ACCOUNT_DELETE,
-        resource=(ResourceKind.ACCOUNT, account_id),
-        description=f"delete account {account_id}",
-        action=lambda: call.services.identity.delete_account(call.caller, str(account_id)).job_id,
-    )
+    ref = str(call.args["id"])
+    return settled(call.services.identity.delete_account(call.caller, ref, settle=Settle.AS_JOB))
 
 
 @commands.command(

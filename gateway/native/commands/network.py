@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from core.enums import EventType, JobKind, ResourceKind
+from core.enums import Settle
 from core.views import AddressView
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
-from gateway.native.jobs import submit
+from gateway.native.jobs import settled
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -26,7 +26,6 @@ from gateway.native.registry import (
     ParamType,
     Reply,
     Single,
-    Submitted,
 )
 
 commands = CommandSet()
@@ -101,15 +100,8 @@ def create_network(call: Call) -> Reply:
     is_async=True,
 )
 def delete_network(call: Call) -> Reply:
-    found = call.services.networks.get_network(call.caller, str(call.args["id"]))
-    return submit(
-        call,
-        kind=JobKind.DELETE_NETWORK,
-        event=EventType.NETWORK_DELETE,
-        resource=(ResourceKind.NETWORK, found.id),
-        description=f"delete network {found.name}",
-        action=lambda: call.services.networks.delete_network(call.caller, str(found.id)).job_id,
-    )
+    ref = str(call.args["id"])
+    return settled(call.services.networks.delete_network(call.caller, ref, settle=Settle.AS_JOB))
 
 
 @commands.command(
@@ -179,15 +171,7 @@ def list_public_ip_addresses(call: Call) -> Reply:
 )
 def associate_ip_address(call: Call) -> Reply:
     owner = call.scope if call.args.get("account") else call.caller
-    address = call.services.networks.allocate_address(owner)
-    job = call.services.jobs.record_settled(
-        owner,
-        kind=JobKind.ALLOCATE_ADDRESS,
-        resource=(ResourceKind.ADDRESS, address.id),
-        event_type=EventType.NET_IP_ASSIGN,
-        description=f"address {address.ip} allocated",
-    )
-    return Submitted(job.id, address.id)
+    return settled(call.services.networks.allocate_address(owner, settle=Settle.AS_JOB), new=True)
 
 
 @commands.command(
@@ -198,19 +182,8 @@ def associate_ip_address(call: Call) -> Reply:
 )
 def disassociate_ip_address(call: Call) -> Reply:
     address = _address(call, call.args["id"])
-
-    def release() -> uuid.UUID | None:
-        call.services.networks.release_address(call.caller, str(address.id))
-        return None
-
-    return submit(
-        call,
-        kind=JobKind.RELEASE_ADDRESS,
-        event=EventType.NET_IP_RELEASE,
-        resource=(ResourceKind.ADDRESS, address.id),
-        description=f"release address {address.ip}",
-        action=release,
-    )
+    networks = call.services.networks
+    return settled(networks.release_address(call.caller, str(address.id), settle=Settle.AS_JOB))
 
 
 @commands.command(
@@ -236,18 +209,9 @@ def enable_static_nat(call: Call) -> Reply:
 )
 def disable_static_nat(call: Call) -> Reply:
     address = _address(call, call.args["ipaddressid"])
-
-    def unbind() -> uuid.UUID | None:
-        call.services.networks.disassociate_address(call.caller, str(address.id))
-        return None
-
-    return submit(
-        call,
-        kind=JobKind.DISASSOCIATE_ADDRESS,
-        event=EventType.STATIC_NAT_DISABLE,
-        resource=(ResourceKind.ADDRESS, address.id),
-        description=f"unbind address {address.ip}",
-        action=unbind,
+    networks = call.services.networks
+    return settled(
+        networks.disassociate_address(call.caller, str(address.id), settle=Settle.AS_JOB)
     )
 
 

@@ -7,11 +7,11 @@ import uuid
 from typing import Final
 
 from core import DATA_DEVICES
-from core.enums import EventType, JobKind, ResourceKind, VolumeType
+from core.enums import Settle, VolumeType
 from core.views import SnapshotQuery, VolumeQuery, VolumeView
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
-from gateway.native.jobs import submit
+from gateway.native.jobs import settled
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -123,17 +123,10 @@ def attach_volume(call: Call) -> Reply:
     if number is not None and not 1 <= number <= len(DATA_DEVICES):
         raise param_error(f"deviceid must be between 1 and {len(DATA_DEVICES)}")
     device = None if number is None else DATA_DEVICES[number - 1]
-    return submit(
-        call,
-        kind=JobKind.ATTACH_VOLUME,
-        event=EventType.VOLUME_ATTACH,
-        resource=(ResourceKind.VOLUME, volume.id),
-        description=f"attach volume {volume.name}",
-        action=lambda: (
-            call.services.storage.attach_volume(
-                call.caller, str(volume.id), machine, device=device
-            ).job_id
-        ),
+    return settled(
+        call.services.storage.attach_volume(
+            call.caller, str(volume.id), machine, device=device, settle=Settle.AS_JOB
+        )
     )
 
 
@@ -154,21 +147,14 @@ def resize_volume(call: Call) -> Reply:
     offering = call.args.get("diskofferingid")
     size = call.args.get("size")
 
-    def resize() -> uuid.UUID | None:
-        return call.services.storage.resize_volume(
+    return settled(
+        call.services.storage.resize_volume(
             call.caller,
             str(volume.id),
             size_gib=size,
             disk_offering=None if offering is None else str(offering),
-        ).job_id
-
-    return submit(
-        call,
-        kind=JobKind.RESIZE_VOLUME,
-        event=EventType.VOLUME_RESIZE,
-        resource=(ResourceKind.VOLUME, volume.id),
-        description=f"resize volume {volume.name}",
-        action=resize,
+            settle=Settle.AS_JOB,
+        )
     )
 
 
@@ -181,13 +167,8 @@ def resize_volume(call: Call) -> Reply:
 )
 def detach_volume(call: Call) -> Reply:
     volume = _volume(call, call.args["id"])
-    return submit(
-        call,
-        kind=JobKind.DETACH_VOLUME,
-        event=EventType.VOLUME_DETACH,
-        resource=(ResourceKind.VOLUME, volume.id),
-        description=f"detach volume {volume.name}",
-        action=lambda: call.services.storage.detach_volume(call.caller, str(volume.id)).job_id,
+    return settled(
+        call.services.storage.detach_volume(call.caller, str(volume.id), settle=Settle.AS_JOB)
     )
 
 
@@ -252,12 +233,5 @@ def create_snapshot(call: Call) -> Reply:
     is_async=True,
 )
 def delete_snapshot(call: Call) -> Reply:
-    found = call.services.storage.get_snapshot(call.caller, str(call.args["id"]))
-    return submit(
-        call,
-        kind=JobKind.DELETE_SNAPSHOT,
-        event=EventType.SNAPSHOT_DELETE,
-        resource=(ResourceKind.SNAPSHOT, found.id),
-        description=f"delete snapshot {found.name}",
-        action=lambda: call.services.storage.delete_snapshot(call.caller, str(found.id)).job_id,
-    )
+    ref = str(call.args["id"])
+    return settled(call.services.storage.delete_snapshot(call.caller, ref, settle=Settle.AS_JOB))

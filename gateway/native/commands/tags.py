@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from core.enums import EventType, JobKind, ResourceKind
+from core.enums import ResourceKind, Settle
 from gateway.native import objects
+from gateway.native.jobs import settled
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
@@ -15,7 +16,6 @@ from gateway.native.registry import (
     Param,
     ParamType,
     Reply,
-    Submitted,
     param_error,
 )
 from translations.native import resource_kind
@@ -34,12 +34,14 @@ def _kind(text: str) -> ResourceKind:
     return kind
 
 
-def _first_id(call: Call) -> uuid.UUID:
-    first = call.args["resourceids"][0]
+def _resource_ids(call: Call) -> list[str]:
+    """``resourceids``, whose first must be a UUID as CloudStack checks it."""
+    ids: list[str] = call.args["resourceids"]
     try:
-        return uuid.UUID(first)
+        uuid.UUID(ids[0])
     except ValueError:
-        raise param_error(f"Unable to find resource by id {first}") from None
+        raise param_error(f"Unable to find resource by id {ids[0]}") from None
+    return ids
 
 
 @commands.command(
@@ -55,15 +57,10 @@ def create_tags(call: Call) -> Reply:
         if "key" not in entry:
             raise param_error("tags: every entry needs a key")
         wanted[entry["key"]] = entry.get("value", "")
-    call.services.tags.create_tags(call.caller, kind, call.args["resourceids"], wanted)
-    job = call.services.jobs.record_settled(
-        call.caller,
-        kind=JobKind.CREATE_TAGS,
-        resource=(kind, _first_id(call)),
-        event_type=EventType.TAGS_CREATE,
-        description=f"tags {', '.join(sorted(wanted))} set",
+    refs = _resource_ids(call)
+    return settled(
+        call.services.tags.create_tags(call.caller, kind, refs, wanted, settle=Settle.AS_JOB)
     )
-    return Submitted(job.id)
 
 
 @commands.command(
@@ -79,15 +76,10 @@ def delete_tags(call: Call) -> Reply:
         if "key" not in entry:
             raise param_error("tags: every entry needs a key")
         keys[entry["key"]] = entry.get("value")
-    call.services.tags.delete_tags(call.caller, kind, call.args["resourceids"], keys)
-    job = call.services.jobs.record_settled(
-        call.caller,
-        kind=JobKind.DELETE_TAGS,
-        resource=(kind, _first_id(call)),
-        event_type=EventType.TAGS_DELETE,
-        description="tags removed",
+    refs = _resource_ids(call)
+    return settled(
+        call.services.tags.delete_tags(call.caller, kind, refs, keys, settle=Settle.AS_JOB)
     )
-    return Submitted(job.id)
 
 
 @commands.command(

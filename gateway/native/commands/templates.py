@@ -7,10 +7,10 @@ import uuid
 from typing import Final
 
 from core import Digest
-from core.enums import DiskFormat, EventType, JobKind, ResourceKind, VolumeType
+from core.enums import DiskFormat, Settle, VolumeType
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
-from gateway.native.jobs import submit
+from gateway.native.jobs import settled
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -228,16 +228,5 @@ def register_template(call: Call) -> Reply:
 )
 def delete_template(call: Call) -> Reply:
     _zones(call)
-    image_id: uuid.UUID = call.args["id"]
-
-    def deregister() -> None:
-        call.services.images.deregister(call.caller, str(image_id))
-
-    return submit(
-        call,
-        kind=JobKind.DELETE_IMAGE,
-        event=EventType.TEMPLATE_DELETE,
-        resource=(ResourceKind.IMAGE, image_id),
-        description=f"deleting template {image_id}",
-        action=deregister,
-    )
+    ref = str(call.args["id"])
+    return settled(call.services.images.deregister(call.caller, ref, settle=Settle.AS_JOB))

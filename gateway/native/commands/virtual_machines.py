@@ -11,8 +11,9 @@ from typing import Final, Protocol
 from core import LaunchRequest
 from core.enums import Settle
 from core.states import InstanceState
-from core.views import Caller, InstanceQuery, InstanceView, StateChange
+from core.views import Accepted, Caller, InstanceQuery, InstanceView, StateChange
 from gateway.native import objects
+from gateway.native.jobs import settled
 from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -174,8 +175,7 @@ def _act(call: Call, action: Action) -> Submitted:
     if instance.state is InstanceState.TERMINATED:
         raise param_error(f"Unable to find virtual machine by id={target}")
     [change] = action(call.caller, [str(target)], settle=Settle.AS_JOB)
-    assert change.job_id is not None, "settled as a job, every action has one"
-    return Submitted(change.job_id)
+    return settled(Accepted(change, change.job_id))
 
 
 @commands.command(
@@ -277,8 +277,7 @@ def restore_virtual_machine(call: Call) -> Reply:
         image=None if template is None else str(template),
         settle=Settle.AS_JOB,
     )
-    assert change.job_id is not None, "settled as a job, every action has one"
-    return Submitted(change.job_id)
+    return settled(Accepted(change, change.job_id))
 
 
 @commands.command(
@@ -338,11 +337,8 @@ def reset_ssh_key_for_virtual_machine(call: Call) -> Reply:
             "Unable to execute API command resetsshkeyforvirtualmachine due to missing "
             "parameter keypair"
         )
-    accepted = call.services.compute.reset_key(
-        call.caller, str(call.args["id"]), key, settle=Settle.AS_JOB
-    )
-    assert accepted.job_id is not None, "settled as a job, every action has one"
-    return Submitted(accepted.job_id)
+    target = str(call.args["id"])
+    return settled(call.services.compute.reset_key(call.caller, target, key, settle=Settle.AS_JOB))
 
 
 @commands.command(
