@@ -257,29 +257,6 @@ class JobService:
                 raise NotFound("job", job_id)
             return to_view(job)
 
-    def record_settled(
-        self,
-        caller: Caller,
-        *,
-        kind: JobKind,
-        resource: tuple[ResourceKind, uuid.UUID],
-        event_type: EventType,
-        description: str,
-        error: CoreError | None = None,
-    ) -> JobView:
-        with self._db.transaction() as session:
-            job = settled(
-                session,
-                caller,
-                kind=kind,
-                resource=resource,
-                account_id=caller.account_id,
-                event_type=event_type,
-                description=description,
-                error=error,
-            )
-            return to_view(job)
-
     def list_jobs(
         self,
         caller: Caller,
