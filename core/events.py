@@ -50,6 +50,7 @@ def to_view(event: Event, parent_id: uuid.UUID | None = None) -> EventView:
         id=event.id,
         seq=event.seq,
         account_id=event.account_id,
+        account_name=event.account.name,
         user_id=event.user_id,
         type=event.type,
         state=event.state,

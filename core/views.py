@@ -106,6 +106,7 @@ class HostView:
     uri: str
     hostname: str
     zone_name: str
+    zone_id: uuid.UUID
     virt_type: VirtType
     cpus: int
     memory_mib: int
@@ -121,6 +122,7 @@ class ImageView:
     name: str
     description: str
     owner_account_id: uuid.UUID
+    account_name: str  # the owner's
     is_public: bool
     disk_format: DiskFormat
     virtual_size: int
@@ -161,6 +163,7 @@ class KeyPairView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     name: str
     key_type: str
     public_key: str
@@ -280,6 +283,7 @@ class JobView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     kind: JobKind
     status: JobStatus
     resource_kind: ResourceKind
@@ -298,6 +302,7 @@ class EventView:
     id: uuid.UUID
     seq: int
     account_id: uuid.UUID
+    account_name: str
     user_id: uuid.UUID | None
     type: EventType
     state: EventState
@@ -368,12 +373,15 @@ class VolumeView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     name: str
     volume_type: VolumeType
     state: VolumeState
     state_reason: str
     size_bytes: int
     zone_name: str
+    zone_id: uuid.UUID
+    instance_name: str | None  # the instance it is attached to
     instance_id: uuid.UUID | None
     instance_ref: str | None
     device: str | None
@@ -381,7 +389,9 @@ class VolumeView:
     tags: Mapping[str, str]
     created_at: dt.datetime
     attached_at: dt.datetime | None
+    disk_offering_id: uuid.UUID | None = None
     disk_offering_name: str | None = None
+    disk_offering_description: str | None = None
 
     @property
     def size_gib(self) -> int:
@@ -393,6 +403,9 @@ class SnapshotView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
+    zone_id: uuid.UUID  # its volume's
+    zone_name: str
     volume_id: uuid.UUID
     volume_ref: str
     volume_type: VolumeType
@@ -445,6 +458,7 @@ class SecurityGroupView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     name: str
     description: str
     rules: Sequence[RuleView]
@@ -468,6 +482,7 @@ class NetworkView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     name: str
     description: str
     cidr: str
@@ -476,6 +491,7 @@ class NetworkView:
     shared: bool
     state: NetworkState
     zone_name: str
+    zone_id: uuid.UUID
     tags: Mapping[str, str]
     created_at: dt.datetime
     vpc_id: uuid.UUID | None = None  # None: the zone's default VPC
@@ -518,8 +534,10 @@ class AddressView:
     id: uuid.UUID
     ref: str
     account_id: uuid.UUID
+    account_name: str
     ip: str
     zone_name: str
+    zone_id: uuid.UUID
     instance_id: uuid.UUID | None
     instance_ref: str | None
     private_ip: str | None

@@ -109,6 +109,7 @@ class Image(Model):
     __tablename__ = "images"
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     name: Mapped[name_column]
     description: Mapped[str] = mapped_column(Text, default="")
     is_public: Mapped[bool] = mapped_column(default=False)
@@ -153,6 +154,7 @@ class KeyPair(Model):
     __tablename__ = "key_pairs"
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     name: Mapped[name_column]
     key_type: Mapped[str] = mapped_column(String(16))
     public_key: Mapped[str] = mapped_column(Text)
@@ -203,6 +205,7 @@ class Volume(Model):
 
     __tablename__ = "volumes"
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
     host_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hosts.id"), index=True)
     name: Mapped[name_column]
@@ -228,6 +231,7 @@ class Snapshot(Model):
 
     __tablename__ = "snapshots"
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     volume_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("volumes.id"), index=True)
     host_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hosts.id"))
     name: Mapped[name_column]
@@ -260,6 +264,7 @@ class Network(Model):
 
     __tablename__ = "networks"
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
     vpc_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vpcs.id"), index=True)
     name: Mapped[name_column]
@@ -290,6 +295,7 @@ class Nic(Model):
 class SecurityGroup(Model):
     __tablename__ = "security_groups"
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     name: Mapped[name_column]
     description: Mapped[str] = mapped_column(Text, default="")
     rules: Mapped[list[SecurityGroupRule]] = relationship(
@@ -329,6 +335,7 @@ class Address(Model):
 
     __tablename__ = "addresses"
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     zone_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("zones.id"))
     ip: Mapped[str] = mapped_column(String(15), unique=True)
     instance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("instances.id"), index=True)
@@ -356,6 +363,7 @@ class Job(Model):
     __tablename__ = "jobs"
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[JobKind]
     status: Mapped[JobStatus] = mapped_column(index=True)
@@ -381,6 +389,7 @@ class Event(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account] = relationship(lazy="selectin")  # its name is in every view
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     type: Mapped[EventType] = mapped_column(index=True)
     state: Mapped[EventState]

@@ -229,6 +229,7 @@ def to_view(job: Job) -> JobView:
         id=job.id,
         ref=job.ref,
         account_id=job.account_id,
+        account_name=job.account.name,
         kind=job.kind,
         status=job.status,
         resource_kind=job.resource_kind,

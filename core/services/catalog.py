@@ -74,6 +74,7 @@ def host_view(host: Host, zone: Zone) -> HostView:
         host.uri,
         host.hostname,
         zone.name,
+        zone.id,
         host.virt_type,
         host.cpus,
         host.memory_mib,
@@ -108,6 +109,19 @@ class CatalogService:
                 zone = Zone(name=name, region=region)
                 session.add(zone)
                 session.flush()
+            return ZoneView(zone.id, zone.ref, zone.name, zone.region)
+
+    def get_zone(self, text: str) -> ZoneView:
+        """A zone of this cloud, by name or id: what every API's zone parameter must name."""
+        clause = identity_clause(Zone, text)
+        with self._db.transaction() as session:
+            zone = session.scalar(
+                select(Zone).where(
+                    or_(Zone.name == text, clause) if clause is not None else Zone.name == text
+                )
+            )
+            if zone is None:
+                raise NotFound("zone", text)
             return ZoneView(zone.id, zone.ref, zone.name, zone.region)
 
     def list_zones(self) -> list[ZoneView]:

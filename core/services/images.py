@@ -66,6 +66,7 @@ def to_view(image: Image) -> ImageView:
         image.name,
         image.description,
         image.account_id,
+        image.account.name,
         image.is_public,
         image.disk_format,
         image.virtual_size,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from core import paging, tags
 from core.db.models import (
@@ -190,7 +190,7 @@ class _Related:
         nics: dict[uuid.UUID, list[Nic]] = defaultdict(list)
         for nic in session.scalars(
             select(Nic)
-            .options(joinedload(Nic.network))
+            .options(joinedload(Nic.network).lazyload(Network.account))
             .where(Nic.instance_id.in_(ids))
             .order_by(Nic.device_index)
         ):
@@ -212,6 +212,7 @@ class _Related:
         groups: dict[uuid.UUID, list[SecurityGroup]] = defaultdict(list)
         for instance_id, group in session.execute(
             select(InstanceSecurityGroup.instance_id, SecurityGroup)
+            .options(lazyload(SecurityGroup.account))
             .join(SecurityGroup, SecurityGroup.id == InstanceSecurityGroup.group_id)
             .where(InstanceSecurityGroup.instance_id.in_(ids))
             .order_by(SecurityGroup.name)
@@ -219,13 +220,19 @@ class _Related:
             groups[instance_id].append(group)
         volumes: dict[uuid.UUID, list[Volume]] = defaultdict(list)
         for volume in session.scalars(
-            select(Volume).where(Volume.instance_id.in_(ids), Volume.state != VolumeState.DELETED)
+            select(Volume)
+            .options(lazyload(Volume.account))
+            .where(Volume.instance_id.in_(ids), Volume.state != VolumeState.DELETED)
         ):
             if volume.instance_id is not None:
                 volumes[volume.instance_id].append(volume)
         addresses = {
             a.instance_id: a
-            for a in session.scalars(select(Address).where(Address.instance_id.in_(ids)))
+            for a in session.scalars(
+                select(Address)
+                .options(lazyload(Address.account))
+                .where(Address.instance_id.in_(ids))
+            )
             if a.instance_id is not None
         }
         return cls(

@@ -24,6 +24,7 @@ def to_view(pair: KeyPair) -> KeyPairView:
         pair.id,
         pair.ref,
         pair.account_id,
+        pair.account.name,
         pair.name,
         pair.key_type,
         pair.public_key,

@@ -47,6 +47,7 @@ def group_view(group: SecurityGroup, group_tags: Mapping[str, str]) -> SecurityG
         id=group.id,
         ref=group.ref,
         account_id=group.account_id,
+        account_name=group.account.name,
         name=group.name,
         description=group.description,
         rules=[

@@ -77,12 +77,15 @@ def volume_view(volume: Volume, volume_tags: Mapping[str, str]) -> VolumeView:
         id=volume.id,
         ref=volume.ref,
         account_id=volume.account_id,
+        account_name=volume.account.name,
         name=volume.name,
         volume_type=volume.volume_type,
         state=volume.state,
         state_reason=volume.state_reason,
         size_bytes=volume.size_bytes,
         zone_name=volume.zone.name,
+        zone_id=volume.zone_id,
+        instance_name=volume.instance.name if volume.instance is not None else None,
         instance_id=volume.instance_id,
         instance_ref=volume.instance.ref if volume.instance is not None else None,
         device=volume.device,
@@ -90,7 +93,11 @@ def volume_view(volume: Volume, volume_tags: Mapping[str, str]) -> VolumeView:
         tags=dict(volume_tags),
         created_at=volume.created_at,
         attached_at=volume.attached_at,
+        disk_offering_id=volume.disk_offering_id,
         disk_offering_name=volume.disk_offering.name if volume.disk_offering else None,
+        disk_offering_description=(
+            volume.disk_offering.description if volume.disk_offering else None
+        ),
     )
 
 
@@ -99,6 +106,9 @@ def snapshot_view(snapshot: Snapshot, snapshot_tags: Mapping[str, str]) -> Snaps
         id=snapshot.id,
         ref=snapshot.ref,
         account_id=snapshot.account_id,
+        account_name=snapshot.account.name,
+        zone_id=snapshot.volume.zone_id,
+        zone_name=snapshot.volume.zone.name,
         volume_id=snapshot.volume_id,
         volume_ref=snapshot.volume.ref,
         volume_type=snapshot.volume.volume_type,

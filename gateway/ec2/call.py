@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import Services
+from core import NotFound, Services
 from core.views import Caller
 from gateway.ec2.errors import Ec2Error, malformed, unsupported
 from translations.ec2 import IdKind, ref_of
@@ -40,8 +40,15 @@ def refuse(call: Call, *members: str) -> None:
 
 
 def in_our_zone(call: Call, zone: str | None) -> None:
-    """A zone the caller names must be ours; naming none means ours."""
-    if zone and zone != call.services.settings.zone:
+    """A zone the caller names must be one of this cloud's (core decides); naming none means
+    the default one. EC2 names zones by name only."""
+    if not zone:
+        return
+    try:
+        found = call.services.catalog.get_zone(zone)
+    except NotFound:
+        found = None
+    if found is None or found.name != zone:
         raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone}]")
 
 

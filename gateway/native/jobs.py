@@ -8,59 +8,71 @@ would render it; delete-style jobs answer ``{"success": true}``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
+from core import Services
 from core.enums import JobKind, JobStatus
 from core.errors import NotFound
-from core.views import Accepted, JobView, VolumeQuery
+from core.views import Accepted, Caller, JobView, VolumeQuery
 from gateway.native import objects
 from gateway.native.envelope import timestamp
-from gateway.native.objects import Lookups
 from gateway.native.registry import Submitted
 from translations.errors import native_code
 from translations.native import job_command
 
-Renderer = Callable[[Lookups, JobView], Mapping[str, Any]]
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """What a finished job's result is read and rendered with."""
+
+    services: Services
+    caller: Caller
+    domain: str
 
 
-def _virtual_machine(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
-    found = lookups.services.compute.get_instance(lookups.caller, str(job.resource_id))
-    return {"virtualmachine": objects.virtual_machine(found, lookups)}
+Renderer = Callable[[_Reader, JobView], Mapping[str, Any]]
 
 
-def _volume(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+def _virtual_machine(reader: _Reader, job: JobView) -> Mapping[str, Any]:
+    found = reader.services.compute.get_instance(reader.caller, str(job.resource_id))
+    return {"virtualmachine": objects.virtual_machine(found, reader.domain)}
+
+
+def _volume(reader: _Reader, job: JobView) -> Mapping[str, Any]:
     query = VolumeQuery(ids=(str(job.resource_id),), include_deleted=True)
-    [found] = lookups.services.storage.list_volumes(lookups.caller, query)
-    return {"volume": objects.volume(found, lookups)}
+    [found] = reader.services.storage.list_volumes(reader.caller, query)
+    return {"volume": objects.volume(found, reader.domain)}
 
 
-def _snapshot(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
-    found = lookups.services.storage.get_snapshot(lookups.caller, str(job.resource_id))
-    return {"snapshot": objects.snapshot(found, lookups)}
+def _snapshot(reader: _Reader, job: JobView) -> Mapping[str, Any]:
+    found = reader.services.storage.get_snapshot(reader.caller, str(job.resource_id))
+    return {"snapshot": objects.snapshot(found, reader.domain)}
 
 
-def _template(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
-    found = lookups.services.images.get_image(lookups.caller, str(job.resource_id))
-    return {"template": objects.template(found, lookups)}
+def _template(reader: _Reader, job: JobView) -> Mapping[str, Any]:
+    found = reader.services.images.get_image(reader.caller, str(job.resource_id))
+    zone = objects.template_zone(reader.services)
+    return {"template": objects.template(found, reader.domain, zone)}
 
 
-def _security_group(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
+def _security_group(reader: _Reader, job: JobView) -> Mapping[str, Any]:
     """The group with only the rules this job added, as CloudStack answers an authorize (Ansible
     takes the first rule listed as the one it created)."""
-    found = lookups.services.security_groups.get_group(lookups.caller, str(job.resource_id))
+    found = reader.services.security_groups.get_group(reader.caller, str(job.resource_id))
     added = set((job.result or {}).get("added", []))
-    rendered = objects.security_group(found, lookups)
+    rendered = objects.security_group(found, reader.domain)
     for direction in ("ingressrule", "egressrule"):
         rendered[direction] = [r for r in rendered[direction] if r["ruleid"] in added]
     return {"securitygroup": rendered}
 
 
-def _public_ip(lookups: Lookups, job: JobView) -> Mapping[str, Any]:
-    found = lookups.services.networks.get_address(lookups.caller, str(job.resource_id))
-    return {"ipaddress": objects.public_ip(found, lookups)}
+def _public_ip(reader: _Reader, job: JobView) -> Mapping[str, Any]:
+    found = reader.services.networks.get_address(reader.caller, str(job.resource_id))
+    return {"ipaddress": objects.public_ip(found, reader.domain)}
 
 
-def _success(_lookups: Lookups, _job: JobView) -> Mapping[str, Any]:
+def _success(_reader: _Reader, _job: JobView) -> Mapping[str, Any]:
     return {"success": True}
 
 
@@ -106,18 +118,19 @@ _STATUS: Final = {
 }
 
 
-def _result(lookups: Lookups, job: JobView) -> tuple[int, Mapping[str, Any]]:
+def _result(reader: _Reader, job: JobView) -> tuple[int, Mapping[str, Any]]:
     if job.status is JobStatus.FAILED:
         code = native_code(job.error_kind)
         return code.errorcode, {"errorcode": code.errorcode, "errortext": job.error_text or ""}
     try:
-        return 0, _RESULTS[job.kind](lookups, job)
+        return 0, _RESULTS[job.kind](reader, job)
     except NotFound:
         # The resource went away after the job (deleted by a later call): the job still worked.
         return 0, {"success": True}
 
 
-def async_job(job: JobView, lookups: Lookups) -> dict[str, Any]:
+def async_job(job: JobView, services: Services, caller: Caller) -> dict[str, Any]:
+    reader = _Reader(services, caller, objects.domain(services))
     command, instance_type = job_command(job.kind)
     rendered: dict[str, Any] = {
         "jobid": str(job.id),
@@ -129,10 +142,10 @@ def async_job(job: JobView, lookups: Lookups) -> dict[str, Any]:
         "jobinstancetype": instance_type,
         "jobinstanceid": str(job.resource_id),
         "created": timestamp(job.created_at),
-        **lookups.owner(job.account_id),
+        **objects.owner_fields(job.account_name, reader.domain),
     }
     if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
-        code, result = _result(lookups, job)
+        code, result = _result(reader, job)
         rendered["jobresultcode"] = code
         rendered["jobresulttype"] = "object"
         rendered["jobresult"] = result

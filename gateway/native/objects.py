@@ -8,7 +8,6 @@ present, even empty: Ansible only reconciles tags on resources that carry the ke
 from __future__ import annotations
 
 import base64
-import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
@@ -23,14 +22,12 @@ from core.enums import (
 from core.views import (
     AccountView,
     AddressView,
-    Caller,
     DiskOfferingView,
     EventView,
     FlavorView,
     GroupRef,
     HostView,
     ImageView,
-    InstanceQuery,
     InstanceView,
     KeyPairView,
     NetworkView,
@@ -44,7 +41,6 @@ from core.views import (
     ZoneView,
 )
 from gateway.native.envelope import timestamp
-from gateway.native.registry import NativeError
 from translations.native import (
     HYPERVISOR,
     OS_TYPE,
@@ -65,6 +61,11 @@ def domain_id(services: Services) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(services.installation), "native-domain:ROOT")
 
 
+def domain(services: Services) -> str:
+    """What every rendering below needs besides its view: the domain's id, as text."""
+    return str(domain_id(services))
+
+
 def _tags(
     tags: Mapping[str, str], kind: ResourceKind, resource_id: uuid.UUID
 ) -> list[dict[str, Any]]:
@@ -79,65 +80,7 @@ def _tags(
     ]
 
 
-class Lookups:
-    """Facts a rendering needs beyond one view (names of zones, accounts, groups …), fetched
-    at most once per request."""
-
-    def __init__(self, services: Services, caller: Caller) -> None:
-        self.services = services
-        self.caller = caller
-        self.domain_id = str(domain_id(services))
-
-    @functools.cached_property
-    def zones(self) -> Mapping[str, ZoneView]:
-        return {zone.name: zone for zone in self.services.catalog.list_zones()}
-
-    @functools.cached_property
-    def flavors(self) -> Mapping[str, FlavorView]:
-        return {flavor.name: flavor for flavor in self.services.catalog.list_flavors()}
-
-    @functools.cached_property
-    def disk_offerings(self) -> Mapping[str, DiskOfferingView]:
-        return {o.name: o for o in self.services.catalog.list_disk_offerings()}
-
-    @functools.cached_property
-    def instance_names(self) -> Mapping[uuid.UUID, str]:
-        listed = self.services.compute.list_instances(self.caller, InstanceQuery()).items
-        return {i.id: i.name for i in listed}
-
-    @functools.cached_property
-    def accounts(self) -> Mapping[uuid.UUID, AccountView]:
-        return {a.id: a for a in self.services.identity.list_accounts(self.caller)}
-
-    @functools.cached_property
-    def groups(self) -> Mapping[tuple[uuid.UUID, str], SecurityGroupView]:
-        found = self.services.security_groups.list_groups(self.caller)
-        return {(g.account_id, g.name): g for g in found}
-
-    @functools.cached_property
-    def networks(self) -> Mapping[uuid.UUID, NetworkView]:
-        return {n.id: n for n in self.services.networks.list_networks(self.caller)}
-
-    @functools.cached_property
-    def addresses(self) -> Mapping[uuid.UUID, AddressView]:
-        found = self.services.networks.list_addresses(self.caller)
-        return {a.instance_id: a for a in found if a.instance_id is not None}
-
-    def require_zone(self, zone_id: uuid.UUID) -> None:
-        """A ``zoneid`` the caller sent must name a zone of this cloud."""
-        if all(zone.id != zone_id for zone in self.zones.values()):
-            raise NativeError(431, 4350, f"Unable to find zone by id={zone_id}")
-
-    def zone_id(self, name: str) -> str:
-        zone = self.zones.get(name)
-        return str(zone.id) if zone else ""
-
-    def owner(self, account_id: uuid.UUID) -> dict[str, Any]:
-        account = self.accounts.get(account_id)
-        return owner_fields(account.name if account else "", self.domain_id)
-
-
-def zone(view: ZoneView, lookups: Lookups) -> dict[str, Any]:
+def zone(view: ZoneView, domain: str) -> dict[str, Any]:
     return {
         "id": str(view.id),
         "name": view.name,
@@ -148,7 +91,7 @@ def zone(view: ZoneView, lookups: Lookups) -> dict[str, Any]:
         "zonetoken": view.ref,
         "dhcpprovider": "DhcpServer",
         "localstorageenabled": True,
-        "domainid": lookups.domain_id,
+        "domainid": domain,
         "hasannotations": False,
         "tags": [],
     }
@@ -190,9 +133,15 @@ def disk_offering(view: DiskOfferingView) -> dict[str, Any]:
     }
 
 
-def template(view: ImageView, lookups: Lookups) -> dict[str, Any]:
+def template_zone(services: Services) -> ZoneView | None:
+    """The zone a template row names: images serve every zone, and CloudStack lists a template
+    once per zone (this cloud has one)."""
+    return next(iter(services.catalog.list_zones()), None)
+
+
+def template(view: ImageView, domain: str, zone_view: ZoneView | None) -> dict[str, Any]:
+    """``zone_view``: from ``template_zone``."""
     ready = view.state is ImageState.AVAILABLE
-    zone_view = next(iter(lookups.zones.values()), None)
     return {
         "id": str(view.id),
         "name": view.name,
@@ -221,7 +170,7 @@ def template(view: ImageView, lookups: Lookups) -> dict[str, Any]:
         "zoneid": str(zone_view.id) if zone_view else "",
         "zonename": zone_view.name if zone_view else "",
         "checksum": view.checksum,
-        **lookups.owner(view.owner_account_id),
+        **owner_fields(view.account_name, domain),
         "tags": [],
     }
 
@@ -275,14 +224,14 @@ def owner_fields(account_name: str, domain: str) -> dict[str, Any]:
     }
 
 
-def virtual_machine(view: InstanceView, lookups: Lookups) -> dict[str, Any]:
+def virtual_machine(view: InstanceView, domain: str) -> dict[str, Any]:
     """Everything comes with the view: rendering a listing reads nothing more."""
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "name": view.name,
         "displayname": view.name,
         "instancename": f"i-{view.ref}",
-        **owner_fields(view.account_name, lookups.domain_id),
+        **owner_fields(view.account_name, domain),
         "created": timestamp(view.created_at),
         "state": INSTANCE_STATES[view.state].native,
         "haenable": False,
@@ -322,12 +271,12 @@ def virtual_machine(view: InstanceView, lookups: Lookups) -> dict[str, Any]:
     return rendered
 
 
-def volume(view: VolumeView, lookups: Lookups) -> dict[str, Any]:
+def volume(view: VolumeView, domain: str) -> dict[str, Any]:
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "name": view.name,
-        **lookups.owner(view.account_id),
-        "zoneid": lookups.zone_id(view.zone_name),
+        **owner_fields(view.account_name, domain),
+        "zoneid": str(view.zone_id),
         "zonename": view.zone_name,
         "type": volume_type(view.volume_type),
         "size": view.size_bytes,
@@ -341,15 +290,17 @@ def volume(view: VolumeView, lookups: Lookups) -> dict[str, Any]:
         "quiescevm": False,
         "tags": _tags(view.tags, ResourceKind.VOLUME, view.id),
     }
-    offering = lookups.disk_offerings.get(view.disk_offering_name or "")
-    if offering is not None:  # Ansible's cs_volume resizes when diskofferingid differs or is absent
-        rendered["diskofferingid"] = str(offering.id)
-        rendered["diskofferingname"] = offering.name
-        rendered["diskofferingdisplaytext"] = offering.description or offering.name
+    if view.disk_offering_id is not None:
+        # Ansible's cs_volume resizes when diskofferingid differs or is absent
+        rendered["diskofferingid"] = str(view.disk_offering_id)
+        rendered["diskofferingname"] = view.disk_offering_name
+        rendered["diskofferingdisplaytext"] = (
+            view.disk_offering_description or view.disk_offering_name
+        )
     if view.instance_id is not None and view.state is not VolumeState.DELETED:
         rendered["virtualmachineid"] = str(view.instance_id)
         # the VM's name (CloudStack's vm_instance.name), which Ansible's cs_volume returns as vm
-        vm_name = lookups.instance_names.get(view.instance_id, f"i-{view.instance_ref}")
+        vm_name = view.instance_name or f"i-{view.instance_ref}"
         rendered["vmname"] = vm_name
         rendered["vmdisplayname"] = vm_name
         rendered["deviceid"] = ord((view.device or "vda")[-1]) - ord("a")
@@ -360,11 +311,11 @@ def volume(view: VolumeView, lookups: Lookups) -> dict[str, Any]:
     return rendered
 
 
-def snapshot(view: SnapshotView, lookups: Lookups) -> dict[str, Any]:
+def snapshot(view: SnapshotView, domain: str) -> dict[str, Any]:
     return {
         "id": str(view.id),
         "name": view.name,
-        **lookups.owner(view.account_id),
+        **owner_fields(view.account_name, domain),
         "volumeid": str(view.volume_id),
         "volumename": view.volume_ref,
         "volumetype": volume_type(view.volume_type),
@@ -376,14 +327,14 @@ def snapshot(view: SnapshotView, lookups: Lookups) -> dict[str, Any]:
         "created": timestamp(view.created_at),
         "revertable": False,
         "locationtype": "PRIMARY",
-        "zoneid": next((str(z.id) for z in lookups.zones.values()), ""),
+        "zoneid": str(view.zone_id),
         "hypervisor": HYPERVISOR,
         "tags": _tags(view.tags, ResourceKind.SNAPSHOT, view.id),
         **({"pending": True} if view.state is SnapshotState.PENDING else {}),
     }
 
 
-def rule(view: RuleView, group: SecurityGroupView, lookups: Lookups) -> dict[str, Any]:
+def rule(view: RuleView, group: SecurityGroupView) -> dict[str, Any]:
     rendered: dict[str, Any] = {"ruleid": str(view.id), "protocol": view.protocol, "tags": []}
     if view.protocol == "icmp":
         rendered["icmptype"] = -1 if view.from_port is None else view.from_port
@@ -395,42 +346,42 @@ def rule(view: RuleView, group: SecurityGroupView, lookups: Lookups) -> dict[str
         rendered["cidr"] = view.cidr
     if view.source_group_name is not None:
         rendered["securitygroupname"] = view.source_group_name
-        rendered["account"] = lookups.owner(group.account_id)["account"]
+        rendered["account"] = group.account_name
     return rendered
 
 
-def security_group(view: SecurityGroupView, lookups: Lookups) -> dict[str, Any]:
+def security_group(view: SecurityGroupView, domain: str) -> dict[str, Any]:
     return {
         "id": str(view.id),
         "name": view.name,
         "description": view.description,
-        **lookups.owner(view.account_id),
-        "ingressrule": [rule(r, view, lookups) for r in view.rules if r.direction == "ingress"],
-        "egressrule": [rule(r, view, lookups) for r in view.rules if r.direction == "egress"],
+        **owner_fields(view.account_name, domain),
+        "ingressrule": [rule(r, view) for r in view.rules if r.direction == "ingress"],
+        "egressrule": [rule(r, view) for r in view.rules if r.direction == "egress"],
         "virtualmachinecount": 0,
         "virtualmachineids": [],
         "tags": _tags(view.tags, ResourceKind.SECURITY_GROUP, view.id),
     }
 
 
-def ssh_key_pair(view: KeyPairView, lookups: Lookups) -> dict[str, Any]:
+def ssh_key_pair(view: KeyPairView, domain: str) -> dict[str, Any]:
     return {
         "id": str(view.id),
         "name": view.name,
         "fingerprint": view.fingerprint_md5,
-        **lookups.owner(view.account_id),
+        **owner_fields(view.account_name, domain),
         "hasannotations": False,
     }
 
 
-def network(view: NetworkView, lookups: Lookups) -> dict[str, Any]:
+def network(view: NetworkView, domain: str) -> dict[str, Any]:
     prefix = int(view.cidr.split("/")[1])
     return {
         "id": str(view.id),
         "name": view.name,
         "displaytext": view.description or view.name,
-        **lookups.owner(view.account_id),
-        "zoneid": lookups.zone_id(view.zone_name),
+        **owner_fields(view.account_name, domain),
+        "zoneid": str(view.zone_id),
         "zonename": view.zone_name,
         "cidr": view.cidr,
         "gateway": view.gateway,
@@ -452,13 +403,13 @@ def network(view: NetworkView, lookups: Lookups) -> dict[str, Any]:
     }
 
 
-def public_ip(view: AddressView, lookups: Lookups) -> dict[str, Any]:
+def public_ip(view: AddressView, domain: str) -> dict[str, Any]:
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "ipaddress": view.ip,
         "allocated": timestamp(view.created_at),
-        **lookups.owner(view.account_id),
-        "zoneid": lookups.zone_id(view.zone_name),
+        **owner_fields(view.account_name, domain),
+        "zoneid": str(view.zone_id),
         "zonename": view.zone_name,
         "issourcenat": False,
         "isstaticnat": view.instance_id is not None,
@@ -475,8 +426,8 @@ def public_ip(view: AddressView, lookups: Lookups) -> dict[str, Any]:
     return rendered
 
 
-def event(view: EventView, lookups: Lookups) -> dict[str, Any]:
-    owner = lookups.owner(view.account_id)
+def event(view: EventView, domain: str) -> dict[str, Any]:
+    owner = owner_fields(view.account_name, domain)
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "type": view.type.value,
@@ -496,7 +447,7 @@ def event(view: EventView, lookups: Lookups) -> dict[str, Any]:
     return rendered
 
 
-def host(view: HostView, lookups: Lookups) -> dict[str, Any]:
+def host(view: HostView) -> dict[str, Any]:
     return {
         "id": str(view.id),
         "name": view.hostname,
@@ -510,21 +461,21 @@ def host(view: HostView, lookups: Lookups) -> dict[str, Any]:
         "cpuspeed": CPU_SPEED_MHZ,
         "memorytotal": view.memory_mib * 1024 * 1024,
         "disksizetotal": view.disk_gib * 1024**3,
-        "zoneid": lookups.zone_id(view.zone_name),
+        "zoneid": str(view.zone_id),
         "zonename": view.zone_name,
         "created": timestamp(view.created_at),
         "islocalstorageactive": True,
     }
 
 
-def account(view: AccountView, lookups: Lookups) -> dict[str, Any]:
+def account(view: AccountView, domain: str) -> dict[str, Any]:
     return {
         "id": str(view.id),
         "name": view.name,
         "accounttype": 1 if view.is_admin else 0,
         "roletype": "Admin" if view.is_admin else "User",
         "rolename": "Root Admin" if view.is_admin else "User",
-        "domainid": lookups.domain_id,
+        "domainid": domain,
         "domain": ROOT_DOMAIN,
         "domainpath": ROOT_DOMAIN,
         "state": "enabled",
@@ -533,7 +484,7 @@ def account(view: AccountView, lookups: Lookups) -> dict[str, Any]:
     }
 
 
-def user(view: UserView, lookups: Lookups) -> dict[str, Any]:
+def user(view: UserView, domain: str) -> dict[str, Any]:
     rendered: dict[str, Any] = {
         "id": str(view.id),
         "username": view.username,
@@ -543,7 +494,7 @@ def user(view: UserView, lookups: Lookups) -> dict[str, Any]:
         "accountid": str(view.account_id),
         "accounttype": 1 if view.is_admin else 0,
         "roletype": "Admin" if view.is_admin else "User",
-        "domainid": lookups.domain_id,
+        "domainid": domain,
         "domain": ROOT_DOMAIN,
         "state": "enabled",
         "created": timestamp(view.created_at),

@@ -191,6 +191,13 @@ class Call:
     def page(self, key: str, items: Sequence[Mapping[str, Any]]) -> Listing:
         return Listing(key, self.window.slice(items), len(items))
 
+    def require_zone(self, zone_id: uuid.UUID) -> None:
+        """A ``zoneid`` the caller sent must name a zone of this cloud (core decides which)."""
+        try:
+            self.services.catalog.get_zone(str(zone_id))
+        except NotFound:
+            raise param_error(f"Unable to find zone by id={zone_id}") from None
+
     @property
     def scope(self) -> Caller:
         """Whose resources a list call shows. As in CloudStack, an admin sees only its own

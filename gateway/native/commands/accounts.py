@@ -10,7 +10,6 @@ from core.enums import AccountState, Settle
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
@@ -48,9 +47,9 @@ _STATES: Final[Mapping[AccountState, str]] = MappingProxyType(
     response_key="account",
 )
 def list_accounts(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     found = [
-        {**objects.account(a, lookups), "state": _STATES[a.state]}
+        {**objects.account(a, domain), "state": _STATES[a.state]}
         for a in call.services.identity.list_accounts(call.caller)
     ]
     kind, state = call.args.get("accounttype"), call.args.get("state")
@@ -83,10 +82,10 @@ def list_accounts(call: Call) -> Reply:
     response_key="account",
 )
 def create_account(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
-    domain = call.args.get("domainid")
-    if domain is not None and str(domain) != lookups.domain_id:
-        raise param_error(f"Unable to find domain by id {domain}")
+    domain = objects.domain(call.services)
+    wanted = call.args.get("domainid")
+    if wanted is not None and str(wanted) != domain:
+        raise param_error(f"Unable to find domain by id {wanted}")
     kind = call.args.get("accounttype", 0)
     if kind not in (0, _ADMIN_TYPE):
         raise param_error("accounttype must be 0 (user) or 1 (admin)")
@@ -97,8 +96,8 @@ def create_account(call: Call) -> Reply:
         password=call.args["password"],
     )
     user = call.services.identity.user_by_access_key(call.caller, created.access_key)
-    rendered = objects.account(created.account, lookups)
-    rendered["user"] = [{**objects.user(user, lookups), "secretkey": created.secret_key}]
+    rendered = objects.account(created.account, domain)
+    rendered["user"] = [{**objects.user(user, domain), "secretkey": created.secret_key}]
     return Single("account", rendered)
 
 
@@ -121,6 +120,6 @@ def delete_account(call: Call) -> Reply:
     response_key="user",
 )
 def get_user(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     found = call.services.identity.user_by_access_key(call.caller, call.args["userapikey"])
-    return Single("user", objects.user(found, lookups))
+    return Single("user", objects.user(found, domain))

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from gateway.native import objects
 from gateway.native.envelope import CLOUDSTACK_VERSION
-from gateway.native.objects import ROOT_DOMAIN, Lookups
+from gateway.native.objects import ROOT_DOMAIN
 from gateway.native.registry import (
     DEFAULT_PAGE_SIZE,
     LIST_PARAMS,
@@ -49,8 +49,8 @@ def matching(
     response_key="zone",
 )
 def list_zones(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
-    zones = [objects.zone(z, lookups) for z in call.services.catalog.list_zones()]
+    domain = objects.domain(call.services)
+    zones = [objects.zone(z, domain) for z in call.services.catalog.list_zones()]
     return call.page("zone", matching(call, zones))
 
 
@@ -61,9 +61,8 @@ def list_zones(call: Call) -> Reply:
     response_key="domain",
 )
 def list_domains(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
     root = {
-        "id": lookups.domain_id,
+        "id": objects.domain(call.services),
         "name": ROOT_DOMAIN,
         "level": 0,
         "path": ROOT_DOMAIN,
@@ -192,8 +191,7 @@ def list_hypervisors(call: Call) -> Reply:
     response_key="host",
 )
 def list_hosts(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
-    hosts = [objects.host(h, lookups) for h in call.services.catalog.list_hosts(call.caller)]
+    hosts = [objects.host(h) for h in call.services.catalog.list_hosts(call.caller)]
     kind, zone, state = call.args.get("type"), call.args.get("zoneid"), call.args.get("state")
     hosts = [
         h

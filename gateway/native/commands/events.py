@@ -6,7 +6,6 @@ import datetime as dt
 
 from core.enums import EventLevel, EventType
 from gateway.native import objects
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
@@ -76,8 +75,8 @@ def list_events(call: Call) -> Reply:
         offset=call.window.offset,
         limit=call.window.limit,
     )
-    lookups = Lookups(call.services, call.caller)
-    return Listing("event", [objects.event(e, lookups) for e in page.items], page.total)
+    domain = objects.domain(call.services)
+    return Listing("event", [objects.event(e, domain) for e in page.items], page.total)
 
 
 @commands.command("listEventTypes", "Lists the event types", (), response_key="eventtype")

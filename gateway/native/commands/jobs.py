@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from gateway.native.jobs import async_job
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
@@ -28,7 +27,7 @@ commands = CommandSet()
 def query_async_job_result(call: Call) -> Reply:
     target: uuid.UUID = call.args["jobid"]
     job = call.services.jobs.get_job(call.caller, str(target))
-    return Raw(async_job(job, Lookups(call.services, call.caller)))
+    return Raw(async_job(job, call.services, call.caller))
 
 
 @commands.command(
@@ -42,5 +41,5 @@ def list_async_jobs(call: Call) -> Reply:
     page = call.services.jobs.list_jobs(
         call.scope, since=since, offset=call.window.offset, limit=call.window.limit
     )
-    lookups = Lookups(call.services, call.caller)
-    return Listing("asyncjobs", [async_job(j, lookups) for j in page.items], page.total)
+    rendered = [async_job(j, call.services, call.caller) for j in page.items]
+    return Listing("asyncjobs", rendered, page.total)

@@ -6,7 +6,6 @@ from typing import Final
 
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
@@ -34,11 +33,11 @@ _NAME: Final = Param("name", ParamType.STRING, "Name of the key pair", required=
     response_key="sshkeypair",
 )
 def list_ssh_key_pairs(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     pairs = call.services.key_pairs.list_key_pairs(call.scope)
     fingerprint = call.args.get("fingerprint")
     rendered = [
-        objects.ssh_key_pair(p, lookups)
+        objects.ssh_key_pair(p, domain)
         for p in pairs
         if fingerprint is None or p.fingerprint_md5 == fingerprint
     ]
@@ -52,9 +51,9 @@ def list_ssh_key_pairs(call: Call) -> Reply:
     response_key="keypair",
 )
 def create_ssh_key_pair(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     created = call.services.key_pairs.create_key_pair(call.caller, call.args["name"])
-    rendered = objects.ssh_key_pair(created.key_pair, lookups)
+    rendered = objects.ssh_key_pair(created.key_pair, domain)
     return Single("keypair", {**rendered, "privatekey": created.private_key})
 
 
@@ -65,11 +64,11 @@ def create_ssh_key_pair(call: Call) -> Reply:
     response_key="keypair",
 )
 def register_ssh_key_pair(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     pair = call.services.key_pairs.import_key_pair(
         call.caller, call.args["name"], call.args["publickey"]
     )
-    return Single("keypair", objects.ssh_key_pair(pair, lookups))
+    return Single("keypair", objects.ssh_key_pair(pair, domain))
 
 
 @commands.command("deleteSSHKeyPair", "Deletes a key pair", (_NAME,))

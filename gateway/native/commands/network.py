@@ -14,7 +14,6 @@ from core.views import AddressView
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     LIST_PARAMS,
@@ -52,9 +51,9 @@ def _address(call: Call, target: uuid.UUID) -> AddressView:
     response_key="network",
 )
 def list_networks(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     found = [
-        objects.network(n, lookups)
+        objects.network(n, domain)
         for n in call.services.networks.list_networks(call.scope, network_tags=call.args.tags())
     ]
     kind, default, zone = call.args.get("type"), call.args.get("isdefault"), call.args.get("zoneid")
@@ -83,14 +82,14 @@ def list_networks(call: Call) -> Reply:
     response_key="network",
 )
 def create_network(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     created = call.services.networks.create_network(
         call.caller,
         call.args["name"],
         cidr=call.args.get("cidr"),
         description=call.args.get("displaytext") or "",
     )
-    return Single("network", objects.network(created, lookups))
+    return Single("network", objects.network(created, domain))
 
 
 @commands.command(
@@ -142,12 +141,12 @@ def list_nics(call: Call) -> Reply:
     response_key="publicipaddress",
 )
 def list_public_ip_addresses(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     found = call.services.networks.list_addresses(call.scope, address_tags=call.args.tags())
     wanted, ip = call.args.get("id"), call.args.get("ipaddress")
     nat, zone = call.args.get("isstaticnat"), call.args.get("zoneid")
     rendered = [
-        objects.public_ip(a, lookups)
+        objects.public_ip(a, domain)
         for a in found
         if (wanted is None or a.id == wanted)
         and (ip is None or a.ip == ip)

@@ -10,7 +10,6 @@ from core import Direction
 from core.views import RuleRequest
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     TAGS_PARAM,
@@ -96,7 +95,7 @@ def _revoke(call: Call) -> Reply:
     response_key="securitygroup",
 )
 def list_security_groups(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     name = call.args.get("securitygroupname")
     groups = call.services.security_groups.list_groups(
         call.scope, names=(name,) if name else (), group_tags=call.args.tags()
@@ -105,7 +104,7 @@ def list_security_groups(call: Call) -> Reply:
     if machine is not None:
         instance = call.services.compute.get_instance(call.caller, str(machine))
         groups = [g for g in groups if g.name in instance.security_groups]
-    rendered = [objects.security_group(g, lookups) for g in groups]
+    rendered = [objects.security_group(g, domain) for g in groups]
     return call.page("securitygroup", matching(call, rendered))
 
 
@@ -121,12 +120,12 @@ def list_security_groups(call: Call) -> Reply:
     response_key="securitygroup",
 )
 def create_security_group(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     owner = call.scope if call.args.get("account") else call.caller
     group = call.services.security_groups.create_group(
         owner, call.args["name"], call.args.get("description") or ""
     )
-    return Single("securitygroup", objects.security_group(group, lookups))
+    return Single("securitygroup", objects.security_group(group, domain))
 
 
 @commands.command(

@@ -12,7 +12,6 @@ from core.views import SnapshotQuery, VolumeQuery, VolumeView
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     TAGS_PARAM,
@@ -61,9 +60,9 @@ def list_volumes(call: Call) -> Reply:
         instance=str(machine) if machine else None,
         tags=call.args.tags(),
     )
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     found = [
-        objects.volume(v, lookups) for v in call.services.storage.list_volumes(call.scope, query)
+        objects.volume(v, domain) for v in call.services.storage.list_volumes(call.scope, query)
     ]
     zone = call.args.get("zoneid")
     found = [v for v in found if zone is None or v["zoneid"] == str(zone)]
@@ -91,7 +90,7 @@ def create_volume(call: Call) -> Reply:
         raise param_error("Either diskofferingid or snapshotid must be passed in")
     zone = call.args.get("zoneid")
     if zone is not None:
-        Lookups(call.services, call.caller).require_zone(zone)
+        call.require_zone(zone)
     owner = call.scope if call.args.get("account") else call.caller
     accepted = call.services.storage.create_volume(
         owner,
@@ -202,9 +201,9 @@ def list_snapshots(call: Call) -> Reply:
         volume=str(volume) if volume else None,
         tags=call.args.tags(),
     )
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     found = call.services.storage.list_snapshots(call.scope, query)
-    return call.page("snapshot", matching(call, [objects.snapshot(s, lookups) for s in found]))
+    return call.page("snapshot", matching(call, [objects.snapshot(s, domain) for s in found]))
 
 
 @commands.command(

@@ -11,7 +11,6 @@ from core.enums import DiskFormat, Settle, VolumeType
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     TAGS_PARAM,
@@ -70,9 +69,9 @@ def list_templates(call: Call) -> Reply:
     own, public = _FILTERS[wanted]
     images = call.services.images.list_images(call.caller, image_tags=call.args.tags())
     ids = {str(i) for i in (call.args.get("ids") or ())}
-    lookups = Lookups(call.services, call.caller)
+    domain, zone = objects.domain(call.services), objects.template_zone(call.services)
     shown = [
-        objects.template(image, lookups)
+        objects.template(image, domain, zone)
         for image in images
         if (
             (own and image.owner_account_id == call.caller.account_id)
@@ -138,13 +137,12 @@ def _zones(call: Call) -> None:
     """``zoneid``/``zoneids`` must name zones of this cloud; ``-1`` (all zones) is accepted.
     An image is usable in every zone anyway (any host can launch it)."""
     wanted = [call.args.get("zoneid"), *(call.args.get("zoneids") or ())]
-    lookups = Lookups(call.services, call.caller)
     for text in (t for t in wanted if t is not None and t != ALL_ZONES):
         try:
             zone = uuid.UUID(text)
         except ValueError:
             raise param_error(f"Unable to find zone by id={text}") from None
-        lookups.require_zone(zone)
+        call.require_zone(zone)
 
 
 def _digest(text: str) -> Digest | None:
@@ -212,7 +210,8 @@ def register_template(call: Call) -> Reply:
         public=bool(call.args.get("ispublic")),
         digest=_digest(call.args.get("checksum") or ""),
     )
-    rendered = objects.template(accepted.item, Lookups(call.services, call.caller))
+    zone = objects.template_zone(call.services)
+    rendered = objects.template(accepted.item, objects.domain(call.services), zone)
     return Listing("template", [rendered], 1)
 
 

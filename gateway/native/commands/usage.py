@@ -15,8 +15,8 @@ from typing import Any, Final
 from core.enums import VolumeType
 from core.states import InstanceState
 from core.views import AccountUsage
+from gateway.native import objects
 from gateway.native.envelope import timestamp
-from gateway.native.objects import Lookups
 from gateway.native.registry import ACCOUNT_LIST_PARAMS, Call, CommandSet, Reply
 from translations.states import INSTANCE_STATES
 
@@ -25,10 +25,10 @@ MIB: Final = 1024**2
 GIB: Final = 1024**3
 
 
-def _record(usage: AccountUsage, lookups: Lookups, now: str) -> dict[str, Any]:
+def _record(usage: AccountUsage, domain: str, now: str) -> dict[str, Any]:
     volume_bytes = usage.volume_bytes
     return {
-        **lookups.owner(usage.account_id),
+        **objects.owner_fields(usage.account_name, domain),
         "accountid": str(usage.account_id),
         "date": now,
         "vmrunning": usage.vms_running,
@@ -71,7 +71,7 @@ def _record(usage: AccountUsage, lookups: Lookups, now: str) -> dict[str, Any]:
     response_key="usagerecord",
 )
 def list_usage_records(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
+    domain = objects.domain(call.services)
     now = timestamp(dt.datetime.now(dt.UTC))
     found = call.services.usage.usage(call.scope)
-    return call.page("usagerecord", [_record(u, lookups, now) for u in found])
+    return call.page("usagerecord", [_record(u, domain, now) for u in found])

@@ -14,7 +14,6 @@ from core.states import InstanceState
 from core.views import Accepted, Caller, InstanceQuery, InstanceView, StateChange
 from gateway.native import objects
 from gateway.native.jobs import settled
-from gateway.native.objects import Lookups
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     TAGS_PARAM,
@@ -91,8 +90,7 @@ def _network(call: Call) -> str | None:
     response_key="virtualmachine",
 )
 def deploy_virtual_machine(call: Call) -> Reply:
-    lookups = Lookups(call.services, call.caller)
-    lookups.require_zone(call.args["zoneid"])
+    call.require_zone(call.args["zoneid"])
     keys = call.args.get("keypairs") or ()
     hypervisor = call.args.get("hypervisor")
     if hypervisor is not None and hypervisor.upper() != "KVM":
@@ -163,8 +161,8 @@ def list_virtual_machines(call: Call) -> Reply:
         limit=call.window.limit,
     )
     page = call.services.compute.list_instances(call.scope, query)
-    lookups = Lookups(call.services, call.caller)
-    rendered = [objects.virtual_machine(i, lookups) for i in page.items]
+    domain = objects.domain(call.services)
+    rendered = [objects.virtual_machine(i, domain) for i in page.items]
     return Listing("virtualmachine", rendered, page.total)
 
 
@@ -242,7 +240,7 @@ def expunge_virtual_machine(call: Call) -> Reply:
 
 def _rendered(call: Call, instance: InstanceView) -> Single:
     return Single(
-        "virtualmachine", objects.virtual_machine(instance, Lookups(call.services, call.caller))
+        "virtualmachine", objects.virtual_machine(instance, objects.domain(call.services))
     )
 
 
