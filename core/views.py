@@ -392,6 +392,7 @@ class VolumeView:
     disk_offering_id: uuid.UUID | None = None
     disk_offering_name: str | None = None
     disk_offering_description: str | None = None
+    snapshot_ref: str | None = None  # of ``snapshot_id``, which may since have been deleted
 
     @property
     def size_gib(self) -> int:
@@ -420,14 +421,26 @@ class SnapshotView:
 
 @dataclass(frozen=True, slots=True)
 class VolumeQuery:
-    """Filters of a volume listing; empty tuples mean "any"."""
+    """What a volume listing selects, in SQL, like ``InstanceQuery``; empty means "any"."""
 
     ids: Sequence[str] = ()
     states: Sequence[VolumeState] = ()
     types: Sequence[VolumeType] = ()
-    instance: str | None = None
+    instance: str | None = None  # attached to this instance, which must exist
+    names: Sequence[str] = ()
+    name_contains: str = ""
+    zones: Sequence[str] = ()  # names or UUIDs
     tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
     include_deleted: bool = False
+    offset: int = 0
+    limit: int | None = None
+    after: str | None = None
+
+    @property
+    def window(self) -> Window:
+        return Window(self.limit, self.offset, self.after)
 
 
 @dataclass(frozen=True, slots=True)

@@ -224,6 +224,9 @@ class Volume(Model):
     host: Mapped[Host] = relationship()
     instance: Mapped[Instance | None] = relationship(foreign_keys=[instance_id])
     disk_offering: Mapped[DiskOffering | None] = relationship()
+    source_snapshot: Mapped[Snapshot | None] = relationship(
+        primaryjoin="foreign(Volume.snapshot_id) == Snapshot.id", viewonly=True
+    )
 
 
 class Snapshot(Model):

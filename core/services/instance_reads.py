@@ -30,12 +30,11 @@ from core.db.models import (
     SecurityGroup,
     Volume,
     Vpc,
-    Zone,
 )
 from core.enums import NetworkState, VolumeState, VolumeType
 from core.errors import NotFound
 from core.network import addressing
-from core.services.lookup import identity_clause, identity_clauses
+from core.services.lookup import identity_clause, identity_clauses, zone_clause
 from core.states import InstanceState
 from core.views import (
     AddressRef,
@@ -75,16 +74,6 @@ def _ids_in(model: type[Image] | type[Network], texts: Sequence[str]) -> Select[
     return select(model.id).where(identity_clauses(model, tuple(texts)))
 
 
-def _uuids(texts: Sequence[str]) -> list[uuid.UUID]:
-    found = []
-    for text in texts:
-        try:
-            found.append(uuid.UUID(text))
-        except ValueError:
-            continue
-    return found
-
-
 def conditions(query: InstanceQuery) -> list[ColumnElement[bool]]:
     """The query's filters as SQL, AND-ed by the caller."""
     where: list[ColumnElement[bool]] = []
@@ -114,13 +103,7 @@ def conditions(query: InstanceQuery) -> list[ColumnElement[bool]]:
     if query.tag_values:
         where.append(tags.having(Instance.id, values=query.tag_values))
     if query.zones:
-        where.append(
-            Instance.zone_id.in_(
-                select(Zone.id).where(
-                    or_(Zone.name.in_(query.zones), Zone.id.in_(_uuids(query.zones)))
-                )
-            )
-        )
+        where.append(zone_clause(Instance.zone_id, query.zones))
     if query.images:
         where.append(Instance.image_id.in_(_ids_in(Image, query.images)))
     if query.flavors:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import QueryableAttribute
 
 from core import ids
 from core.db.base import Model
+from core.db.models import Zone
 
 
 def identity_clause(model: type[Model], text: str) -> ColumnElement[bool] | None:
@@ -16,6 +21,12 @@ def identity_clause(model: type[Model], text: str) -> ColumnElement[bool] | None
     if ids.is_ref(text):
         return model.ref == text
     return None
+
+
+def zone_clause(column: QueryableAttribute[uuid.UUID], zones: Sequence[str]) -> ColumnElement[bool]:
+    """``column`` names one of ``zones``, given by name or UUID."""
+    uuids = [u for u in (ids.parse_uuid(z) for z in zones) if u is not None]
+    return column.in_(select(Zone.id).where(or_(Zone.name.in_(zones), Zone.id.in_(uuids))))
 
 
 def identity_clauses(model: type[Model], texts: list[str] | tuple[str, ...]) -> ColumnElement[bool]:

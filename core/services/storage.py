@@ -7,13 +7,13 @@ do the libvirt work. A volume lives on one host's pool and attaches to instances
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, Protocol, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import ids, tags
+from core import ids, paging, tags
 from core.db.database import Database
 from core.db.models import Host, Instance, Snapshot, Volume, Zone
 from core.enums import (
@@ -37,7 +37,7 @@ from core.hosts import scheduler
 from core.jobs import queue, settling
 from core.services.catalog import find_disk_offering
 from core.services.compute import overcommit
-from core.services.lookup import identity_clause, identity_clauses
+from core.services.lookup import identity_clause, identity_clauses, zone_clause
 from core.settings import CoreSettings
 from core.states import (
     SNAPSHOTS,
@@ -49,6 +49,7 @@ from core.states import (
 from core.views import (
     Accepted,
     Caller,
+    Page,
     SnapshotQuery,
     SnapshotView,
     VolumeQuery,
@@ -95,6 +96,7 @@ def volume_view(volume: Volume, volume_tags: Mapping[str, str]) -> VolumeView:
         attached_at=volume.attached_at,
         disk_offering_id=volume.disk_offering_id,
         disk_offering_name=volume.disk_offering.name if volume.disk_offering else None,
+        snapshot_ref=volume.source_snapshot.ref if volume.source_snapshot else None,
         disk_offering_description=(
             volume.disk_offering.description if volume.disk_offering else None
         ),
@@ -503,8 +505,11 @@ class StorageService:
             volume = find_volume(session, caller, ref)
             return volume_view(volume, tags.of(session, [volume.id]).get(volume.id, {}))
 
-    def list_volumes(self, caller: Caller, query: VolumeQuery) -> list[VolumeView]:
-        statement = _volumes(caller)
+    def list_volumes(self, caller: Caller, query: VolumeQuery) -> Page[VolumeView]:
+        """The volumes ``query`` selects, filtered and windowed in SQL."""
+        window = query.window
+        paging.check(window)
+        statement = _volumes(caller).options(selectinload(Volume.source_snapshot))
         if query.ids:
             statement = statement.where(identity_clauses(Volume, tuple(query.ids)))
         if query.states:
@@ -513,17 +518,35 @@ class StorageService:
             statement = statement.where(Volume.state != VolumeState.DELETED)
         if query.types:
             statement = statement.where(Volume.volume_type.in_(query.types))
+        if query.names:
+            statement = statement.where(Volume.name.in_(query.names))
+        if query.name_contains:
+            lowered = query.name_contains.lower()
+            statement = statement.where(func.lower(Volume.name).contains(lowered, autoescape=True))
+        if query.zones:
+            statement = statement.where(zone_clause(Volume.zone_id, query.zones))
         statement = statement.where(*tags.filter_clauses(Volume.id, query.tags))
+        if query.tag_keys:
+            statement = statement.where(tags.having(Volume.id, keys=query.tag_keys))
+        if query.tag_values:
+            statement = statement.where(tags.having(Volume.id, values=query.tag_values))
         with self._db.transaction() as session:
             if query.instance is not None:
                 instance = _one(
                     session, _instances(caller), Instance, "instance", query.instance, False
                 )
                 statement = statement.where(Volume.instance_id == instance.id)
-            rows = session.scalars(statement.order_by(Volume.created_at, Volume.ref)).unique()
-            volumes = list(rows)
-            found = tags.of(session, [v.id for v in volumes])
-            return [volume_view(v, found.get(v.id, {})) for v in volumes]
+            total = session.scalar(
+                select(func.count()).select_from(statement.with_only_columns(Volume.id).subquery())
+            )
+            windowed = paging.windowed(statement, window, Volume.created_at, Volume.id)
+            rows = session.scalars(windowed).unique().all()
+            found = tags.of(session, [v.id for v in rows])
+
+            def views(shown: Sequence[Volume]) -> list[VolumeView]:
+                return [volume_view(v, found.get(v.id, {})) for v in shown]
+
+            return paging.paged(rows, window, total or 0, views)
 
     # snapshots
 

@@ -114,23 +114,23 @@ def select(
     ]
 
 
-TAGS: Final = "tag:"  # a ``split`` table with this key sends ``tag:K`` filters to the query
-
-
 def split(
     filters: Sequence[Mapping[str, Any]] | None,
     table: Mapping[str, QueryField],
     given: Mapping[str, Any] | None = None,
+    *,
+    tags: bool = True,
 ) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
     """The filters core applies in SQL, as query fields added to ``given``, and the rest,
     which ``select`` applies to the rendered page: values with wildcards, a second filter on
-    a field already set, and names core has no field for."""
+    a field already set, and names core has no field for. With ``tags``, ``tag:K`` filters
+    become the query's ``tags``."""
     fields: dict[str, Any] = dict(given or {})
     rest: list[Mapping[str, Any]] = []
     for wanted in filters or ():
         name, values = wanted.get("Name") or "", list(wanted.get("Values") or ())
         literal = bool(values) and not any(_WILDCARDS & set(v) for v in values)
-        if name.startswith(TAGS) and TAGS in table:
+        if name.startswith("tag:") and tags:
             found: Mapping[str, Any] | None = {"tags": {name[4:]: tuple(values)}}
         else:
             field = table.get(name)

@@ -41,7 +41,7 @@ def _virtual_machine(reader: _Reader, job: JobView) -> Mapping[str, Any]:
 
 def _volume(reader: _Reader, job: JobView) -> Mapping[str, Any]:
     query = VolumeQuery(ids=(str(job.resource_id),), include_deleted=True)
-    [found] = reader.services.storage.list_volumes(reader.caller, query)
+    [found] = reader.services.storage.list_volumes(reader.caller, query).items
     return {"volume": objects.volume(found, reader.domain)}
 
 

@@ -71,7 +71,7 @@ def test_volume_moves_between_guests_and_survives_a_snapshot(cloud: Services) ->
     for ref in (writer, reader):
         wait_for(f"{ref} ready", lambda ref=ref: ready_console(cloud, ref))
 
-    [root] = cloud.storage.list_volumes(admin, VolumeQuery(instance=writer))
+    [root] = cloud.storage.list_volumes(admin, VolumeQuery(instance=writer)).items
     assert (root.volume_type, root.state, root.device) == (
         VolumeType.ROOT,
         VolumeState.IN_USE,
@@ -108,14 +108,14 @@ def test_volume_moves_between_guests_and_survives_a_snapshot(cloud: Services) ->
     for ref in (writer, reader):
         wait_for(f"{ref} terminated", lambda ref=ref: state(cloud, ref) is InstanceState.TERMINATED)
     assert _volume_state(cloud, volume.ref) is VolumeState.AVAILABLE  # left, detached
-    assert cloud.storage.list_volumes(admin, VolumeQuery(instance=reader)) == []
+    assert cloud.storage.list_volumes(admin, VolumeQuery(instance=reader)).items == []
     for ref in (volume.ref, copy.ref):
         cloud.storage.delete_volume(admin, ref)
     cloud.storage.delete_snapshot(admin, snapshot.ref)
     wait_for(
         "volumes and snapshot deleted",
         lambda: (
-            not cloud.storage.list_volumes(admin, VolumeQuery(types=[VolumeType.DATADISK]))
+            not cloud.storage.list_volumes(admin, VolumeQuery(types=[VolumeType.DATADISK])).items
             and not cloud.storage.list_snapshots(admin, SnapshotQuery(ids=[snapshot.ref]))
         ),
     )

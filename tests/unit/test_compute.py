@@ -311,7 +311,7 @@ def test_root_disk_can_be_bigger_than_the_flavors(
 ) -> None:
     [ref] = launch(services, admin, root_disk_gib=20)
     services.workers.run_pending()
-    [root] = services.storage.list_volumes(admin, VolumeQuery(instance=ref))
+    [root] = services.storage.list_volumes(admin, VolumeQuery(instance=ref)).items
     assert root.size_bytes == 20 * 1024**3
     pool = behind_cores_back(services).storagePoolLookupByName(services.settings.pool_name)
     disk = pool.storageVolLookupByName(guest_volume_name(root.instance_id, "root.qcow2"))

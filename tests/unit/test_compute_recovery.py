@@ -76,7 +76,7 @@ def test_destroy_keeps_the_guest_and_disks_and_recover_brings_it_back(
     driver = host_driver(services)
     assert driver.has_guest(view.id)
     assert driver.power_state(view.id) is PowerState.SHUTOFF
-    [root] = services.storage.list_volumes(admin, VolumeQuery())
+    [root] = services.storage.list_volumes(admin, VolumeQuery()).items
     assert root.volume_type is VolumeType.ROOT and root.instance_ref == ref
 
     [change] = services.compute.recover_instances(admin, [ref])
@@ -107,7 +107,7 @@ def test_expunge_ends_a_destroyed_instance_and_removes_its_guest(
     services.workers.run_pending()
     assert state(services, admin, ref) is S.TERMINATED
     assert not host_driver(services).has_guest(services.compute.get_instance(admin, ref).id)
-    assert services.storage.list_volumes(admin, VolumeQuery()) == []
+    assert services.storage.list_volumes(admin, VolumeQuery()).items == []
     assert EventType.VM_EXPUNGE in event_types(services, admin)
 
 
@@ -137,7 +137,7 @@ def test_restore_rebuilds_the_root_disk_from_a_new_image_and_keeps_running(
     services.workers.run_pending()
     view = services.compute.get_instance(admin, ref)
     assert (view.state, view.image_name) == (S.RUNNING, "bigger")
-    [root] = services.storage.list_volumes(admin, VolumeQuery())
+    [root] = services.storage.list_volumes(admin, VolumeQuery()).items
     assert root.size_bytes == 9 * 1024**3
     [job] = [j for j in services.jobs.list_jobs(admin).items if j.kind is JobKind.RESTORE_INSTANCE]
     assert (job.status, job.error_text) == (JobStatus.SUCCEEDED, None)

@@ -1,4 +1,4 @@
-"""Instance listings are read in a fixed number of SQL statements, filtered and paged in SQL.
+"""Listings (instances, volumes) cost a fixed number of SQL statements, filtered and paged in SQL.
 
 Statements are counted with a SQLAlchemy event listener on the engine: a listing that read
 related rows per instance would issue more statements at 200 instances than at 10.
@@ -22,7 +22,7 @@ from core.errors import InvalidArgument
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
-from core.views import Caller, InstanceQuery
+from core.views import Caller, InstanceQuery, VolumeQuery
 from tests.unit.conftest import make_settings
 
 
@@ -181,3 +181,42 @@ def test_query_fields_select_in_sql(roomy: Services) -> None:
     assert refs(images=["tiny"]) == set()  # images are named by ref or id, not by name
     assert refs(networks=["not-a-network"]) == set()
     assert refs(bob) == {theirs}
+
+
+def test_volume_listings_are_windowed_and_filtered_in_sql(roomy: Services) -> None:
+    admin = roomy.identity.caller_for(ADMIN_ACCOUNT)
+
+    def make(count: int, start: int) -> list[str]:
+        return [
+            roomy.storage.create_volume(
+                admin, size_gib=1, name=f"data-{n}", volume_tags={"n": str(n % 3)}
+            ).item.ref
+            for n in range(start, start + count)
+        ]
+
+    def statements(query: VolumeQuery) -> int:
+        with counted(roomy) as seen:
+            assert roomy.storage.list_volumes(admin, query).items
+        return len(seen)
+
+    made = make(5, 0)
+    few = [statements(VolumeQuery(limit=2)), statements(VolumeQuery(tags={"n": ["1"]}))]
+    made += make(40, 5)
+    assert [statements(VolumeQuery(limit=2)), statements(VolumeQuery(tags={"n": ["1"]}))] == few
+
+    seen, cursor = [], None
+    while True:
+        page = roomy.storage.list_volumes(admin, VolumeQuery(limit=7, after=cursor))
+        seen.extend(v.ref for v in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert (seen, page.total) == (made, 45)
+
+    def refs(**fields: Any) -> list[str]:
+        return [v.ref for v in roomy.storage.list_volumes(admin, VolumeQuery(**fields)).items]
+
+    assert refs(names=["data-7"]) == [made[7]]
+    assert refs(name_contains="DATA-4") == [made[4], *made[40:45]]
+    assert refs(tag_values=["2"]) == made[2::3]
+    assert refs(zones=["no-such-zone"]) == []

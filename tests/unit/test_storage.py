@@ -108,7 +108,7 @@ def test_root_volume_follows_its_instance(
     data = new_volume(services, admin)
     services.storage.attach_volume(admin, data, instance)
     services.workers.run_pending()
-    volumes = services.storage.list_volumes(admin, VolumeQuery(instance=instance))
+    volumes = services.storage.list_volumes(admin, VolumeQuery(instance=instance)).items
     assert [(v.volume_type, v.device, v.state) for v in volumes] == [
         (VolumeType.ROOT, "vda", VolumeState.IN_USE),
         (VolumeType.DATADISK, "vdb", VolumeState.IN_USE),
@@ -300,7 +300,7 @@ def test_resize_grows_the_root_volume_of_a_running_instance(
     services: Services, admin: Caller, image: ImageView
 ) -> None:
     ref = running_instance(services, admin)
-    [root] = services.storage.list_volumes(admin, VolumeQuery())
+    [root] = services.storage.list_volumes(admin, VolumeQuery()).items
     services.storage.resize_volume(admin, root.ref, size_gib=12)
     services.workers.run_pending()
     assert services.storage.get_volume(admin, root.ref).size_bytes == 12 * GIB

@@ -21,9 +21,10 @@ from core.states import InstanceState
 from core.views import (
     InstanceQuery,
     InstanceView,
+    Page,
     StateChange,
 )
-from gateway.ec2 import filters, paging
+from gateway.ec2 import filters, listing, paging
 from gateway.ec2.call import (
     Call,
     in_our_zone,
@@ -224,7 +225,6 @@ _QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
     "reservation-id": _refs(RESERVATION, "reservations"),
     "tag-key": _values("tag_keys"),
     "tag-value": _values("tag_values"),
-    filters.TAGS: _values("tags"),
 }
 _IDS: Final = ("InstanceIds", "instancesSet")
 
@@ -234,37 +234,33 @@ def _described(
     render: Callable[[InstanceView], dict[str, Any]],
     table: Mapping[str, filters.Lookup],
     sql: Mapping[str, filters.QueryField],
-    tags: str = "Tags",
+    tags: str | None = None,
     states: Sequence[InstanceState] = (),
 ) -> tuple[Sequence[dict[str, Any]], str | None]:
     """The page of rendered instances a Describe call asks for, and its NextToken.
 
     Named instances are a handful, read by id and kept in the order named. Otherwise core
-    filters and pages the listing in SQL (long-terminated instances drop out, as on AWS);
-    filters core cannot express match the rendered page, and further pages are read until
-    the page is full, so a filter never costs a short page."""
+    filters and pages the listing in SQL (long-terminated instances drop out, as on AWS),
+    through ``listing.collect``. ``tags``: the path to the items' tags, None for items
+    without any."""
     wanted = call.args.get("Filters")
     refs = call.refs(INSTANCE, "InstanceIds")
     if refs:
         named = [i for i in _instances(call, refs) if not states or i.state in states]
         return paging.page(
-            call.args, filters.select([render(i) for i in named], wanted, table, tags), _IDS
+            call.args,
+            filters.select([render(i) for i in named], wanted, table, tags or "Tags"),
+            _IDS,
         )
-    fields, rest = filters.split(wanted, sql, {"states": tuple(states)} if states else None)
-    window = paging.cursor_window(call.args, _IDS)
-    query = InstanceQuery(
-        terminated_since=dt.datetime.now(dt.UTC) - TERMINATED_VISIBLE,
-        limit=window.limit,
-        after=window.after,
-        **fields,
-    )
-    shown: list[dict[str, Any]] = []
-    while True:
-        page = call.services.compute.list_instances(call.caller, query)
-        shown.extend(filters.select([render(i) for i in page.items], rest, table, tags))
-        if page.next_cursor is None or window.limit is None or len(shown) >= window.limit:
-            return shown, paging.cursor_token(page.next_cursor, call.args)
-        query = dataclasses.replace(query, limit=window.limit - len(shown), after=page.next_cursor)
+    given = {"states": tuple(states)} if states else None
+    fields, rest = filters.split(wanted, sql, given, tags=tags is not None)
+    query = InstanceQuery(terminated_since=dt.datetime.now(dt.UTC) - TERMINATED_VISIBLE, **fields)
+
+    def fetch(limit: int | None, after: str | None) -> Page[InstanceView]:
+        window = dataclasses.replace(query, limit=limit, after=after)
+        return call.services.compute.list_instances(call.caller, window)
+
+    return listing.collect(call, fetch, render, table, rest, ids=_IDS, tags=tags or "Tags")
 
 
 # describe

@@ -8,13 +8,14 @@ virtio disks whatever name the caller used. Volume types are not modelled by cor
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from core.enums import VolumeType
-from core.views import SnapshotQuery, SnapshotView, VolumeQuery, VolumeView
-from gateway.ec2 import filters, paging
+from core.views import Page, SnapshotQuery, SnapshotView, VolumeQuery, VolumeView
+from gateway.ec2 import filters, listing, paging
 from gateway.ec2.call import (
     Call,
     in_our_region,
@@ -32,6 +33,7 @@ from translations.ec2 import (
     SNAPSHOT_STATES,
     VOLUME,
     VOLUME_STATES,
+    ref_of,
 )
 
 GIB: Final = 1024**3
@@ -52,6 +54,22 @@ _VOLUME_FILTERS: Final = {
     "attachment.status": filters.path("Attachments.State"),
     "attachment.attach-time": filters.path("Attachments.AttachTime"),
     "attachment.delete-on-termination": filters.path("Attachments.DeleteOnTermination"),
+}
+_VOLUME_IDS: Final = ("VolumeIds", "volumeIds")
+
+
+def _volume_states(values: Sequence[str]) -> Mapping[str, Any] | None:
+    states = tuple(s for s, name in VOLUME_STATES.items() if name in values)
+    return {"states": states} if states else None
+
+
+# Filters core applies in SQL; the rest match the rendered item (``_VOLUME_FILTERS``).
+_VOLUME_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "volume-id": lambda values: {"ids": tuple(ref_of(VOLUME, v) or "" for v in values)},
+    "status": _volume_states,
+    "availability-zone": lambda values: {"zones": tuple(values)},
+    "tag-key": lambda values: {"tag_keys": tuple(values)},
+    "tag-value": lambda values: {"tag_values": tuple(values)},
 }
 _SNAPSHOT_FILTERS: Final = {
     "snapshot-id": filters.path("SnapshotId"),
@@ -78,7 +96,8 @@ def _attachment(volume: VolumeView) -> dict[str, Any]:
     }
 
 
-def volume_item(volume: VolumeView, snapshot_ref: str | None) -> dict[str, Any]:
+def volume_item(volume: VolumeView) -> dict[str, Any]:
+    snapshot_ref = volume.snapshot_ref
     return {
         "VolumeId": VOLUME.render(volume.ref),
         "Size": volume.size_gib,
@@ -92,11 +111,6 @@ def volume_item(volume: VolumeView, snapshot_ref: str | None) -> dict[str, Any]:
         "MultiAttachEnabled": False,
         "Tags": tag_list(volume.tags),
     }
-
-
-def _snapshot_refs(call: Call) -> dict[Any, str]:
-    query = SnapshotQuery(include_deleted=True)
-    return {s.id: s.ref for s in call.services.storage.list_snapshots(call.caller, query)}
 
 
 def _device(text: str) -> str:
@@ -133,19 +147,30 @@ def create_volume(call: Call) -> Mapping[str, Any]:
         volume_tags=wanted,
         client_token=args.get("ClientToken") or None,
     ).item
-    return volume_item(volume, snapshot)
+    return volume_item(volume)
 
 
 def describe_volumes(call: Call) -> Mapping[str, Any]:
     refs = call.refs(VOLUME, "VolumeIds")
-    volumes = call.services.storage.list_volumes(call.caller, VolumeQuery(ids=tuple(refs)))
-    if refs and (absent := [r for r in refs if r not in {v.ref for v in volumes}]):
-        raise not_found(VOLUME, VOLUME.render(absent[0]))
-    snapshots = _snapshot_refs(call)
-    items = [volume_item(v, snapshots.get(v.snapshot_id)) for v in volumes]
-    found = filters.select(items, call.args.get("Filters"), _VOLUME_FILTERS)
-    shown, token = paging.page(call.args, found, ("VolumeIds", "volumeIds"))
-    return {"Volumes": shown, "NextToken": token}
+    wanted = call.args.get("Filters")
+    if refs:  # a handful, read by id; every one must exist
+        named = call.services.storage.list_volumes(call.caller, VolumeQuery(ids=tuple(refs))).items
+        if absent := [r for r in refs if r not in {v.ref for v in named}]:
+            raise not_found(VOLUME, VOLUME.render(absent[0]))
+        items = filters.select([volume_item(v) for v in named], wanted, _VOLUME_FILTERS)
+        shown, token = paging.page(call.args, items, _VOLUME_IDS)
+        return {"Volumes": shown, "NextToken": token}
+    fields, rest = filters.split(wanted, _VOLUME_QUERY_FIELDS)
+    query = VolumeQuery(**fields)
+
+    def fetch(limit: int | None, after: str | None) -> Page[VolumeView]:
+        window = dataclasses.replace(query, limit=limit, after=after)
+        return call.services.storage.list_volumes(call.caller, window)
+
+    listed, next_token = listing.collect(
+        call, fetch, volume_item, _VOLUME_FILTERS, rest, ids=_VOLUME_IDS
+    )
+    return {"Volumes": listed, "NextToken": next_token}
 
 
 def delete_volume(call: Call) -> Mapping[str, Any]:

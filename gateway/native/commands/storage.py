@@ -18,6 +18,7 @@ from gateway.native.registry import (
     Call,
     CommandSet,
     Done,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -54,19 +55,21 @@ def list_volumes(call: Call) -> Reply:
     if kind is not None and kind.upper() not in _TYPES:
         return call.page("volume", [])
     one, machine = call.args.get("id"), call.args.get("virtualmachineid")
+    name, zone = call.args.get("name"), call.args.get("zoneid")
     query = VolumeQuery(
         ids=(str(one),) if one else tuple(call.args.get("ids") or ()),
         types=(_TYPES[kind.upper()],) if kind else (),
         instance=str(machine) if machine else None,
+        names=(name,) if name else (),
+        name_contains=call.args.get("keyword") or "",
+        zones=(str(zone),) if zone else (),
         tags=call.args.tags(),
+        offset=call.window.offset,
+        limit=call.window.limit,
     )
+    page = call.services.storage.list_volumes(call.scope, query)
     domain = objects.domain(call.services)
-    found = [
-        objects.volume(v, domain) for v in call.services.storage.list_volumes(call.scope, query)
-    ]
-    zone = call.args.get("zoneid")
-    found = [v for v in found if zone is None or v["zoneid"] == str(zone)]
-    return call.page("volume", matching(call, found))
+    return Listing("volume", [objects.volume(v, domain) for v in page.items], page.total)
 
 
 @commands.command(
