@@ -233,6 +233,6 @@ class Reconciler:
             type=EventType.VM_STOP,
             state=EventState.COMPLETED,
             level=EventLevel.ERROR if transition is Transition.VANISH else EventLevel.INFO,
-            description=f"instance i-{instance.ref}: {why}",
+            description=f"instance {instance.name}: {why}",
             resource=(ResourceKind.INSTANCE, instance.id),
         )

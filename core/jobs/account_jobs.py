@@ -339,7 +339,10 @@ class _Retirement:
             for nic in instance.nics:
                 nic.released = True
             self._event(
-                ResourceKind.INSTANCE, instance.id, EventType.VM_DESTROY, f"i-{instance.ref}"
+                ResourceKind.INSTANCE,
+                instance.id,
+                EventType.VM_DESTROY,
+                f"instance {instance.name}",
             )
         for volume in session.scalars(
             select(Volume).where(Volume.account_id == owned, Volume.state != VolumeState.DELETED)
@@ -347,7 +350,7 @@ class _Retirement:
             volume.state = VOLUMES.next_state(volume.state, VolumeTransition.RETIRE, ref=volume.ref)
             volume.deleted_at = now
             self._event(
-                ResourceKind.VOLUME, volume.id, EventType.VOLUME_DELETE, f"vol-{volume.ref}"
+                ResourceKind.VOLUME, volume.id, EventType.VOLUME_DELETE, f"volume {volume.name}"
             )
         for snapshot in session.scalars(
             select(Snapshot).where(
@@ -362,7 +365,7 @@ class _Retirement:
                 ResourceKind.SNAPSHOT,
                 snapshot.id,
                 EventType.SNAPSHOT_DELETE,
-                f"snap-{snapshot.ref}",
+                f"snapshot {snapshot.name}",
             )
         for image in session.scalars(
             select(Image).where(Image.account_id == owned, Image.state != ImageState.DEREGISTERED)

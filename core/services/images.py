@@ -219,7 +219,7 @@ class ImageService:
                 ),
                 wanted,
                 JobKind.CAPTURE_IMAGE,
-                f"capturing image {name} from instance i-{instance.ref}",
+                f"capturing image {name} from instance {instance.name}",
             )
         self._wake()
         return accepted

@@ -557,7 +557,7 @@ class NetworkService:
                 caller,
                 address,
                 EventType.STATIC_NAT_ENABLE,
-                f"address {address.ip} associated with i-{instance.ref}",
+                f"address {address.ip} associated with instance {instance.name}",
             )
             return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
 

@@ -258,7 +258,7 @@ class StorageService:
                 account_id=caller.account_id,
                 zone=zone,
                 host=host,
-                name=name or f"vol-{ref}",
+                name=name or f"volume-{ref}",
                 volume_type=VolumeType.DATADISK,
                 state=VolumeState.CREATING,
                 size_bytes=size,
@@ -276,8 +276,8 @@ class StorageService:
                 resource=(ResourceKind.VOLUME, volume.id),
                 account_id=caller.account_id,
                 event_type=EventType.VOLUME_CREATE,
-                description=f"creating volume vol-{ref} of {volume.size_bytes // GIB} GiB"
-                + (f" from snapshot snap-{source.ref}" if source is not None else ""),
+                description=f"creating volume {volume.name} of {volume.size_bytes // GIB} GiB"
+                + (f" from snapshot {source.name}" if source is not None else ""),
             )
             accepted = Accepted(volume_view(volume, wanted_tags), job.id)
         self._wake()
@@ -319,7 +319,7 @@ class StorageService:
                 volume,
                 JobKind.DELETE_VOLUME,
                 EventType.VOLUME_DELETE,
-                f"deleting volume vol-{volume.ref}",
+                f"deleting volume {volume.name}",
             )
         self._wake()
         return accepted
@@ -392,7 +392,7 @@ class StorageService:
                 )
             )
             if device is not None and device in taken:
-                raise InUse("device", device, f"is already in use on i-{instance.ref}")
+                raise InUse("device", device, f"is already in use on instance {instance.name}")
             free = [d for d in DATA_DEVICES if d not in taken]
             if not free:
                 raise Conflict("instance", instance.ref, "has no free device for another volume")
@@ -405,7 +405,7 @@ class StorageService:
                 volume,
                 JobKind.ATTACH_VOLUME,
                 EventType.VOLUME_ATTACH,
-                f"attaching volume vol-{volume.ref} to i-{instance.ref} as {volume.device}",
+                f"attaching volume {volume.name} to instance {instance.name} as {volume.device}",
             )
         self._wake()
         return accepted
@@ -461,7 +461,7 @@ class StorageService:
                 volume,
                 JobKind.RESIZE_VOLUME,
                 EventType.VOLUME_RESIZE,
-                f"growing volume vol-{volume.ref} to {size_gib} GiB",
+                f"growing volume {volume.name} to {size_gib} GiB",
                 {"size_bytes": size},
             )
         self._wake()
@@ -495,7 +495,7 @@ class StorageService:
                 volume,
                 JobKind.DETACH_VOLUME,
                 EventType.VOLUME_DETACH,
-                f"detaching volume vol-{volume.ref} from i-{volume.instance.ref}",
+                f"detaching volume {volume.name} from instance {volume.instance.name}",
             )
         self._wake()
         return accepted
@@ -572,7 +572,7 @@ class StorageService:
                 name=name,
                 description=description,
                 wanted_tags=wanted_tags,
-                what=f"of volume vol-{volume.ref}",
+                what=f"of volume {volume.name}",
             )
         self._wake()
         return accepted
@@ -599,7 +599,7 @@ class StorageService:
                 name=None,
                 description=source.description if description is None else description,
                 wanted_tags=wanted_tags,
-                what=f"copied from snap-{source.ref}",
+                what=f"copied from snapshot {source.name}",
                 copy_of=source,
             )
         self._wake()
@@ -630,7 +630,7 @@ class StorageService:
             account_id=volume.account_id if copy_of is None else copy_of.account_id,
             volume=volume,
             host_id=host_id,
-            name=name or f"snap-{ref}",
+            name=name or f"snapshot-{ref}",
             description=description,
             state=SnapshotState.PENDING,
             size_bytes=size,
@@ -645,7 +645,7 @@ class StorageService:
             resource=(ResourceKind.SNAPSHOT, snapshot.id),
             account_id=snapshot.account_id,
             event_type=EventType.SNAPSHOT_CREATE,
-            description=f"snapshot snap-{ref} {what}",
+            description=f"snapshot {snapshot.name} {what}",
             params=None if copy_of is None else {"copy_of": str(copy_of.id)},
         )
         return Accepted(snapshot_view(snapshot, wanted_tags), job.id)
@@ -676,7 +676,7 @@ class StorageService:
                 resource=(ResourceKind.SNAPSHOT, snapshot.id),
                 account_id=snapshot.account_id,
                 event_type=EventType.SNAPSHOT_DELETE,
-                description=f"deleting snapshot snap-{snapshot.ref}",
+                description=f"deleting snapshot {snapshot.name}",
             )
             found = tags.of(session, [snapshot.id]).get(snapshot.id, {})
             accepted = Accepted(snapshot_view(snapshot, found), job.id)

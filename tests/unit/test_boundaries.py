@@ -6,6 +6,7 @@ every core module."""
 from __future__ import annotations
 
 import pkgutil
+import re
 import subprocess
 import sys
 import tomllib
@@ -74,3 +75,21 @@ def test_every_core_module_is_public_or_protected() -> None:
     assert not protected & PUBLIC_CORE_MODULES
     assert children == protected | PUBLIC_CORE_MODULES
     assert not {f"core.{name}" for name in core.__all__} & children
+
+
+# an f-string word such as ``i-{ref}`` (a host object named ``cloudgate-sg-{…}`` is not one)
+EC2_ID_TEXT = re.compile(r"""f["'](?:[^"']*\s)?(?:i|vol|snap|ami|sg|eni|eipalloc)-\{""")
+
+
+def test_core_writes_no_api_ids_into_its_texts() -> None:
+    """Names, event texts and errors in core name resources in core's words; ``i-…`` and its
+    kin are EC2's rendering of a ref, done in gateway/ec2."""
+    core = Path(__file__).parents[2] / "core"
+    found = [
+        f"{path.relative_to(core)}:{number}"
+        for path in core.rglob("*.py")
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if EC2_ID_TEXT.search(line)
+    ]
+    assert found == []
