@@ -317,7 +317,20 @@ class EventView:
 
 
 @dataclass(frozen=True, slots=True)
-class InstanceQuery:
+class WindowedQuery:
+    """The window part of a listing's query: see ``Window``."""
+
+    offset: int = 0
+    limit: int | None = None
+    after: str | None = None
+
+    @property
+    def window(self) -> Window:
+        return Window(self.limit, self.offset, self.after)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceQuery(WindowedQuery):
     """What an instance listing selects, all of it in SQL; empty tuples mean "any", values of
     one field are OR-ed and fields AND-ed. Refs and UUIDs both identify. Rows come in
     creation order: ``after`` (a cursor from ``Page.next_cursor``) and ``offset`` skip,
@@ -341,13 +354,6 @@ class InstanceQuery:
     terminated_since: dt.datetime | None = None  # instances terminated before this are left out
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
-    offset: int = 0
-    limit: int | None = None
-    after: str | None = None
-
-    @property
-    def window(self) -> Window:
-        return Window(self.limit, self.offset, self.after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +426,7 @@ class SnapshotView:
 
 
 @dataclass(frozen=True, slots=True)
-class VolumeQuery:
+class VolumeQuery(WindowedQuery):
     """What a volume listing selects, in SQL, like ``InstanceQuery``; empty means "any"."""
 
     ids: Sequence[str] = ()
@@ -434,13 +440,6 @@ class VolumeQuery:
     tag_keys: Sequence[str] = ()
     tag_values: Sequence[str] = ()
     include_deleted: bool = False
-    offset: int = 0
-    limit: int | None = None
-    after: str | None = None
-
-    @property
-    def window(self) -> Window:
-        return Window(self.limit, self.offset, self.after)
 
 
 @dataclass(frozen=True, slots=True)
