@@ -13,6 +13,7 @@ from core.bootstrap import ADMIN_ACCOUNT, bootstrap
 from core.services.container import Services
 from core.settings import CoreSettings
 from core.views import Caller, ImageView
+from tests.conftest import DatabaseTemplate
 
 
 def make_settings(tmp_path: Path) -> CoreSettings:
@@ -26,8 +27,9 @@ def make_settings(tmp_path: Path) -> CoreSettings:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    built = Services(make_settings(tmp_path))
+def services(db_template: DatabaseTemplate, tmp_path: Path) -> Iterator[Services]:
+    """Core on a copy of the session's template database, bootstrapped as every start is."""
+    built = db_template.services(make_settings(tmp_path))
     bootstrap(built)
     yield built
     built.close()
