@@ -1,8 +1,18 @@
-"""The gateway served by uvicorn on 127.0.0.1 (a free port) in a thread, over test:///default."""
+"""The gateway served by uvicorn on 127.0.0.1 (a free port) in a thread, over test:///default.
+
+One cloud and one server serve all the tests of a module (``served_cloud``); each test gets
+accounts of its own, named apart (``alice-3``, ``ec2-user-4``), so tests of a module meet only
+in what the whole cloud shares: the host's capacity, the public image, the public addresses and
+an administrator's view. A module whose tests need a cloud each overrides ``served_cloud`` with
+``fresh_cloud`` and says why in the override's docstring.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,44 +22,89 @@ from core.bootstrap import bootstrap
 from core.services.container import Services
 from core.views import ImageView, NewAccount
 from gateway.app import create_app
+from tests.conftest import DatabaseTemplate
 from tests.contract.ec2 import client as ec2_client
 from tests.contract.native import NativeUser, public_image
 from tests.serving import served
 from tests.unit.conftest import make_settings
 
 
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    built = Services(make_settings(tmp_path))
-    bootstrap(built)
-    yield built
-    built.close()  # after the server's lifespan closed it too: closing is idempotent
+@dataclass
+class ServedCloud:
+    """A cloud on a copy of the template database and test:///default, and its served URL."""
+
+    url: str
+    services: Services
+    folder: Path
+    _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _image: ImageView | None = None
+
+    def account(self, name: str, *, admin: bool = False) -> NewAccount:
+        """A new account ``<name>-<n>``: a name no other test of this cloud has."""
+        return self.services.identity.create_account(f"{name}-{next(self._serial)}", admin=admin)
+
+    def image(self) -> ImageView:
+        """The admin's public image ``tiny-linux``, registered when first asked for."""
+        if self._image is None:
+            self._image = public_image(self.services, self.folder)
+        return self._image
+
+
+@contextmanager
+def _serve_cloud(template: DatabaseTemplate, folder: Path) -> Iterator[ServedCloud]:
+    services = template.services(make_settings(folder))
+    try:
+        bootstrap(services)
+        with served(create_app(services)) as url:  # its lifespan closes the services at the end
+            yield ServedCloud(url, services, folder)
+    finally:
+        services.close()  # closing is idempotent
+
+
+@pytest.fixture(scope="module")
+def served_cloud(
+    db_template: DatabaseTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedCloud]:
+    """The module's cloud: one database, one server, for every test of the module."""
+    with _serve_cloud(db_template, tmp_path_factory.mktemp("cloud")) as cloud:
+        yield cloud
 
 
 @pytest.fixture
-def base_url(services: Services) -> Iterator[str]:
-    """Serves until the test ends; the app's lifespan closes the services on shutdown."""
-    with served(create_app(services)) as url:
-        yield url
+def fresh_cloud(db_template: DatabaseTemplate, tmp_path: Path) -> Iterator[ServedCloud]:
+    """A cloud and a server for one test, for modules that override ``served_cloud`` with it."""
+    with _serve_cloud(db_template, tmp_path / "cloud") as cloud:
+        yield cloud
 
 
 @pytest.fixture
-def native_user(base_url: str, services: Services) -> NativeUser:
-    """A fresh user account; its keys sign native requests."""
-    return NativeUser(f"{base_url}/client/api", services.identity.create_account("alice"))
+def services(served_cloud: ServedCloud) -> Services:
+    return served_cloud.services
 
 
 @pytest.fixture
-def native_admin(base_url: str, services: Services) -> NativeUser:
+def base_url(served_cloud: ServedCloud) -> str:
+    return served_cloud.url
+
+
+@pytest.fixture
+def native_user(served_cloud: ServedCloud) -> NativeUser:
+    """A fresh user account (``alice-<n>``); its keys sign native requests."""
+    return NativeUser(f"{served_cloud.url}/client/api", served_cloud.account("alice"))
+
+
+@pytest.fixture
+def native_admin(served_cloud: ServedCloud) -> NativeUser:
+    """A fresh admin account (``root-admin-<n>``)."""
     return NativeUser(
-        f"{base_url}/client/api", services.identity.create_account("root-admin", admin=True)
+        f"{served_cloud.url}/client/api", served_cloud.account("root-admin", admin=True)
     )
 
 
 @pytest.fixture
-def ec2_account(base_url: str, services: Services) -> NewAccount:
-    """A fresh user account for EC2 tests; ``base_url`` first, so the gateway is serving."""
-    return services.identity.create_account("ec2-user")
+def ec2_account(served_cloud: ServedCloud) -> NewAccount:
+    """A fresh user account for EC2 tests (``ec2-user-<n>``)."""
+    return served_cloud.account("ec2-user")
 
 
 @pytest.fixture
@@ -59,5 +114,6 @@ def ec2(base_url: str, ec2_account: NewAccount) -> Any:
 
 
 @pytest.fixture
-def image(services: Services, tmp_path: Path) -> ImageView:
-    return public_image(services, tmp_path)
+def image(served_cloud: ServedCloud) -> ImageView:
+    """The cloud's public image; tests launch from it and never change it."""
+    return served_cloud.image()

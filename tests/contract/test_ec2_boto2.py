@@ -43,7 +43,7 @@ def test_a_classic_boto2_script_runs_unchanged(
     assert seen["address"].startswith("198.51.100.")
     assert ["boto2-web", [["tcp", "22", "22"]]] in seen["groups"]
     view = services.compute.get_instance(
-        services.identity.caller_for("ec2-user"), seen["instance"].removeprefix("i-")
+        services.identity.caller_for(ec2_account.account.name), seen["instance"].removeprefix("i-")
     )
     assert view.security_groups == ["boto2-web"]
     assert view.key_name == "boto2-key"  # deleting the pair later does not change the instance

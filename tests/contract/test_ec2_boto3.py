@@ -17,7 +17,15 @@ from sqlalchemy import update
 from core.db.models import Instance
 from core.services.container import Services
 from core.views import ImageView, NewAccount
+from tests.contract.conftest import ServedCloud
 from tests.contract.ec2 import client, fast, resource
+
+
+@pytest.fixture
+def served_cloud(fresh_cloud: ServedCloud) -> ServedCloud:
+    """A cloud per test: the test driver's one host holds six t2.nano (3 GiB of memory), the
+    paginator test launches all six, and most tests here leave instances running."""
+    return fresh_cloud
 
 
 def colon_hex(digest: bytes) -> str:

@@ -9,18 +9,19 @@ import pytest
 from botocore.exceptions import ClientError
 
 from core.services.container import Services
-from core.views import ImageView, NewAccount
+from tests.contract.conftest import ServedCloud
 from tests.contract.ec2 import client, fast
 from tests.unit.helpers import row_counts
 
 UNKNOWN_INSTANCE = "i-0123456789abcdef0"
 
 
-@pytest.fixture
-def world(base_url: str, ec2_account: NewAccount, image: ImageView) -> dict[str, Any]:
-    """A running instance, a terminated one and a volume, for the refusals to aim at."""
-    ec2 = client(base_url, ec2_account, retries=1)
-    ami = f"ami-{image.ref}"
+@pytest.fixture(scope="module")
+def world(served_cloud: ServedCloud) -> dict[str, Any]:
+    """A running instance, a terminated one and a volume, for the refusals to aim at: made
+    once for the module, since every test here checks that its refusal changes nothing."""
+    ec2 = client(served_cloud.url, served_cloud.account("ec2-user"), retries=1)
+    ami = f"ami-{served_cloud.image().ref}"
     [running, gone] = [
         i["InstanceId"]
         for i in ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2, InstanceType="t2.nano")[

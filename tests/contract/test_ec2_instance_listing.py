@@ -7,15 +7,25 @@ from typing import Any
 
 import pytest
 
-from core.views import ImageView
+from core.views import NewAccount
+from tests.contract.conftest import ServedCloud
+from tests.contract.ec2 import client
 
 NAMES = ("a1", "a2", "b1", "a3", "a4", "a5")  # launch order; b1 falls inside the first page
 
 
-@pytest.fixture
-def tagged(ec2: Any, image: ImageView) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def ec2_account(served_cloud: ServedCloud) -> NewAccount:
+    """One account for the module's tests, which only read its instances."""
+    return served_cloud.account("ec2-user")
+
+
+@pytest.fixture(scope="module")
+def tagged(served_cloud: ServedCloud, ec2_account: NewAccount) -> dict[str, str]:
     """Six instances (the test driver's host holds six of 512 MiB), one launch each, tagged
-    ``n`` with their name; name → instance id."""
+    ``n`` with their name; name → instance id. Made once: they fill the module's host."""
+    ec2 = client(served_cloud.url, ec2_account)
+    image = served_cloud.image()
     made = {}
     for name in NAMES:
         [instance] = ec2.run_instances(

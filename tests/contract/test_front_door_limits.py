@@ -51,7 +51,7 @@ def test_one_budget_per_account_across_apis_and_cs_gets_cloudstacks_429(
 
 
 def test_boto3_gets_request_entity_too_large(tight: str, services: Services) -> None:
-    account = services.identity.create_account("big")
+    account = services.identity.create_account("big-boto3")
     ec2 = client(tight, account, retries=1)
     with pytest.raises(ClientError) as refused:
         ec2.import_key_pair(KeyName="huge", PublicKeyMaterial=b"ssh-rsa " + b"A" * LIMIT)
@@ -64,7 +64,7 @@ def test_boto3_gets_request_entity_too_large(tight: str, services: Services) -> 
 
 
 def test_cs_gets_a_431_for_an_oversized_post(tight: str, services: Services) -> None:
-    account = services.identity.create_account("big")
+    account = services.identity.create_account("big-cs")
     cs = _cs(tight, account, method="post")
     with pytest.raises(CloudStackApiException) as refused:
         cs.deployVirtualMachine(zoneid="z", serviceofferingid="s", userdata="A" * LIMIT)

@@ -13,7 +13,15 @@ from core.enums import EventType, JobKind, JobStatus, ResourceKind
 from core.jobs import queue
 from core.services.container import Services
 from core.views import Caller, ImageView
+from tests.contract.conftest import ServedCloud
 from tests.contract.native import NativeUser
+
+
+@pytest.fixture
+def served_cloud(fresh_cloud: ServedCloud) -> ServedCloud:
+    """A cloud per test: an administrator lists the accounts of the whole cloud, and a test
+    here expects the one account it is deleting to be the only one listed as disabled."""
+    return fresh_cloud
 
 
 def _client(user: NativeUser) -> CloudStack:
@@ -41,7 +49,8 @@ def test_admin_deletes_a_users_account(
         fetch_result=True,
     )["virtualmachine"]
     user.createSSHKeyPair(name="k1")
-    alice = _accounts(admin)["alice"]
+    name = native_user.account.account.name
+    alice = _accounts(admin)[name]
     assert alice["state"] == "enabled"
 
     done = admin.deleteAccount(id=alice["id"], fetch_result=True)
@@ -50,7 +59,7 @@ def test_admin_deletes_a_users_account(
         user.listVirtualMachines()
     assert refused.value.response.status_code == 401
     assert refused.value.error["errorcode"] == 401
-    assert "alice" not in _accounts(admin)
+    assert name not in _accounts(admin)
     assert admin.listVirtualMachines(listall=True, id=vm["id"]) == {}  # gone with its account
 
 
@@ -60,7 +69,8 @@ def test_a_user_may_not_delete_accounts(native_admin: NativeUser, native_user: N
     assert refused.value.response.status_code == 401
     assert (refused.value.error["errorcode"], refused.value.error["cserrorcode"]) == (401, 4365)
     assert "not available for user" in refused.value.error["errortext"]
-    assert _accounts(_client(native_admin))["root-admin"]["state"] == "enabled"
+    admin_name = native_admin.account.account.name
+    assert _accounts(_client(native_admin))[admin_name]["state"] == "enabled"
 
 
 def test_an_admin_may_not_delete_its_own_account(native_admin: NativeUser) -> None:
@@ -93,9 +103,9 @@ def test_an_account_being_deleted_is_listed_disabled(
         busy.status = JobStatus.RUNNING
     admin = _client(native_admin)
     submitted = admin.deleteAccount(id=str(alice.account.id))
-    assert _accounts(admin)["alice"]["state"] == "disabled"
+    assert _accounts(admin)[alice.account.name]["state"] == "disabled"
     [listed] = admin.listAccounts(state="disabled", listall=True)["account"]
-    assert listed["name"] == "alice"
+    assert listed["name"] == alice.account.name
     with services.db.transaction() as session:
         queue.finish(session, busy.id, event_type=EventType.TAGS_CREATE)
     deadline = time.monotonic() + 30
@@ -103,4 +113,4 @@ def test_an_account_being_deleted_is_listed_disabled(
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert (job["jobstatus"], job["jobresult"]) == (1, {"success": True})
-    assert "alice" not in _accounts(admin)
+    assert alice.account.name not in _accounts(admin)

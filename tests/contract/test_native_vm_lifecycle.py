@@ -10,9 +10,18 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from core.views import ImageView
+from tests.contract.conftest import ServedCloud
 from tests.contract.native import NativeUser
 
 GIB = 1024**3
+
+
+@pytest.fixture
+def served_cloud(fresh_cloud: ServedCloud) -> ServedCloud:
+    """A cloud per test: the test driver's one host holds five t1.micro (3 GiB of memory), and
+    these tests leave their virtual machines running, stopped or destroyed (which still hold
+    memory until expunged), up to two each."""
+    return fresh_cloud
 
 
 @pytest.fixture
