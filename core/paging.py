@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
+from core.db.base import Model
 from core.errors import InvalidArgument
 from core.views import Page, Window
 
@@ -85,3 +86,23 @@ def paged(
     more = window.limit is not None and len(rows) > window.limit
     shown = view(rows[: window.limit] if more else rows)
     return Page(shown, total, cursor_of(shown[-1]) if more and shown else None)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def read_page(
+    session: Session,
+    statement: Select[M],
+    model: type[M],
+    window: Window,
+    views: Callable[[Sequence[M]], Sequence[View]],
+) -> Page[View]:
+    """The window of ``statement``'s rows of ``model`` as views, with the total that match:
+    one count, one read of the rows, and whatever ``views`` reads beside them for the page."""
+    check(window)
+    total = session.scalar(
+        select(func.count()).select_from(statement.with_only_columns(model.id).subquery())
+    )
+    rows = session.scalars(windowed(statement, window, model.created_at, model.id)).unique().all()
+    return paged(rows, window, total or 0, views)

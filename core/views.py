@@ -443,11 +443,17 @@ class VolumeQuery(WindowedQuery):
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotQuery:
+class SnapshotQuery(WindowedQuery):
+    """What a snapshot listing selects, in SQL; empty means "any"."""
+
     ids: Sequence[str] = ()
-    volume: str | None = None
+    volume: str | None = None  # of this volume, which must exist
     states: Sequence[SnapshotState] = ()
+    names: Sequence[str] = ()
+    name_contains: str = ""
     tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
     include_deleted: bool = False
 
 

@@ -141,18 +141,10 @@ def conditions(query: InstanceQuery) -> list[ColumnElement[bool]]:
 
 def list_page(session: Session, caller: Caller, query: InstanceQuery) -> Page[InstanceView]:
     """One window of the instances ``query`` selects, with the total that match."""
-    window = query.window
-    paging.check(window)
     statement = scoped(caller).where(*conditions(query))
-    total = session.scalar(
-        select(func.count()).select_from(statement.with_only_columns(Instance.id).subquery())
+    return paging.read_page(
+        session, statement, Instance, query.window, lambda shown: views(session, shown)
     )
-    rows = (
-        session.scalars(paging.windowed(statement, window, Instance.created_at, Instance.id))
-        .unique()
-        .all()
-    )
-    return paging.paged(rows, window, total or 0, lambda shown: views(session, shown))
 
 
 @dataclass(frozen=True, slots=True)

@@ -507,14 +507,12 @@ class StorageService:
 
     def list_volumes(self, caller: Caller, query: VolumeQuery) -> Page[VolumeView]:
         """The volumes ``query`` selects, filtered and windowed in SQL."""
-        window = query.window
-        paging.check(window)
         statement = _volumes(caller).options(selectinload(Volume.source_snapshot))
         if query.ids:
             statement = statement.where(identity_clauses(Volume, tuple(query.ids)))
         if query.states:
             statement = statement.where(Volume.state.in_(query.states))
-        elif not query.include_deleted:
+        if not query.include_deleted:
             statement = statement.where(Volume.state != VolumeState.DELETED)
         if query.types:
             statement = statement.where(Volume.volume_type.in_(query.types))
@@ -536,17 +534,12 @@ class StorageService:
                     session, _instances(caller), Instance, "instance", query.instance, False
                 )
                 statement = statement.where(Volume.instance_id == instance.id)
-            total = session.scalar(
-                select(func.count()).select_from(statement.with_only_columns(Volume.id).subquery())
-            )
-            windowed = paging.windowed(statement, window, Volume.created_at, Volume.id)
-            rows = session.scalars(windowed).unique().all()
-            found = tags.of(session, [v.id for v in rows])
 
             def views(shown: Sequence[Volume]) -> list[VolumeView]:
+                found = tags.of(session, [v.id for v in shown])
                 return [volume_view(v, found.get(v.id, {})) for v in shown]
 
-            return paging.paged(rows, window, total or 0, views)
+            return paging.read_page(session, statement, Volume, query.window, views)
 
     # snapshots
 
@@ -688,21 +681,34 @@ class StorageService:
             snapshot = find_snapshot(session, caller, ref)
             return snapshot_view(snapshot, tags.of(session, [snapshot.id]).get(snapshot.id, {}))
 
-    def list_snapshots(self, caller: Caller, query: SnapshotQuery) -> list[SnapshotView]:
+    def list_snapshots(self, caller: Caller, query: SnapshotQuery) -> Page[SnapshotView]:
+        """The snapshots ``query`` selects, filtered and windowed in SQL."""
         statement = _snapshots(caller)
         if query.ids:
             statement = statement.where(identity_clauses(Snapshot, tuple(query.ids)))
         if query.states:
             statement = statement.where(Snapshot.state.in_(query.states))
-        elif not query.include_deleted:
+        if not query.include_deleted:
             statement = statement.where(Snapshot.state != SnapshotState.DELETED)
+        if query.names:
+            statement = statement.where(Snapshot.name.in_(query.names))
+        if query.name_contains:
+            lowered = query.name_contains.lower()
+            statement = statement.where(
+                func.lower(Snapshot.name).contains(lowered, autoescape=True)
+            )
         statement = statement.where(*tags.filter_clauses(Snapshot.id, query.tags))
+        if query.tag_keys:
+            statement = statement.where(tags.having(Snapshot.id, keys=query.tag_keys))
+        if query.tag_values:
+            statement = statement.where(tags.having(Snapshot.id, values=query.tag_values))
         with self._db.transaction() as session:
             if query.volume is not None:
                 volume = find_volume(session, caller, query.volume)
                 statement = statement.where(Snapshot.volume_id == volume.id)
-            snapshots = list(
-                session.scalars(statement.order_by(Snapshot.created_at, Snapshot.ref)).unique()
-            )
-            found = tags.of(session, [s.id for s in snapshots])
-            return [snapshot_view(s, found.get(s.id, {})) for s in snapshots]
+
+            def views(shown: Sequence[Snapshot]) -> list[SnapshotView]:
+                found = tags.of(session, [s.id for s in shown])
+                return [snapshot_view(s, found.get(s.id, {})) for s in shown]
+
+            return paging.read_page(session, statement, Snapshot, query.window, views)

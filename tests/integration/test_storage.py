@@ -116,7 +116,7 @@ def test_volume_moves_between_guests_and_survives_a_snapshot(cloud: Services) ->
         "volumes and snapshot deleted",
         lambda: (
             not cloud.storage.list_volumes(admin, VolumeQuery(types=[VolumeType.DATADISK])).items
-            and not cloud.storage.list_snapshots(admin, SnapshotQuery(ids=[snapshot.ref]))
+            and not cloud.storage.list_snapshots(admin, SnapshotQuery(ids=[snapshot.ref])).items
         ),
     )
 

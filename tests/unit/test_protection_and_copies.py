@@ -107,7 +107,7 @@ def test_copied_snapshot_is_independent_of_its_source(
     services.workers.run_pending()
     services.storage.delete_snapshot(admin, source.ref)
     services.workers.run_pending()
-    [left] = services.storage.list_snapshots(admin, SnapshotQuery())
+    [left] = services.storage.list_snapshots(admin, SnapshotQuery()).items
     assert (left.ref, left.state, left.size_bytes, left.tags) == (
         copy.ref,
         SnapshotState.COMPLETED,

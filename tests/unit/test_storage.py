@@ -232,12 +232,12 @@ def test_snapshot_to_new_volume(services: Services, admin: Caller, image: ImageV
         3,
         snapshot.id,
     )
-    tagged = services.storage.list_snapshots(admin, SnapshotQuery(tags={"k": ["v"]}))
+    tagged = services.storage.list_snapshots(admin, SnapshotQuery(tags={"k": ["v"]})).items
     assert [s.ref for s in tagged] == [snapshot.ref]
 
     services.storage.delete_snapshot(admin, snapshot.ref)
     services.workers.run_pending()
-    assert services.storage.list_snapshots(admin, SnapshotQuery(volume=volume)) == []
+    assert services.storage.list_snapshots(admin, SnapshotQuery(volume=volume)).items == []
     assert not any(v.name.startswith("snapshot-") for v in host_driver(services).volumes())
 
 

@@ -63,6 +63,19 @@ def _volume_states(values: Sequence[str]) -> Mapping[str, Any] | None:
     return {"states": states} if states else None
 
 
+def _snapshot_states(values: Sequence[str]) -> Mapping[str, Any] | None:
+    states = tuple(s for s, name in SNAPSHOT_STATES.items() if name in values)
+    return {"states": states} if states else None
+
+
+_SNAPSHOT_IDS: Final = ("SnapshotIds", "snapshotIds")
+# Filters core applies in SQL; the rest match the rendered item (``_SNAPSHOT_FILTERS``).
+_SNAPSHOT_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "snapshot-id": lambda values: {"ids": tuple(ref_of(SNAPSHOT, v) or "" for v in values)},
+    "status": _snapshot_states,
+    "tag-key": lambda values: {"tag_keys": tuple(values)},
+    "tag-value": lambda values: {"tag_values": tuple(values)},
+}
 # Filters core applies in SQL; the rest match the rendered item (``_VOLUME_FILTERS``).
 _VOLUME_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
     "volume-id": lambda values: {"ids": tuple(ref_of(VOLUME, v) or "" for v in values)},
@@ -265,18 +278,32 @@ def describe_snapshots(call: Call) -> Mapping[str, Any]:
     refs = call.refs(SNAPSHOT, "SnapshotIds")
     owners = call.args.get("OwnerIds") or ()
     me = owner_id(call.caller.account_id)
-    if any(o not in ("self", me) for o in owners):
-        snapshots: list[SnapshotView] = []  # no snapshot here is shared across accounts
-    else:
-        snapshots = call.services.storage.list_snapshots(
-            call.caller, SnapshotQuery(ids=tuple(refs))
+    wanted = call.args.get("Filters")
+    foreign = any(o not in ("self", me) for o in owners)  # no snapshot is shared here
+    if refs or foreign:  # a handful, read by id; every one must exist
+        named = (
+            []
+            if foreign
+            else call.services.storage.list_snapshots(
+                call.caller, SnapshotQuery(ids=tuple(refs))
+            ).items
         )
-    if refs and (absent := [r for r in refs if r not in {s.ref for s in snapshots}]):
-        raise not_found(SNAPSHOT, SNAPSHOT.render(absent[0]))
-    items = [snapshot_item(s) for s in snapshots]
-    found = filters.select(items, call.args.get("Filters"), _SNAPSHOT_FILTERS)
-    shown, token = paging.page(call.args, found, ("SnapshotIds", "snapshotIds"))
-    return {"Snapshots": shown, "NextToken": token}
+        if refs and (absent := [r for r in refs if r not in {s.ref for s in named}]):
+            raise not_found(SNAPSHOT, SNAPSHOT.render(absent[0]))
+        items = filters.select([snapshot_item(s) for s in named], wanted, _SNAPSHOT_FILTERS)
+        shown, token = paging.page(call.args, items, _SNAPSHOT_IDS)
+        return {"Snapshots": shown, "NextToken": token}
+    fields, rest = filters.split(wanted, _SNAPSHOT_QUERY_FIELDS)
+    query = SnapshotQuery(**fields)
+
+    def fetch(limit: int | None, after: str | None) -> Page[SnapshotView]:
+        window = dataclasses.replace(query, limit=limit, after=after)
+        return call.services.storage.list_snapshots(call.caller, window)
+
+    listed, next_token = listing.collect(
+        call, fetch, snapshot_item, _SNAPSHOT_FILTERS, rest, ids=_SNAPSHOT_IDS
+    )
+    return {"Snapshots": listed, "NextToken": next_token}
 
 
 def delete_snapshot(call: Call) -> Mapping[str, Any]:

@@ -10,7 +10,6 @@ from core import DATA_DEVICES
 from core.enums import Settle, VolumeType
 from core.views import SnapshotQuery, VolumeQuery, VolumeView
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -199,14 +198,19 @@ def list_snapshots(call: Call) -> Reply:
     kind = call.args.get("snapshottype")
     if kind is not None and kind.upper() != "MANUAL":
         return call.page("snapshot", [])
+    name = call.args.get("name")
     query = SnapshotQuery(
         ids=(str(one),) if one else tuple(call.args.get("ids") or ()),
         volume=str(volume) if volume else None,
+        names=(name,) if name else (),
+        name_contains=call.args.get("keyword") or "",
         tags=call.args.tags(),
+        offset=call.window.offset,
+        limit=call.window.limit,
     )
+    page = call.services.storage.list_snapshots(call.scope, query)
     domain = objects.domain(call.services)
-    found = call.services.storage.list_snapshots(call.scope, query)
-    return call.page("snapshot", matching(call, [objects.snapshot(s, domain) for s in found]))
+    return Listing("snapshot", [objects.snapshot(s, domain) for s in page.items], page.total)
 
 
 @commands.command(
