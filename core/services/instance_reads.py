@@ -52,7 +52,7 @@ def scoped(caller: Caller) -> Select[Instance]:
     """The instances ``caller`` may see, with what every view needs from their own row."""
     statement = select(Instance).options(
         joinedload(Instance.account),
-        joinedload(Instance.image),
+        joinedload(Instance.image).lazyload(Image.account),
         joinedload(Instance.flavor),
         joinedload(Instance.zone),
     )
