@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar
 
 from gateway.ec2.errors import Ec2Error
 from gateway.ec2.render import timestamp
+from translations.ec2 import IdKind, ref_of
 
 Item = Mapping[str, Any]
 Lookup = Callable[[Item], Iterable[Any]]
@@ -154,3 +155,24 @@ def _merge(fields: dict[str, Any], found: Mapping[str, Any]) -> bool:
     if tags:
         fields["tags"] = tags
     return True
+
+
+def as_values(field: str) -> QueryField:
+    """Values that are the query field's values as they are."""
+    return lambda values: {field: tuple(values)}
+
+
+def as_refs(kind: IdKind, field: str) -> QueryField:
+    """EC2 ids as core refs; a malformed one names nothing, so it matches nothing."""
+    return lambda values: {field: tuple(ref_of(kind, v) or "" for v in values)}
+
+
+def as_states(names: Mapping[Any, str], field: str = "states") -> QueryField:
+    """EC2's names of core states as those states; None when a value names none, so the
+    filter is left to the rendered page, where it matches nothing."""
+
+    def states(values: Sequence[str]) -> Mapping[str, Any] | None:
+        found = tuple(state for state, name in names.items() if name in values)
+        return {field: found} if found else None
+
+    return states

@@ -15,6 +15,7 @@ from lxml import etree
 
 from gateway.ec2 import filters, model, paging, render, wire
 from gateway.ec2.errors import Ec2Error
+from translations.ec2 import INSTANCE
 
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
     (
@@ -247,3 +248,59 @@ def test_a_token_from_another_request_is_refused() -> None:
     other = {"MaxResults": 5, "NextToken": token, "Filters": [{"Name": "x", "Values": ["y"]}]}
     with pytest.raises(Ec2Error, match="NextToken"):
         paging.page(other, list(range(10)))
+
+
+SPLIT_TABLE = {
+    "instance-id": filters.as_refs(INSTANCE, "ids"),
+    "instance-state-name": filters.as_states({"RUNNING": "running", "REBOOTING": "running"}),
+    "key-name": filters.as_values("key_names"),
+}
+
+
+def by(name: str, *values: str) -> dict[str, Any]:
+    return {"Name": name, "Values": list(values)}
+
+
+@pytest.mark.parametrize(
+    ("wanted", "fields", "left"),
+    [
+        pytest.param(
+            [by("instance-id", "i-0123456789abcdef0", "i-bad")],
+            {"ids": ("0123456789abcdef0", "")},
+            [],
+            id="ids-as-refs-malformed-match-nothing",
+        ),
+        pytest.param(
+            [by("instance-state-name", "running")],
+            {"states": ("RUNNING", "REBOOTING")},
+            [],
+            id="one-ec2-state-many-core-states",
+        ),
+        pytest.param([by("instance-state-name", "hibernating")], {}, [0], id="unknown-state-left"),
+        pytest.param([by("key-name", "k*")], {}, [0], id="wildcard-left"),
+        pytest.param([by("key-name", "a\\*b")], {}, [0], id="escape-left"),
+        pytest.param(
+            [by("key-name", "a"), by("key-name", "b")],
+            {"key_names": ("a",)},
+            [1],
+            id="second-filter-on-a-field-left",
+        ),
+        pytest.param(
+            [by("tag:role", "web"), by("tag:tier", "db", "cache"), by("tag:role", "x")],
+            {"tags": {"role": ("web",), "tier": ("db", "cache")}},
+            [2],
+            id="tags",
+        ),
+        pytest.param([by("dns-name", "x")], {}, [0], id="no-field-left"),
+        pytest.param([by("key-name")], {}, [0], id="no-values-left-for-select-to-refuse"),
+    ],
+)
+def test_split_sends_what_core_can_say_to_the_query(
+    wanted: list[dict[str, Any]], fields: dict[str, Any], left: list[int]
+) -> None:
+    assert filters.split(wanted, SPLIT_TABLE) == (fields, [wanted[i] for i in left])
+
+
+def test_split_leaves_tags_to_the_page_for_untagged_items() -> None:
+    wanted = [by("tag:role", "web")]
+    assert filters.split(wanted, SPLIT_TABLE, tags=False) == ({}, wanted)

@@ -45,10 +45,8 @@ from translations.ec2 import (
     SUBNET,
     VOLUME,
     VPC,
-    IdKind,
-    ref_of,
 )
-from translations.states import INSTANCE_STATES, StateNames
+from translations.states import INSTANCE_STATES
 
 DEFAULT_INSTANCE_TYPE: Final = "m1.small"  # AWS's default when InstanceType is left out
 TERMINATED_VISIBLE: Final = dt.timedelta(hours=1)
@@ -192,39 +190,21 @@ def _instances(call: Call, refs: Sequence[str]) -> list[InstanceView]:
     return [by_ref[r] for r in dict.fromkeys(refs)]
 
 
-def _refs(kind: IdKind, field: str) -> filters.QueryField:
-    """Ids as core refs; a malformed one names nothing, so it matches nothing."""
-    return lambda values: {field: tuple(ref_of(kind, v) or "" for v in values)}
-
-
-def _values(field: str) -> filters.QueryField:
-    return lambda values: {field: tuple(values)}
-
-
-def _states(name: Callable[[StateNames], str]) -> filters.QueryField:
-    """The core states EC2 shows under one of the values; None when none, so the filter
-    is left to the rendered page, where it matches nothing."""
-
-    def field(values: Sequence[str]) -> Mapping[str, Any] | None:
-        states = tuple(s for s, names in INSTANCE_STATES.items() if name(names) in values)
-        return {"states": states} if states else None
-
-    return field
-
-
 # Filters core applies in SQL; the rest match the rendered item (``_INSTANCE_FILTERS``).
 _QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
-    "instance-id": _refs(INSTANCE, "ids"),
-    "instance-state-name": _states(lambda names: names.ec2[0]),
-    "instance-state-code": _states(lambda names: str(names.ec2[1])),
-    "instance-type": _values("flavors"),
-    "image-id": _refs(IMAGE, "images"),
-    "key-name": _values("key_names"),
-    "availability-zone": _values("zones"),
-    "subnet-id": _refs(SUBNET, "networks"),
-    "reservation-id": _refs(RESERVATION, "reservations"),
-    "tag-key": _values("tag_keys"),
-    "tag-value": _values("tag_values"),
+    "instance-id": filters.as_refs(INSTANCE, "ids"),
+    "instance-state-name": filters.as_states({s: n.ec2[0] for s, n in INSTANCE_STATES.items()}),
+    "instance-state-code": filters.as_states(
+        {s: str(n.ec2[1]) for s, n in INSTANCE_STATES.items()}
+    ),
+    "instance-type": filters.as_values("flavors"),
+    "image-id": filters.as_refs(IMAGE, "images"),
+    "key-name": filters.as_values("key_names"),
+    "availability-zone": filters.as_values("zones"),
+    "subnet-id": filters.as_refs(SUBNET, "networks"),
+    "reservation-id": filters.as_refs(RESERVATION, "reservations"),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
 }
 _IDS: Final = ("InstanceIds", "instancesSet")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from core.enums import VolumeType
@@ -33,7 +33,6 @@ from translations.ec2 import (
     SNAPSHOT_STATES,
     VOLUME,
     VOLUME_STATES,
-    ref_of,
 )
 
 GIB: Final = 1024**3
@@ -58,31 +57,21 @@ _VOLUME_FILTERS: Final = {
 _VOLUME_IDS: Final = ("VolumeIds", "volumeIds")
 
 
-def _volume_states(values: Sequence[str]) -> Mapping[str, Any] | None:
-    states = tuple(s for s, name in VOLUME_STATES.items() if name in values)
-    return {"states": states} if states else None
-
-
-def _snapshot_states(values: Sequence[str]) -> Mapping[str, Any] | None:
-    states = tuple(s for s, name in SNAPSHOT_STATES.items() if name in values)
-    return {"states": states} if states else None
-
-
 _SNAPSHOT_IDS: Final = ("SnapshotIds", "snapshotIds")
 # Filters core applies in SQL; the rest match the rendered item (``_SNAPSHOT_FILTERS``).
 _SNAPSHOT_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
-    "snapshot-id": lambda values: {"ids": tuple(ref_of(SNAPSHOT, v) or "" for v in values)},
-    "status": _snapshot_states,
-    "tag-key": lambda values: {"tag_keys": tuple(values)},
-    "tag-value": lambda values: {"tag_values": tuple(values)},
+    "snapshot-id": filters.as_refs(SNAPSHOT, "ids"),
+    "status": filters.as_states(SNAPSHOT_STATES),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
 }
 # Filters core applies in SQL; the rest match the rendered item (``_VOLUME_FILTERS``).
 _VOLUME_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
-    "volume-id": lambda values: {"ids": tuple(ref_of(VOLUME, v) or "" for v in values)},
-    "status": _volume_states,
-    "availability-zone": lambda values: {"zones": tuple(values)},
-    "tag-key": lambda values: {"tag_keys": tuple(values)},
-    "tag-value": lambda values: {"tag_values": tuple(values)},
+    "volume-id": filters.as_refs(VOLUME, "ids"),
+    "status": filters.as_states(VOLUME_STATES),
+    "availability-zone": filters.as_values("zones"),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
 }
 _SNAPSHOT_FILTERS: Final = {
     "snapshot-id": filters.path("SnapshotId"),
