@@ -12,6 +12,8 @@ from gateway.common.subapp import api_app as api_app
 from gateway.common.throttle import RateLimit as RateLimit
 from gateway.common.throttle import Throttle as Throttle
 from gateway.common.throttle import Throttled as Throttled
+from gateway.common.user_data import NotBase64 as NotBase64
+from gateway.common.user_data import decode as decode_user_data
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",
@@ -20,9 +22,11 @@ __all__ = [
     "ErrorRenderers",
     "Handler",
     "Limits",
+    "NotBase64",
     "RateLimit",
     "RequestTooLarge",
     "Throttle",
     "Throttled",
     "api_app",
+    "decode_user_data",
 ]

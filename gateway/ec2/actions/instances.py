@@ -8,7 +8,6 @@ drop out of DescribeInstances.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +23,7 @@ from core.views import (
     Page,
     StateChange,
 )
+from gateway.common import NotBase64, decode_user_data
 from gateway.ec2 import filters, listing, paging
 from gateway.ec2.call import (
     Call,
@@ -347,11 +347,9 @@ def describe_instances(call: Call) -> Mapping[str, Any]:
 
 
 def _user_data(text: str | None) -> bytes:
-    if not text:
-        return b""
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
+        return decode_user_data(text)
+    except NotBase64:
         raise Ec2Error("InvalidParameterValue", "Invalid BASE64 encoding of user data.") from None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from typing import Final, Protocol
@@ -12,6 +11,7 @@ from core import LaunchRequest
 from core.enums import Settle
 from core.states import InstanceState
 from core.views import Accepted, Caller, InstanceQuery, InstanceView, StateChange
+from gateway.common import NotBase64, decode_user_data
 from gateway.native import objects
 from gateway.native.jobs import settled
 from gateway.native.registry import (
@@ -41,11 +41,9 @@ class Action(Protocol):
 
 
 def _user_data(text: str | None) -> bytes:
-    if not text:
-        return b""
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except binascii.Error:
+        return decode_user_data(text)
+    except NotBase64:
         raise param_error("User data is not base64 encoded") from None
 
 
