@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import events
 from core.db.base import utcnow
@@ -264,8 +264,10 @@ class IdentityService:
     def signing_key(self, access_key: str) -> SigningKey:
         with self._db.transaction() as session:
             credential = session.scalar(
-                select(Credential).where(Credential.access_key == access_key)
-            )
+                select(Credential)
+                .options(joinedload(Credential.user).joinedload(User.account))
+                .where(Credential.access_key == access_key)
+            )  # one statement: every signed request of every API comes here first
             if credential is None or not _enabled(credential.user):
                 raise NotFound("credential", access_key)
             return SigningKey(_caller(credential.user), credential.secret_key)
