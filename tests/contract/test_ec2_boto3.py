@@ -342,6 +342,15 @@ def test_volumes_snapshots_and_resizing(ec2: Any, image: ImageView) -> None:
     attached = ec2.attach_volume(VolumeId=volume_id, InstanceId=instance_id, Device="/dev/xvdg")
     assert (attached["Device"], attached["State"]) == ("/dev/vdg", "attaching")
     ec2.get_waiter("volume_in_use").wait(VolumeIds=[volume_id], WaiterConfig=fast())
+    # "in-use" comes with the attachment still "attaching", as on AWS; this cloud resizes a
+    # volume only once its attachment settled, so wait for that (the condition, not a time)
+    deadline = time.monotonic() + 60
+    while (
+        ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]["Attachments"][0]["State"]
+        != "attached"
+    ):
+        assert time.monotonic() < deadline, "the attachment never settled"
+        time.sleep(0.2)
     on_instance = ec2.describe_volumes(
         Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
     )["Volumes"]
