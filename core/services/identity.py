@@ -190,9 +190,7 @@ class IdentityService:
         deleting administrator's."""
 
         def describe(found: AccountView | None) -> tuple[settling.Work, AccountView]:
-            account = found or next(
-                a for a in self.list_accounts(caller) if ref in (str(a.id), a.ref, a.name)
-            )
+            account = found or self._listed_account(caller, ref)
             work = settling.Work(
                 JobKind.DELETE_ACCOUNT,
                 EventType.ACCOUNT_DELETE,
@@ -205,6 +203,13 @@ class IdentityService:
         return settling.settle(
             self._db, caller, settle, lambda: self._delete_account(caller, ref), describe
         )
+
+    def _listed_account(self, caller: Caller, ref: str) -> AccountView:
+        """The account ``ref`` names (id, ref or name) as ``list_accounts`` shows it."""
+        for account in self.list_accounts(caller):
+            if ref in (str(account.id), account.ref, account.name):
+                return account
+        raise NotFound("account", ref)
 
     def _delete_account(self, caller: Caller, ref: str) -> Accepted[AccountView]:
         """Admins only (others get NotFound, as if the operation did not exist for them). The
