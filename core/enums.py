@@ -193,3 +193,11 @@ class Settle(enum.Enum):
 
     RAISE = "raise"
     AS_JOB = "as-job"
+
+
+class ImageScope(enum.Enum):
+    """Whose images a listing shows, by the caller's relation to them."""
+
+    OWN = "own"  # the caller's account's, public or not
+    PUBLIC = "public"  # public ones, whoever owns them
+    SHARED = "shared"  # public ones of other accounts

@@ -14,6 +14,7 @@ from core.enums import (
     EventLevel,
     EventState,
     EventType,
+    ImageScope,
     ImageState,
     JobKind,
     JobStatus,
@@ -131,6 +132,8 @@ class ImageView:
     created_at: dt.datetime
     state_reason: str
     source_instance_id: uuid.UUID | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    source_instance_ref: str | None = None  # when the caller may see that instance
 
     @property
     def account_id(self) -> uuid.UUID:
@@ -455,6 +458,23 @@ class SnapshotQuery(WindowedQuery):
     tag_keys: Sequence[str] = ()
     tag_values: Sequence[str] = ()
     include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImageQuery(WindowedQuery):
+    """What an image listing selects, in SQL; empty means "any". ``owners`` and
+    ``launchable`` each hold scopes or owning accounts, any of which admits an image."""
+
+    ids: Sequence[str] = ()
+    names: Sequence[str] = ()
+    text_contains: str = ""  # a case-insensitive part of the name or the description
+    states: Sequence[ImageState] = ()  # among pending, available and failed: no other is listed
+    owners: Sequence[ImageScope | uuid.UUID] = ()
+    launchable: Sequence[ImageScope] = ()
+    public: bool | None = None
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)

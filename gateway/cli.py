@@ -16,7 +16,7 @@ from typing import Any
 
 from core import ADMIN_ACCOUNT, Services, ensure_installation
 from core.errors import CoreError, NotFound
-from core.views import ImageView, NewAccount
+from core.views import ImageQuery, ImageView, NewAccount
 from gateway.config import ConfigError, GatewayConfig, load
 
 TINY_IMAGE_NAME = "tiny-linux"
@@ -175,7 +175,7 @@ def cmd_image_list(args: argparse.Namespace, services: Services) -> int:
             "size": i.virtual_size,
             "public": i.is_public,
         }
-        for i in services.images.list_images(admin)
+        for i in services.images.list_images(admin, ImageQuery()).items
     ]
     _print_table(rows, args.json)
     return 0

@@ -10,6 +10,7 @@ through the same inspection before it becomes available.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -21,16 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from core import events, tags
+from core import events, paging, tags
 from core.db.database import Database, rehearsing
 from core.db.models import Image, Instance, Job
 from core.enums import (
     DiskFormat,
     EventState,
     EventType,
+    ImageScope,
     ImageState,
     JobKind,
     JobStatus,
@@ -39,9 +41,9 @@ from core.enums import (
 )
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, NotPermitted
 from core.jobs import queue, settling
-from core.services.lookup import identity_clause
+from core.services.lookup import identity_clause, identity_clauses
 from core.states import IMAGES, ImageTransition, InstanceState
-from core.views import Accepted, Caller, ImageView
+from core.views import Accepted, Caller, ImageQuery, ImageView, Page
 
 _FORMATS: Final = {"qcow2": DiskFormat.QCOW2, "raw": DiskFormat.RAW}
 _HASH_CHUNK: Final = 1024 * 1024
@@ -145,6 +147,46 @@ def visible_images(
     if not caller.is_admin:
         query = query.where(or_(Image.is_public, Image.account_id == caller.account_id))
     return query
+
+
+def _whose(caller: Caller, owners: Sequence[ImageScope | uuid.UUID]) -> ColumnElement[bool]:
+    """Images any of ``owners`` admits: a scope relative to the caller, or an owning account."""
+    mine = Image.account_id == caller.account_id
+    scopes = {
+        ImageScope.OWN: mine,
+        ImageScope.PUBLIC: Image.is_public,
+        ImageScope.SHARED: and_(Image.is_public, ~mine),
+    }
+    accounts = [o for o in owners if isinstance(o, uuid.UUID)]
+    clauses = [scopes[o] for o in owners if isinstance(o, ImageScope)]
+    return or_(*clauses, Image.account_id.in_(accounts))
+
+
+def _rich_views(session: Session, caller: Caller, images: Sequence[Image]) -> list[ImageView]:
+    """Views with tags and source instances, read for all ``images`` at once."""
+    found = tags.of(session, [i.id for i in images])
+    sources = _source_refs(session, caller, images)
+    return [
+        dataclasses.replace(
+            to_view(i),
+            tags=found.get(i.id, {}),
+            source_instance_ref=sources.get(i.source_instance_id),
+        )
+        for i in images
+    ]
+
+
+def _source_refs(
+    session: Session, caller: Caller, images: Sequence[Image]
+) -> dict[uuid.UUID | None, str]:
+    """The refs of the instances ``images`` were captured from, those the caller may see."""
+    wanted = {i.source_instance_id for i in images if i.source_instance_id is not None}
+    if not wanted:
+        return {}
+    statement = select(Instance.id, Instance.ref).where(Instance.id.in_(wanted))
+    if not caller.is_admin:
+        statement = statement.where(Instance.account_id == caller.account_id)
+    return {row.id: row.ref for row in session.execute(statement)}
 
 
 def find_image(
@@ -518,16 +560,47 @@ class ImageService:
             path.unlink(missing_ok=True)
         return leftover
 
-    def list_images(
-        self, caller: Caller, *, image_tags: Mapping[str, Sequence[str]] | None = None
-    ) -> list[ImageView]:
-        statement = visible_images(caller, LISTED_STATES).where(
-            *tags.filter_clauses(Image.id, image_tags or {})
-        )
+    def list_images(self, caller: Caller, query: ImageQuery) -> Page[ImageView]:
+        """The images ``query`` selects among those the caller may see, in SQL, with their
+        tags and the instances they were captured from."""
+        statement = visible_images(caller, LISTED_STATES)
+        if query.states:  # within the listed ones: a deregistered image is gone for good
+            statement = statement.where(Image.state.in_(query.states))
+        if query.ids:
+            statement = statement.where(identity_clauses(Image, tuple(query.ids)))
+        if query.names:
+            statement = statement.where(Image.name.in_(query.names))
+        if query.text_contains:
+            lowered = query.text_contains.lower()
+            statement = statement.where(
+                or_(
+                    func.lower(Image.name).contains(lowered, autoescape=True),
+                    func.lower(Image.description).contains(lowered, autoescape=True),
+                )
+            )
+        if query.owners:
+            statement = statement.where(_whose(caller, query.owners))
+        if query.launchable:
+            statement = statement.where(_whose(caller, query.launchable))
+        if query.public is not None:
+            statement = statement.where(Image.is_public.is_(query.public))
+        statement = statement.where(*tags.filter_clauses(Image.id, query.tags))
+        if query.tag_keys:
+            statement = statement.where(tags.having(Image.id, keys=query.tag_keys))
+        if query.tag_values:
+            statement = statement.where(tags.having(Image.id, values=query.tag_values))
         with self._db.transaction() as session:
-            rows = session.scalars(statement.order_by(Image.created_at))
-            return [to_view(image) for image in rows]
+            return paging.read_page(
+                session,
+                statement,
+                Image,
+                query.window,
+                lambda shown: _rich_views(session, caller, shown),
+            )
 
     def get_image(self, caller: Caller, text: str) -> ImageView:
         with self._db.transaction() as session:
-            return to_view(find_image(session, caller, text, LISTED_STATES))
+            [view] = _rich_views(
+                session, caller, [find_image(session, caller, text, LISTED_STATES)]
+            )
+            return view

@@ -171,7 +171,7 @@ def template(view: ImageView, domain: str, zone_view: ZoneView | None) -> dict[s
         "zonename": zone_view.name if zone_view else "",
         "checksum": view.checksum,
         **owner_fields(view.account_name, domain),
-        "tags": [],
+        "tags": _tags(view.tags, ResourceKind.IMAGE, view.id),
     }
 
 

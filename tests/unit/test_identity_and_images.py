@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import Conflict, InvalidArgument, NotFound
 from core.services.container import Services
-from core.views import Caller
+from core.views import Caller, ImageQuery
 from tests.unit.helpers import row_counts
 
 
@@ -94,6 +94,6 @@ def test_refused_images_leave_nothing(
         services.images.register(admin, path, name="refused")
     assert why in str(refused.value)
     assert row_counts(services) == before
-    assert services.images.list_images(admin) == []
+    assert services.images.list_images(admin, ImageQuery()).items == []
     store = services.settings.images_dir
     assert not store.exists() or list(store.iterdir()) == []

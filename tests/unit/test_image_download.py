@@ -25,7 +25,7 @@ from core.jobs.worker import WorkerPool
 from core.services.container import Services
 from core.services.images import Digest
 from core.states import InstanceState
-from core.views import Caller, ImageView
+from core.views import Caller, ImageQuery, ImageView
 from tests.serving import served_folder
 from tests.unit.conftest import make_settings
 from tests.unit.helpers import host_driver, row_counts
@@ -87,7 +87,9 @@ def test_a_url_is_downloaded_checked_and_made_available(
     pending = services.images.register_from_url(
         alice, url, name="from-web", disk_format=DiskFormat.QCOW2, description="a disk"
     )
-    assert [i.state for i in services.images.list_images(alice)] == [ImageState.PENDING]
+    assert [i.state for i in services.images.list_images(alice, ImageQuery()).items] == [
+        ImageState.PENDING
+    ]
     assert services.workers.run_pending() == 1
     image = services.images.get_image(alice, "from-web")
     assert image.id == pending.item.id
@@ -263,7 +265,7 @@ def test_deregistered_images_are_hidden_and_cannot_be_launched(
     with pytest.raises(NotFound):
         services.images.deregister(bob, str(image.id))  # not bob's: as if it did not exist
     services.images.deregister(alice, str(image.id))
-    assert services.images.list_images(alice) == []
+    assert services.images.list_images(alice, ImageQuery()).items == []
     with pytest.raises(NotFound):
         services.images.get_image(alice, str(image.id))
     with pytest.raises(NotFound):
@@ -321,5 +323,5 @@ def test_an_image_deregistered_while_it_downloads_is_not_kept(
     services.images.deregister(alice, str(accepted.item.id))
     services.workers.run_pending()
     assert services.jobs.get_job(alice, str(accepted.job_id)).status is JobStatus.SUCCEEDED
-    assert services.images.list_images(alice) == []
+    assert services.images.list_images(alice, ImageQuery()).items == []
     assert _store(services) == []

@@ -15,7 +15,7 @@ from core.hosts import network_xml
 from core.network.rules import Direction
 from core.services.compute import LaunchRequest
 from core.services.container import Services
-from core.views import Caller, ImageView, RuleRequest
+from core.views import Caller, ImageQuery, ImageView, RuleRequest
 from tests.unit.helpers import behind_cores_back, row_counts
 
 
@@ -223,9 +223,9 @@ def test_tags_on_every_kind_filter_and_limits(
     ] == ["tagged"]
     assert [n.ref for n in services.networks.list_networks(admin, network_tags={"env": ["prod"]})]
     assert services.networks.list_addresses(admin, address_tags={"env": ["dev"]}) == []
-    assert [i.ref for i in services.images.list_images(admin, image_tags={"env": ["prod"]})] == [
-        image.ref
-    ]
+    assert [
+        i.ref for i in services.images.list_images(admin, ImageQuery(tags={"env": ["prod"]})).items
+    ] == [image.ref]
 
     services.tags.create_tags(admin, ResourceKind.VOLUME, [volume.ref], {"env": "dev"})
     assert services.storage.get_volume(admin, volume.ref).tags == {"env": "dev"}  # overwritten

@@ -8,13 +8,14 @@ downloads it, as CloudStack's EC2 bridge did; the image is ``pending`` until it 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from core.enums import DiskFormat, ResourceKind
-from core.views import ImageView, InstanceQuery
-from gateway.ec2 import filters, paging
+from core.enums import DiskFormat, ImageScope
+from core.views import ImageQuery, ImageView, Page
+from gateway.ec2 import filters, listing
 from gateway.ec2.call import Call, in_our_region, owner_id, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, unsupported
 from gateway.ec2.render import timestamp
@@ -47,11 +48,37 @@ _FILTERS: Final = {
 }
 
 
-def image_item(
-    image: ImageView, caller_account: uuid.UUID, tags: Mapping[str, str], source: str | None
-) -> dict[str, Any]:
+_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "image-id": filters.as_refs(IMAGE, "ids"),
+    "name": filters.as_values("names"),
+    "state": filters.as_states(IMAGE_STATES),
+    "owner-id": lambda values: _accounts(values, "owners"),
+    "is-public": lambda values: (
+        {"public": values[0] == "true"}
+        if len(values) == 1 and values[0] in ("true", "false")
+        else None
+    ),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
+}
+_IMAGE_IDS: Final = ("ImageIds", "imageIds")
+#: ``Owners`` and ``ExecutableUsers`` words, as core's scopes
+_OWNERS: Final = {"self": ImageScope.OWN, "amazon": ImageScope.SHARED}
+_USERS: Final = {"self": ImageScope.OWN, "all": ImageScope.PUBLIC}
+
+
+def _accounts(values: Sequence[str], field: str) -> dict[str, tuple[uuid.UUID, ...]] | None:
+    """Owner ids as account UUIDs; None when one is not a UUID (it matches nothing here)."""
+    try:
+        return {field: tuple(uuid.UUID(v) for v in values)}
+    except ValueError:
+        return None
+
+
+def image_item(image: ImageView, caller_account: uuid.UUID) -> dict[str, Any]:
     state = IMAGE_STATES[image.state]
     theirs = image.owner_account_id != caller_account and image.is_public
+    source = image.source_instance_ref
     return {
         "ImageId": IMAGE.render(image.ref),
         "ImageLocation": f"{owner_id(image.owner_account_id)}/{image.name}",
@@ -86,71 +113,55 @@ def image_item(
         "BootMode": "legacy-bios",
         "PlatformDetails": "Linux/UNIX",
         "UsageOperation": "RunInstances",
-        "SourceInstanceId": source,
+        "SourceInstanceId": INSTANCE.render(source) if source else None,
         "ProductCodes": [],
-        "Tags": tag_list(tags),
+        "Tags": tag_list(image.tags),
     }
 
 
-def _owned_by(image: ImageView, owners: list[str], caller_account: uuid.UUID) -> bool:
-    mine = image.owner_account_id == caller_account
-    for owner in owners:
-        if owner == "self" and mine:
-            return True
-        if owner == "amazon" and image.is_public and not mine:
-            return True
-        if owner == owner_id(image.owner_account_id):
-            return True
-    return False
+def _scope(call: Call) -> dict[str, Any] | None:
+    """``Owners`` and ``ExecutableUsers`` as query fields; None when they admit no image
+    (an owner that is not an account here, a user other than ``self`` or ``all``)."""
+    fields: dict[str, Any] = {}
+    if owners := list(call.args.get("Owners") or ()):
+        words = [_OWNERS[o] for o in owners if o in _OWNERS]
+        accounts = _accounts([o for o in owners if o not in _OWNERS], "owners")
+        fields["owners"] = (*words, *(accounts or {}).get("owners", ()))
+    if users := list(call.args.get("ExecutableUsers") or ()):
+        fields["launchable"] = tuple(_USERS[u] for u in users if u in _USERS)
+    return None if any(not v for v in fields.values()) else fields
 
 
 def describe_images(call: Call) -> Mapping[str, Any]:
-    caller = call.caller
-    images = call.services.images.list_images(caller)
     refs = call.refs(IMAGE, "ImageIds")
-    if refs:
-        known = {i.ref for i in images}
-        if absent := [r for r in refs if r not in known]:
+    images = call.services.images
+    if refs:  # every id named must exist, whatever the other arguments select
+        named = {i.ref for i in images.list_images(call.caller, ImageQuery(ids=tuple(refs))).items}
+        if absent := [r for r in refs if r not in named]:
             raise Ec2Error(
                 "InvalidAMIID.NotFound",
                 f"The image id '[{IMAGE.render(absent[0])}]' does not exist",
             )
-        images = [i for i in images if i.ref in refs]
-    if owners := list(call.args.get("Owners") or ()):
-        images = [i for i in images if _owned_by(i, owners, caller.account_id)]
-    if users := list(call.args.get("ExecutableUsers") or ()):
-        images = [
-            i
-            for i in images
-            if ("all" in users and i.is_public)
-            or ("self" in users and i.owner_account_id == caller.account_id)
-        ]
-    tags: dict[uuid.UUID, dict[str, str]] = {}
-    for tag in call.services.tags.list_tags(caller, kinds=[ResourceKind.IMAGE]):
-        tags.setdefault(tag.resource_id, {})[tag.key] = tag.value
-    sources = _source_refs(call, images)
-    items = [
-        image_item(i, caller.account_id, tags.get(i.id, {}), sources.get(i.id)) for i in images
-    ]
-    found = filters.select(items, call.args.get("Filters"), _FILTERS)
-    shown, token = paging.page(call.args, found, ("ImageIds", "imageIds"))
-    return {"Images": shown, "NextToken": token}
+    scope = _scope(call)
+    if scope is None:
+        return {"Images": [], "NextToken": None}
+    fields, rest = filters.split(
+        call.args.get("Filters"), _QUERY_FIELDS, {**scope, "ids": tuple(refs)} if refs else scope
+    )
+    query = ImageQuery(**fields)
 
+    def fetch(limit: int | None, after: str | None) -> Page[ImageView]:
+        return images.list_images(call.caller, dataclasses.replace(query, limit=limit, after=after))
 
-def _source_refs(call: Call, images: list[ImageView]) -> dict[uuid.UUID, str]:
-    """``i-…`` of the instance each captured image came from, where the caller can see it."""
-    wanted = {i.source_instance_id for i in images if i.source_instance_id is not None}
-    if not wanted:
-        return {}
-    listed = call.services.compute.list_instances(
-        call.caller, InstanceQuery(ids=tuple(str(w) for w in wanted))
-    ).items
-    by_id = {i.id: INSTANCE.render(i.ref) for i in listed}
-    return {
-        image.id: by_id[image.source_instance_id]
-        for image in images
-        if image.source_instance_id in by_id
-    }
+    listed, next_token = listing.collect(
+        call,
+        fetch,
+        lambda image: image_item(image, call.caller.account_id),
+        _FILTERS,
+        rest,
+        ids=_IMAGE_IDS,
+    )
+    return {"Images": listed, "NextToken": next_token}
 
 
 def register_image(call: Call) -> Mapping[str, Any]:
@@ -220,7 +231,7 @@ def _own_image(call: Call) -> ImageView:
 def describe_image_attribute(call: Call) -> Mapping[str, Any]:
     image = call.services.images.get_image(call.caller, call.ref(IMAGE, "ImageId"))
     attribute = call.args["Attribute"]
-    item = image_item(image, call.caller.account_id, {}, None)
+    item = image_item(image, call.caller.account_id)
     values: dict[str, tuple[str, Any]] = {
         "description": ("Description", {"Value": image.description}),
         "launchPermission": (

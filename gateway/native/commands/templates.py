@@ -7,9 +7,9 @@ import uuid
 from typing import Final
 
 from core import Digest
-from core.enums import DiskFormat, Settle, VolumeType
+from core.enums import DiskFormat, ImageScope, Settle, VolumeType
+from core.views import ImageQuery
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -67,26 +67,28 @@ def list_templates(call: Call) -> Reply:
     if wanted not in _FILTERS:
         raise param_error(f"templatefilter must be one of {', '.join(_FILTERS)}")
     own, public = _FILTERS[wanted]
-    images = call.services.images.list_images(call.caller, image_tags=call.args.tags())
-    ids = {str(i) for i in (call.args.get("ids") or ())}
     domain, zone = objects.domain(call.services), objects.template_zone(call.services)
-    shown = [
-        objects.template(image, domain, zone)
-        for image in images
-        if (
-            (own and image.owner_account_id == call.caller.account_id)
-            or (public and image.is_public)
-        )
-        and (not ids or str(image.id) in ids)
-    ]
-    hypervisor, zone = call.args.get("hypervisor"), call.args.get("zoneid")
-    shown = [
-        t
-        for t in shown
-        if (hypervisor is None or hypervisor.upper() == t["hypervisor"])
-        and (zone is None or t["zoneid"] == str(zone))
-    ]
-    return call.page("template", matching(call, shown, fields=("name", "displaytext")))
+    hypervisor, zone_id = call.args.get("hypervisor"), call.args.get("zoneid")
+    if (
+        not (own or public)
+        or (hypervisor is not None and hypervisor.upper() != HYPERVISOR)
+        or (zone_id is not None and (zone is None or str(zone.id) != str(zone_id)))
+    ):
+        return Listing("template", [], 0)
+    one, name = call.args.get("id"), call.args.get("name")
+    query = ImageQuery(
+        ids=(str(one),) if one else tuple(str(i) for i in call.args.get("ids") or ()),
+        names=(name,) if name else (),
+        text_contains=call.args.get("keyword") or "",
+        owners=tuple(
+            s for s, shown in ((ImageScope.OWN, own), (ImageScope.PUBLIC, public)) if shown
+        ),
+        tags=call.args.tags(),
+        offset=call.window.offset,
+        limit=call.window.limit,
+    )
+    page = call.services.images.list_images(call.caller, query)
+    return Listing("template", [objects.template(i, domain, zone) for i in page.items], page.total)
 
 
 @commands.command(
