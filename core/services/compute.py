@@ -18,7 +18,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import events, ids, tags
+from core import events, idempotency, ids, tags
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Flavor, Image, Instance, InstanceSecurityGroup, Volume, Zone
@@ -33,7 +33,6 @@ from core.enums import (
 )
 from core.errors import (
     CapacityUnavailable,
-    Conflict,
     InvalidArgument,
     InvalidState,
     NotFound,
@@ -186,6 +185,7 @@ class ComputeService:
             raise InvalidArgument("root_disk_gib", f"between 1 and {MAX_ROOT_GIB} GiB")
         tags.validate(request.tags)
         tags.validate(request.root_volume_tags)
+        idempotency.check(request.client_token)
 
     def _replay(
         self, session: Session, caller: Caller, request: LaunchRequest, image: Image, flavor: Flavor
@@ -193,21 +193,22 @@ class ComputeService:
         """ClientToken idempotency: the same token with the same request gets the same answer."""
         if request.client_token is None:
             return None
-        earlier = session.scalars(
-            instance_reads.scoped(caller)
-            .where(
-                Instance.account_id == caller.account_id,
-                Instance.client_token == request.client_token,
-            )
-            .order_by(Instance.launch_index)
-        ).all()
+        earlier = idempotency.made_before(
+            session,
+            instance_reads.scoped(caller).order_by(Instance.launch_index),
+            Instance.account_id,
+            Instance.client_token,
+            caller.account_id,
+            request.client_token,
+        )
         if not earlier:
             return None
         first = earlier[0]
-        if (first.image_id, first.flavor_id, len(earlier)) != (image.id, flavor.id, request.count):
-            raise Conflict(
-                "client-token", request.client_token, "was used with different parameters"
-            )
+        idempotency.require_same(
+            request.client_token,
+            (first.image_id, first.flavor_id, len(earlier)),
+            (image.id, flavor.id, request.count),
+        )
         return Reservation(
             first.reservation_ref, first.account_id, instance_reads.views(session, earlier), []
         )

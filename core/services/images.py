@@ -25,7 +25,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from core import events, paging, tags
+from core import events, idempotency, paging, tags
 from core.db.database import Database, rehearsing
 from core.db.models import Image, Instance, Job
 from core.enums import (
@@ -441,19 +441,23 @@ class ImageService:
         used before returns that copy when the source and name are the same."""
         wanted = dict(image_tags or {})
         tags.validate(wanted)
+        idempotency.check(client_token)
         with self._db.transaction() as session:
             source = find_image(session, caller, ref)
             if client_token is not None:
-                earlier = session.scalar(
-                    select(Image).where(
-                        Image.account_id == caller.account_id, Image.client_token == client_token
-                    )
+                made = idempotency.made_before(
+                    session,
+                    select(Image),
+                    Image.account_id,
+                    Image.client_token,
+                    caller.account_id,
+                    client_token,
                 )
-                if earlier is not None:
-                    if (earlier.source_image_id, earlier.name) != (source.id, name):
-                        raise Conflict(
-                            "client-token", client_token, "was used with different parameters"
-                        )
+                if made:
+                    earlier = made[0]
+                    idempotency.require_same(
+                        client_token, (earlier.source_image_id, earlier.name), (source.id, name)
+                    )
                     return Accepted(to_view(earlier), None)
             self._check_name(session, caller, name)
             accepted = self._pending(

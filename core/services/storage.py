@@ -13,7 +13,7 @@ from typing import Final, Protocol, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import ids, paging, tags
+from core import idempotency, ids, paging, tags
 from core.db.database import Database
 from core.db.models import Host, Instance, Snapshot, Volume, Zone
 from core.enums import (
@@ -201,10 +201,7 @@ class StorageService:
         wanted_tags = dict(volume_tags or {})
         tags.validate(wanted_tags)
         _check_name(name or "")
-        if client_token is not None and not (
-            0 < len(client_token) <= 64 and client_token.isascii()
-        ):
-            raise InvalidArgument("ClientToken", "1-64 ASCII characters")
+        idempotency.check(client_token)
         with self._db.transaction() as session:
             offering = None
             if disk_offering is not None:
@@ -236,20 +233,21 @@ class StorageService:
                     session, zone.id, [scheduler.Demand(0, 0, size)], overcommit(self._settings)
                 )
             if client_token is not None:
-                earlier = session.scalar(
-                    _volumes(caller).where(
-                        Volume.account_id == caller.account_id,
-                        Volume.client_token == client_token,
-                    )
+                made = idempotency.made_before(
+                    session,
+                    _volumes(caller),
+                    Volume.account_id,
+                    Volume.client_token,
+                    caller.account_id,
+                    client_token,
                 )
-                if earlier is not None:
-                    if (earlier.size_bytes, earlier.snapshot_id) != (
-                        size,
-                        source.id if source is not None else None,
-                    ):
-                        raise Conflict(
-                            "client-token", client_token, "was used with different parameters"
-                        )
+                if made:
+                    earlier = made[0]
+                    idempotency.require_same(
+                        client_token,
+                        (earlier.size_bytes, earlier.snapshot_id),
+                        (size, source.id if source is not None else None),
+                    )
                     found = tags.of(session, [earlier.id]).get(earlier.id, {})
                     return Accepted(volume_view(earlier, found), None)
             ref = ids.new_ref()

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from core.enums import ImageState, SnapshotState
-from core.errors import Conflict, CoreError, ErrorKind, InvalidState, NotFound, NotPermitted
+from core.errors import (
+    Conflict,
+    CoreError,
+    ErrorKind,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+    NotPermitted,
+)
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
@@ -213,3 +221,22 @@ def test_image_copy_client_token_replays_and_guards(
     with pytest.raises(Conflict, match="different parameters"):
         services.images.copy_image(alice, image.ref, name="other", client_token="c-1")
     assert services.workers.run_pending() == 1
+
+
+@pytest.mark.parametrize("token", ["", "x" * 65, "jeton-é"], ids=["empty", "too-long", "non-ascii"])
+def test_every_create_refuses_a_malformed_client_token_alike(
+    services: Services, alice: Caller, image: ImageView, token: str
+) -> None:
+    before = row_counts(services)
+    creates = [
+        lambda: services.compute.launch(
+            alice, LaunchRequest(image=image.ref, flavor="t1.micro", client_token=token)
+        ),
+        lambda: services.storage.create_volume(alice, size_gib=1, client_token=token),
+        lambda: services.images.copy_image(alice, image.ref, name="copy", client_token=token),
+    ]
+    for create in creates:
+        with pytest.raises(InvalidArgument, match="1-64 ASCII characters") as refused:
+            create()
+        assert refused.value.field == "client_token"
+    assert row_counts(services) == before
