@@ -268,9 +268,11 @@ class InstanceView:
 class StateChange:
     instance_id: uuid.UUID
     ref: str
+    """An instance's move by a life-cycle action: EC2 answers both states (an ``Accepted``
+    carries it with the job that completes the move)."""
+
     previous: InstanceState
     current: InstanceState
-    job_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ action anywhere in a multi-instance call changes none of them.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -378,7 +377,7 @@ class ComputeService:
         action: _Action,
         params: Mapping[str, object] | None = None,
         settle: Settle = Settle.RAISE,
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         """The action on every named instance, all or none; settled ``AS_JOB``, each instance
         is acted on alone and answers a job whatever happens (CloudStack names one VM a call)."""
         if settle is Settle.AS_JOB:
@@ -397,7 +396,8 @@ class ComputeService:
                 if current is not previous:
                     instance.state = current
                     job_id = self._enqueue(session, caller, instance, action, params)
-                changes.append(StateChange(instance.id, instance.ref, previous, current, job_id))
+                change = StateChange(instance.id, instance.ref, previous, current)
+                changes.append(Accepted(change, job_id))
         self._wake()
         return changes
 
@@ -407,10 +407,10 @@ class ComputeService:
         ref: str,
         action: _Action,
         params: Mapping[str, object] | None,
-    ) -> StateChange:
-        def run() -> StateChange:
-            [change] = self._act(caller, [ref], action, params)
-            return change
+    ) -> Accepted[StateChange]:
+        def run() -> Accepted[StateChange]:
+            [accepted] = self._act(caller, [ref], action, params)
+            return accepted
 
         return self._as_job(caller, ref, action.job, action.event, action.verb, run)
 
@@ -421,22 +421,17 @@ class ComputeService:
         kind: JobKind,
         event: EventType,
         verb: str,
-        run: Callable[[], StateChange],
-    ) -> StateChange:
+        run: Callable[[], Accepted[StateChange]],
+    ) -> Accepted[StateChange]:
         """``run`` settled as a job: a refusal by state is a failed job, no work a done one."""
-
-        def accepted() -> Accepted[StateChange]:
-            change = run()
-            return Accepted(change, change.job_id)
 
         def describe(change: StateChange | None) -> tuple[settling.Work, StateChange]:
             instance = self.get_instance(caller, ref)
             work = self._work(instance, kind, event, verb)
             current = instance.state
-            return work, change or StateChange(instance.id, instance.ref, current, current, None)
+            return work, change or StateChange(instance.id, instance.ref, current, current)
 
-        settled = settling.settle(self._db, caller, Settle.AS_JOB, accepted, describe)
-        return dataclasses.replace(settled.item, job_id=settled.job_id)
+        return settling.settle(self._db, caller, Settle.AS_JOB, run, describe)
 
     @staticmethod
     def _work(instance: InstanceView, kind: JobKind, event: EventType, verb: str) -> settling.Work:
@@ -450,7 +445,7 @@ class ComputeService:
 
     def start_instances(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         return self._act(caller, refs, _START, settle=settle)
 
     def stop_instances(
@@ -460,44 +455,43 @@ class ComputeService:
         *,
         force: bool = False,
         settle: Settle = Settle.RAISE,
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         return self._act(caller, refs, _STOP, {"force": force}, settle)
 
     def reboot_instances(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         return self._act(caller, refs, _REBOOT, settle=settle)
 
     def terminate_instances(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         return self._act(caller, refs, _TERMINATE, settle=settle)
 
     # CloudStack's softer life cycle: destroy, recover, expunge, restore
 
     def destroy_instances(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         """Power off and keep the disks: recoverable until expunged, by hand or after
         ``expunge_delay`` (CloudStack's destroyVirtualMachine without ``expunge``)."""
         return self._act(caller, refs, _DESTROY, settle=settle)
 
     def expunge_instances(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle = Settle.RAISE
-    ) -> list[StateChange]:
+    ) -> list[Accepted[StateChange]]:
         """Terminate for good, a destroyed instance included; recorded as VM.EXPUNGE."""
         return self._act(caller, refs, _EXPUNGE, settle=settle)
 
-    def recover_instances(self, caller: Caller, refs: Sequence[str]) -> list[StateChange]:
+    def recover_instances(self, caller: Caller, refs: Sequence[str]) -> list[Accepted[StateChange]]:
         """Destroyed back to stopped. No host work: the guest is still defined and shut off."""
         with self._db.transaction() as session:
             instances = self._lock(session, caller, refs)
             planned = [(i, next_state(i.state, Transition.RECOVER, ref=i.ref)) for i in instances]
             changes = []
             for instance, current in planned:
-                changes.append(
-                    StateChange(instance.id, instance.ref, instance.state, current, None)
-                )
+                change = StateChange(instance.id, instance.ref, instance.state, current)
+                changes.append(Accepted(change, None))
                 instance.state, instance.destroyed_at = current, None
                 self._record(session, caller, instance, EventType.VM_RECOVER, "recovered")
         return changes
@@ -527,7 +521,7 @@ class ComputeService:
         *,
         image: str | None = None,
         settle: Settle = Settle.RAISE,
-    ) -> StateChange:
+    ) -> Accepted[StateChange]:
         """A fresh root disk from the instance's image, or from ``image`` which becomes its
         image; a running instance is stopped around the swap and started again."""
         if settle is Settle.AS_JOB:
@@ -556,9 +550,9 @@ class ComputeService:
             job_id = self._enqueue(
                 session, caller, instance, _RESTORE, {"start": previous is InstanceState.RUNNING}
             )
-            change = StateChange(instance.id, instance.ref, previous, current, job_id)
+            accepted = Accepted(StateChange(instance.id, instance.ref, previous, current), job_id)
         self._wake()
-        return change
+        return accepted
 
     # changes that wait for the next start
 

@@ -57,7 +57,7 @@ def test_full_lifecycle(services: Services, admin: Caller, image: ImageView) -> 
     assert our_guests(services) == ids
 
     changes = services.compute.stop_instances(admin, refs)
-    assert [(c.previous, c.current) for c in changes] == [
+    assert [(c.item.previous, c.item.current) for c in changes] == [
         (InstanceState.RUNNING, InstanceState.STOPPING)
     ] * 2
     services.workers.run_pending()
@@ -103,7 +103,7 @@ def test_terminating_twice_changes_nothing(
     services.compute.terminate_instances(admin, [ref])
     services.workers.run_pending()
     [change] = services.compute.terminate_instances(admin, [ref])
-    assert (change.previous, change.current, change.job_id) == (
+    assert (change.item.previous, change.item.current, change.job_id) == (
         InstanceState.TERMINATED,
         InstanceState.TERMINATED,
         None,

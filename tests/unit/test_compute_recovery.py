@@ -48,7 +48,7 @@ def stopped(services: Services, caller: Caller, **overrides: object) -> str:
 def destroyed(services: Services, caller: Caller) -> str:
     ref = running(services, caller)
     [change] = services.compute.destroy_instances(caller, [ref])
-    assert (change.previous, change.current) == (S.RUNNING, S.SHUTTING_DOWN)
+    assert (change.item.previous, change.item.current) == (S.RUNNING, S.SHUTTING_DOWN)
     services.workers.run_pending()
     assert state(services, caller, ref) is S.DESTROYED
     return ref
@@ -80,7 +80,11 @@ def test_destroy_keeps_the_guest_and_disks_and_recover_brings_it_back(
     assert root.volume_type is VolumeType.ROOT and root.instance_ref == ref
 
     [change] = services.compute.recover_instances(admin, [ref])
-    assert (change.previous, change.current, change.job_id) == (S.DESTROYED, S.STOPPED, None)
+    assert (change.item.previous, change.item.current, change.job_id) == (
+        S.DESTROYED,
+        S.STOPPED,
+        None,
+    )
     services.compute.start_instances(admin, [ref])
     services.workers.run_pending()
     assert state(services, admin, ref) is S.RUNNING
@@ -92,7 +96,7 @@ def test_destroying_again_queues_nothing_and_recovering_a_live_instance_is_refus
 ) -> None:
     ref = destroyed(services, admin)
     [again] = services.compute.destroy_instances(admin, [ref])
-    assert (again.current, again.job_id) == (S.DESTROYED, None)
+    assert (again.item.current, again.job_id) == (S.DESTROYED, None)
     services.compute.recover_instances(admin, [ref])
     with pytest.raises(InvalidState):
         services.compute.recover_instances(admin, [ref])
@@ -103,7 +107,7 @@ def test_expunge_ends_a_destroyed_instance_and_removes_its_guest(
 ) -> None:
     ref = destroyed(services, admin)
     [change] = services.compute.expunge_instances(admin, [ref])
-    assert (change.previous, change.current) == (S.DESTROYED, S.SHUTTING_DOWN)
+    assert (change.item.previous, change.item.current) == (S.DESTROYED, S.SHUTTING_DOWN)
     services.workers.run_pending()
     assert state(services, admin, ref) is S.TERMINATED
     assert not host_driver(services).has_guest(services.compute.get_instance(admin, ref).id)
@@ -133,7 +137,7 @@ def test_restore_rebuilds_the_root_disk_from_a_new_image_and_keeps_running(
     ref = running(services, admin)
 
     change = services.compute.restore_instance(admin, ref, image=bigger.ref)
-    assert (change.previous, change.current) == (S.RUNNING, S.RESTORING)
+    assert (change.item.previous, change.item.current) == (S.RUNNING, S.RESTORING)
     services.workers.run_pending()
     view = services.compute.get_instance(admin, ref)
     assert (view.state, view.image_name) == (S.RUNNING, "bigger")

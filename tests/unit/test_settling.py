@@ -34,7 +34,10 @@ def test_a_refusal_raises_or_becomes_a_failed_job_of_the_actions_kind(
     assert row_counts(services) == before
 
     [change] = services.compute.start_instances(admin, [ref], settle=Settle.AS_JOB)
-    assert (change.previous, change.current) == (InstanceState.RUNNING, InstanceState.RUNNING)
+    assert (change.item.previous, change.item.current) == (
+        InstanceState.RUNNING,
+        InstanceState.RUNNING,
+    )
     assert change.job_id is not None
     job = services.jobs.get_job(admin, str(change.job_id))
     assert (job.kind, job.status, job.error_kind) == (

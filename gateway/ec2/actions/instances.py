@@ -18,6 +18,7 @@ from core.enums import VolumeType
 from core.errors import CapacityUnavailable
 from core.states import InstanceState
 from core.views import (
+    Accepted,
     InstanceQuery,
     InstanceView,
     Page,
@@ -436,20 +437,23 @@ def run_instances(call: Call) -> Mapping[str, Any]:
 # life cycle
 
 
-def _changes(key: str, changes: Sequence[StateChange]) -> Mapping[str, Any]:
+def _changes(key: str, changes: Sequence[Accepted[StateChange]]) -> Mapping[str, Any]:
     return {
         key: [
             {
-                "InstanceId": INSTANCE.render(c.ref),
-                "CurrentState": state_of(c.current),
-                "PreviousState": state_of(c.previous),
+                "InstanceId": INSTANCE.render(c.item.ref),
+                "CurrentState": state_of(c.item.current),
+                "PreviousState": state_of(c.item.previous),
             }
             for c in changes
         ]
     }
 
 
-def _life_cycle(call: Call, act: Callable[[Sequence[str]], list[StateChange]]) -> list[StateChange]:
+Changes = list[Accepted[StateChange]]
+
+
+def _life_cycle(call: Call, act: Callable[[Sequence[str]], Changes]) -> Changes:
     refs = call.refs(INSTANCE, "InstanceIds")
     _instances(call, refs)
     return act(refs)

@@ -37,7 +37,7 @@ _ID: Final = Param("id", ParamType.UUID, "The virtual machine", required=True)
 class Action(Protocol):
     def __call__(
         self, caller: Caller, refs: Sequence[str], *, settle: Settle
-    ) -> list[StateChange]: ...
+    ) -> list[Accepted[StateChange]]: ...
 
 
 def _user_data(text: str | None) -> bytes:
@@ -170,8 +170,8 @@ def _act(call: Call, action: Action) -> Submitted:
     instance = call.services.compute.get_instance(call.caller, str(target))
     if instance.state is InstanceState.TERMINATED:
         raise param_error(f"Unable to find virtual machine by id={target}")
-    [change] = action(call.caller, [str(target)], settle=Settle.AS_JOB)
-    return settled(Accepted(change, change.job_id))
+    [accepted] = action(call.caller, [str(target)], settle=Settle.AS_JOB)
+    return settled(accepted)
 
 
 @commands.command(
@@ -193,7 +193,7 @@ def start_virtual_machine(call: Call) -> Reply:
     response_key="virtualmachine",
 )
 def stop_virtual_machine(call: Call) -> Reply:
-    def stop(caller: Caller, refs: Sequence[str], *, settle: Settle) -> list[StateChange]:
+    def stop(caller: Caller, refs: Sequence[str], *, settle: Settle) -> list[Accepted[StateChange]]:
         forced = bool(call.args.get("forced"))
         return call.services.compute.stop_instances(caller, refs, force=forced, settle=settle)
 
@@ -267,13 +267,13 @@ def recover_virtual_machine(call: Call) -> Reply:
 )
 def restore_virtual_machine(call: Call) -> Reply:
     template = call.args.get("templateid")
-    change = call.services.compute.restore_instance(
+    accepted = call.services.compute.restore_instance(
         call.caller,
         str(call.args["virtualmachineid"]),
         image=None if template is None else str(template),
         settle=Settle.AS_JOB,
     )
-    return settled(Accepted(change, change.job_id))
+    return settled(accepted)
 
 
 @commands.command(
