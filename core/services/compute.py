@@ -589,7 +589,10 @@ class ComputeService:
         user_data: bytes | None = None,
         termination_protected: bool | None = None,
         stop_protected: bool | None = None,
+        stopped_only: bool = False,
     ) -> InstanceView:
+        """Changes that reach the guest at its next start. ``stopped_only`` refuses them on an
+        instance that is not stopped: EC2 changes user data only then, CloudStack at any time."""
         if name is not None and not 0 < len(name) <= 255:
             raise InvalidArgument("name", "1-255 characters")
         if user_data is not None and len(user_data) > MAX_USER_DATA:
@@ -603,7 +606,9 @@ class ComputeService:
             if stop_protected is not None:
                 instance.stop_protected = stop_protected
 
-        return self._change(caller, ref, EventType.VM_UPDATE, "update", apply, stopped_only=False)
+        return self._change(
+            caller, ref, EventType.VM_UPDATE, "update", apply, stopped_only=stopped_only
+        )
 
     def change_flavor(self, caller: Caller, ref: str, flavor: str) -> InstanceView:
         """A new size for a stopped instance; its host must have room for the difference."""

@@ -534,6 +534,9 @@ def test_image_attributes_and_copies(
             ec2.copy_image(
                 SourceImageId=ami(image), SourceRegion="cloudgate-1", Name="mine", ClientToken="c1"
             )["ImageId"]
+    with pytest.raises(ClientError) as running:
+        ec2.modify_instance_attribute(InstanceId=instance_id, UserData={"Value": b"#!/bin/sh\n"})
+    assert error_code(running) == ("IncorrectInstanceState", 400)
         )
 
     copy_id = copy()

@@ -215,3 +215,10 @@ def test_update_renames_and_replaces_user_data(
     view = services.compute.update_instance(alice, ref, name="web-1", user_data=b"new")
     assert (view.name, view.user_data, view.state) == ("web-1", b"new", S.RUNNING)
     assert EventType.VM_UPDATE in event_types(services, alice)
+    with pytest.raises(InvalidState):  # as EC2 asks: user data only while stopped
+        services.compute.update_instance(alice, ref, user_data=b"newer", stopped_only=True)
+    assert services.compute.get_instance(alice, ref).user_data == b"new"
+    services.compute.stop_instances(alice, [ref])
+    services.workers.run_pending()
+    view = services.compute.update_instance(alice, ref, user_data=b"newer", stopped_only=True)
+    assert view.user_data == b"newer"

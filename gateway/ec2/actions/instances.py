@@ -8,14 +8,15 @@ drop out of DescribeInstances.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from core import LaunchRequest
 from core.enums import VolumeType
-from core.errors import CapacityUnavailable
+from core.errors import CapacityUnavailable, InvalidState
 from core.states import InstanceState
 from core.views import (
     Accepted,
@@ -628,23 +629,32 @@ def _flag(name: str, value: Any) -> bool:
     return str(value).lower() == "true"
 
 
-def modify_instance_attribute(call: Call) -> Mapping[str, Any]:
-    ref = call.ref(INSTANCE, "InstanceId")
-    [instance] = _instances(call, [ref])
-    name, value = _modification(call)
-    compute = call.services.compute
-    if name in ("instanceType", "userData") and instance.state is not InstanceState.STOPPED:
+@contextlib.contextmanager
+def _stopped_only(ref: str) -> Iterator[None]:
+    """Core refuses the change unless the instance is stopped; EC2 words that refusal so."""
+    try:
+        yield
+    except InvalidState:
         raise Ec2Error(
             "IncorrectInstanceState",
             f"The instance '{INSTANCE.render(ref)}' is not in the 'stopped' state.",
-        )
+        ) from None
+
+
+def modify_instance_attribute(call: Call) -> Mapping[str, Any]:
+    ref = call.ref(INSTANCE, "InstanceId")
+    _instances(call, [ref])  # EC2 names a missing instance its own way
+    name, value = _modification(call)
+    compute = call.services.compute
     match name:
         case "instanceType":
             call.services.catalog.get_flavor(str(value))
-            compute.change_flavor(call.caller, ref, str(value))
+            with _stopped_only(ref):
+                compute.change_flavor(call.caller, ref, str(value))
         case "userData":
             data = value if isinstance(value, bytes) else _user_data(str(value or ""))
-            compute.update_instance(call.caller, ref, user_data=data)
+            with _stopped_only(ref):
+                compute.update_instance(call.caller, ref, user_data=data, stopped_only=True)
         case "disableApiTermination":
             protect = _flag(name, value)
             compute.update_instance(call.caller, ref, termination_protected=protect)
