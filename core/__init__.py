@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.enums import EventType as EventType
     from core.enums import JobKind as JobKind
     from core.enums import JobStatus as JobStatus
+    from core.enums import Protocol as Protocol
     from core.enums import ResourceKind as ResourceKind
     from core.enums import VirtType as VirtType
     from core.errors import CapacityUnavailable as CapacityUnavailable
@@ -67,6 +68,7 @@ _HOMES = {
     "JobStatus": "core.enums",
     "LaunchRequest": "core.services.compute",
     "NotFound": "core.errors",
+    "Protocol": "core.enums",
     "QuotaExceeded": "core.errors",
     "ResourceKind": "core.enums",
     "Services": "core.services.container",

@@ -7,6 +7,7 @@ them the one event vocabulary all four APIs read.
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 
 class ResourceKind(enum.Enum):
@@ -72,6 +73,24 @@ class NetworkState(enum.Enum):
     AVAILABLE = "available"
     DELETING = "deleting"
     DELETED = "deleted"
+
+
+class Protocol(enum.StrEnum):
+    """What a security-group rule matches."""
+
+    TCP = "tcp"
+    UDP = "udp"
+    ICMP = "icmp"
+    ALL = "all"
+
+    @classmethod
+    def named(cls, text: str) -> Protocol | None:
+        """The protocol ``text`` names, in any case or by its IANA number (6, 17, 1)."""
+        lowered = text.lower()
+        return next((p for p in cls if lowered in (p.value, _IANA_NUMBERS.get(p))), None)
+
+
+_IANA_NUMBERS: Final = {Protocol.TCP: "6", Protocol.UDP: "17", Protocol.ICMP: "1"}
 
 
 class SnapshotState(enum.Enum):

@@ -1,12 +1,13 @@
-"""SSH key pairs: generation, parsing and the fingerprints each API shows.
+"""SSH key pairs: generation, parsing and the fingerprints of a key.
 
-Three fingerprints exist for one key, and clients compare them byte for byte:
+Each fingerprint is named by what it digests; which one an API shows is that API's rule
+(``translations``). Clients compare them byte for byte:
 
-* ``ssh_md5``: MD5 of the OpenSSH key blob in colon hex, what ``ssh-keygen -l -E md5`` prints
-  and what CloudStack (and Ansible's local check) use.
-* ``aws_imported``: for ImportKeyPair RSA keys AWS shows the MD5 of the DER SubjectPublicKeyInfo;
-  for a key pair AWS created, the SHA-1 of the DER PKCS#8 private key (``aws_created``).
-* ED25519 keys: AWS shows the unpadded base64 SHA-256 of the blob, as ``ssh-keygen -E sha256``.
+* ``ssh_md5`` and ``ssh_sha256``: of the OpenSSH key blob, as ``ssh-keygen -l`` prints them
+  (``-E md5`` in colon hex, ``-E sha256`` as unpadded base64 after ``SHA256:``).
+* ``public_der_md5``: MD5 of the DER SubjectPublicKeyInfo, in colon hex.
+* ``private_key_sha1``: SHA-1 of the DER PKCS#8 private key, in colon hex; known only for a
+  key generated here, since the private key is never stored.
 
 The ``cryptography`` package does the key math; only the formatting lives here.
 """
@@ -42,7 +43,7 @@ class PublicKey:
 class GeneratedKey:
     public: PublicKey
     private_pem: str
-    aws_fingerprint: str
+    private_key_sha1: str
 
 
 def _colon_hex(digest: bytes) -> str:
@@ -57,10 +58,8 @@ def ssh_sha256(key: PublicKey) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(key.blob).digest()).decode().rstrip("=")
 
 
-def aws_imported_fingerprint(key: PublicKey) -> str:
-    """What AWS ImportKeyPair reports for this key."""
-    if key.key_type == "ed25519":
-        return ssh_sha256(key).removeprefix("SHA256:") + "="
+def public_der_md5(key: PublicKey) -> str:
+    """MD5 of the key's DER SubjectPublicKeyInfo."""
     loaded = serialization.load_ssh_public_key(key.openssh.encode())
     der = loaded.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -68,9 +67,15 @@ def aws_imported_fingerprint(key: PublicKey) -> str:
     return _colon_hex(hashlib.md5(der, usedforsecurity=False).digest())
 
 
-def aws_created_fingerprint(private_pem: str) -> str:
-    """What AWS CreateKeyPair reports for an RSA key it generated: SHA-1 of the PKCS#8 DER."""
-    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+def private_key_sha1(private_pem: str) -> str:
+    """SHA-1 of the DER PKCS#8 form of a private key in PEM (traditional or PKCS#8) or in
+    OpenSSH's own format, as ``generate`` writes ed25519 keys."""
+    data = private_pem.encode()
+    private = (
+        serialization.load_ssh_private_key(data, password=None)
+        if private_pem.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+        else serialization.load_pem_private_key(data, password=None)
+    )
     pkcs8 = private.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -87,19 +92,19 @@ def parse_public_key(text: str | bytes) -> PublicKey:
         try:
             text = text.decode("ascii")
         except UnicodeDecodeError:
-            raise InvalidArgument("PublicKeyMaterial", "is not an OpenSSH public key") from None
+            raise InvalidArgument("public_key", "is not an OpenSSH public key") from None
     fields = text.strip().split(None, 2)
     if len(fields) < 2 or fields[0] not in _SSH_TYPES:
         raise InvalidArgument(
-            "PublicKeyMaterial", "is not an OpenSSH public key of type ssh-rsa or ssh-ed25519"
+            "public_key", "is not an OpenSSH public key of type ssh-rsa or ssh-ed25519"
         )
     try:
         blob = base64.b64decode(fields[1], validate=True)
         loaded = serialization.load_ssh_public_key(f"{fields[0]} {fields[1]}".encode())
     except (binascii.Error, ValueError, TypeError):
-        raise InvalidArgument("PublicKeyMaterial", "the key data does not decode") from None
+        raise InvalidArgument("public_key", "the key data does not decode") from None
     if isinstance(loaded, rsa.RSAPublicKey) and loaded.key_size < MIN_RSA_BITS:
-        raise InvalidArgument("PublicKeyMaterial", f"RSA keys need at least {MIN_RSA_BITS} bits")
+        raise InvalidArgument("public_key", f"RSA keys need at least {MIN_RSA_BITS} bits")
     return PublicKey(_SSH_TYPES[fields[0]], " ".join(fields), blob)
 
 
@@ -121,5 +126,4 @@ def generate(key_type: KeyType, comment: str) -> GeneratedKey:
         .decode()
     )
     public = parse_public_key(f"{line} {comment}")
-    aws = aws_created_fingerprint(pem) if key_type == "rsa" else aws_imported_fingerprint(public)
-    return GeneratedKey(public, pem, aws)
+    return GeneratedKey(public, pem, private_key_sha1(pem))

@@ -24,12 +24,12 @@ def validate(tags: Mapping[str, str]) -> None:
         raise QuotaExceeded("tags per resource", MAX_TAGS)
     for key, value in tags.items():
         if not 1 <= len(key) <= MAX_KEY:
-            raise InvalidArgument("Tag.Key", f"1-{MAX_KEY} characters")
+            raise InvalidArgument("tag_key", f"1-{MAX_KEY} characters")
         if len(value) > MAX_VALUE:
-            raise InvalidArgument("Tag.Value", f"at most {MAX_VALUE} characters")
+            raise InvalidArgument("tag_value", f"at most {MAX_VALUE} characters")
         if key.lower().startswith(RESERVED_PREFIXES):
             raise InvalidArgument(
-                "Tag.Key", f"the prefixes {', '.join(RESERVED_PREFIXES)} are reserved"
+                "tag_key", f"the prefixes {', '.join(RESERVED_PREFIXES)} are reserved"
             )
 
 

@@ -170,8 +170,10 @@ class KeyPairView:
     name: str
     key_type: str
     public_key: str
-    fingerprint_md5: str
-    fingerprint_aws: str
+    fingerprint_md5: str  # ssh-keygen -E md5 of the OpenSSH blob, colon hex
+    fingerprint_sha256: str  # ssh-keygen -E sha256 of the OpenSSH blob: SHA256:<base64>
+    public_der_md5: str  # MD5 of the DER SubjectPublicKeyInfo, colon hex
+    private_key_sha1: str | None  # SHA-1 of the DER PKCS#8 private key; keys generated here
     created_at: dt.datetime
 
 

@@ -1,4 +1,5 @@
-"""Core vocabulary in EC2's words: id prefixes, error codes, volume and image states. Only data.
+"""Core vocabulary in EC2's words: id prefixes, error codes, volume and image states, and which
+of a key pair's fingerprints EC2 shows. Only data and pure rules.
 
 EC2 ids are ``<prefix>-<ref>``, where the ref is core's 17-hex ref (DESIGN rule 3). A text that
 does not look like an id of the right kind is ``Invalid<X>.Malformed``; a well-formed id nobody
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from core.enums import ImageState, SnapshotState, VolumeState
+from core.enums import ImageState, Protocol, SnapshotState, VolumeState
+from core.views import KeyPairView
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +139,28 @@ IMAGE_STATES: Final[Mapping[ImageState, str]] = MappingProxyType(
         ImageState.DEREGISTERED: "deregistered",
     }
 )
+
+
+# EC2 writes "all protocols" as -1 (it accepts "all" too); the others by name.
+PROTOCOLS: Final[Mapping[Protocol, str]] = MappingProxyType(
+    {
+        Protocol.TCP: "tcp",
+        Protocol.UDP: "udp",
+        Protocol.ICMP: "icmp",
+        Protocol.ALL: "-1",
+    }
+)
+
+
+def core_protocol(text: str) -> str:
+    """Core's word for an ``IpProtocol``: ``-1`` is all; names and numbers pass on."""
+    return Protocol.ALL.value if text == PROTOCOLS[Protocol.ALL] else text
+
+
+def key_fingerprint(pair: KeyPairView) -> str:
+    """The fingerprint AWS shows for a key pair (its 'Verify your key pair' page): an ed25519
+    key's SHA-256 in padded base64; for an RSA key it generated, the SHA-1 of the PKCS#8
+    private key; for an RSA key it imported, the MD5 of the DER public key."""
+    if pair.key_type == "ed25519":
+        return pair.fingerprint_sha256.removeprefix("SHA256:") + "="
+    return pair.private_key_sha1 or pair.public_der_md5

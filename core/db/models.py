@@ -158,8 +158,11 @@ class KeyPair(Model):
     name: Mapped[name_column]
     key_type: Mapped[str] = mapped_column(String(16))
     public_key: Mapped[str] = mapped_column(Text)
-    fingerprint_md5: Mapped[str] = mapped_column(String(64))
-    fingerprint_aws: Mapped[str] = mapped_column(String(64))
+    # the key's fingerprints by what they digest (core/keys.py); each API picks the one it shows
+    fingerprint_md5: Mapped[str] = mapped_column(String(64))  # of the OpenSSH blob
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))  # of the OpenSSH blob
+    public_der_md5: Mapped[str] = mapped_column(String(64))
+    private_key_sha1: Mapped[str | None] = mapped_column(String(64))  # keys generated here
 
     __table_args__ = (UniqueConstraint("account_id", "name"),)
 

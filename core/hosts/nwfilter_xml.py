@@ -29,7 +29,8 @@ from typing import Final
 from lxml import etree
 from lxml.builder import E
 
-from core.network.rules import ANY, Direction, Protocol, RuleSpec
+from core.enums import Protocol
+from core.network.rules import Direction, RuleSpec
 
 GROUP_RULE_PRIORITY: Final = 500
 _EVERYWHERE: Final = "0.0.0.0/0"
@@ -111,9 +112,9 @@ def _accept(rule: RuleSpec, peer: ipaddress.IPv4Network) -> etree._Element:
         match["dstportstart"] = str(rule.from_port)
         match["dstportend"] = str(rule.to_port)
     elif rule.protocol is Protocol.ICMP:
-        if rule.from_port not in (None, ANY):
+        if rule.from_port is not None:
             match["type"] = str(rule.from_port)
-        if rule.to_port not in (None, ANY):
+        if rule.to_port is not None:
             match["code"] = str(rule.to_port)
     match["state"] = "NEW"
     element: etree._Element = E.rule(

@@ -103,7 +103,7 @@ def allocate_public_ip(pool: IPv4Network, taken: Collection[str]) -> str:
     return found
 
 
-def parse_cidr(value: str, *, field: str = "CidrBlock") -> IPv4Network:
+def parse_cidr(value: str, *, field: str = "cidr_block") -> IPv4Network:
     """A caller's CIDR block, checked as EC2 checks VPC and subnet blocks.
 
     Host bits set is an error (not silently masked), so that what we store is what was sent.

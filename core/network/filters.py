@@ -21,8 +21,9 @@ from core.db.models import (
     SecurityGroup,
     SecurityGroupRule,
 )
+from core.enums import Protocol
 from core.hosts.driver import GroupFilter, NetworkSpec, NicSpec
-from core.network.rules import Direction, Protocol, RuleSpec
+from core.network.rules import Direction, RuleSpec
 from core.states import InstanceState
 
 

@@ -1,9 +1,11 @@
 """Security-group rules as core values: parsed, validated and normalized before they are stored.
 
-Normalizing here (``-1`` ports, protocol numbers, ``10.1.2.3/24`` to ``10.1.2.0/24``) means two
-spellings of one rule compare equal, so duplicate detection is plain equality and every front end
-gets the same answer. The field names in ``InvalidArgument`` are the core's wire-neutral names;
-``translations`` maps them to each API's parameter names.
+Normalizing here (protocol numbers, ``10.1.2.3/24`` to ``10.1.2.0/24``) means two spellings of
+one rule compare equal, so duplicate detection is plain equality and every front end gets the
+same answer. Core's "any" ICMP type or code is ``None``; the ``-1`` EC2 and CloudStack write for
+it, and EC2's ``-1`` for all protocols, are translated in the front ends (``translations``). The
+field names in ``InvalidArgument`` are the core's wire-neutral names; ``translations`` maps them
+to each API's parameter names.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from core.enums import Protocol
 from core.errors import Conflict, InvalidArgument, QuotaExceeded
 
 PORT_MIN: Final = 0
 PORT_MAX: Final = 65535
 ICMP_MAX: Final = 255
-ANY: Final = -1
-"""EC2's "any" for ICMP type or code, and (both ports -1) "all ports" for tcp/udp."""
 
 _CIDR: Final = re.compile(r"[0-9.]+/[0-9]{1,2}")
 """Address, slash, prefix length: no bare addresses, no dotted netmasks, no whitespace."""
@@ -33,31 +34,12 @@ class Direction(StrEnum):
     EGRESS = "egress"
 
 
-class Protocol(StrEnum):
-    TCP = "tcp"
-    UDP = "udp"
-    ICMP = "icmp"
-    ALL = "all"
-
-
-_PROTOCOL_ALIASES: Final = {
-    "tcp": Protocol.TCP,
-    "6": Protocol.TCP,
-    "udp": Protocol.UDP,
-    "17": Protocol.UDP,
-    "icmp": Protocol.ICMP,
-    "1": Protocol.ICMP,
-    "all": Protocol.ALL,
-    "-1": Protocol.ALL,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
     """One normalized rule; only ``normalize_rule`` should build it, so equality means sameness.
 
     Ports by protocol: tcp/udp hold ``0 <= from_port <= to_port <= 65535``; icmp holds the ICMP
-    type in ``from_port`` and the code in ``to_port``, ``-1`` meaning any; all holds ``None``.
+    type in ``from_port`` and the code in ``to_port``, ``None`` meaning any; all holds ``None``.
     Exactly one of ``cidr`` (normalized IPv4 network) and ``source_group`` is set.
     """
 
@@ -70,10 +52,10 @@ class RuleSpec:
 
 
 def parse_protocol(value: str) -> Protocol:
-    """Names in any case, ``-1`` for all, and the IANA numbers EC2 clients also send."""
-    found = _PROTOCOL_ALIASES.get(value.lower())
+    """Names in any case, and the IANA numbers clients also send."""
+    found = Protocol.named(value)
     if found is None:
-        raise InvalidArgument("IpProtocol", f"{value!r} is not tcp, udp, icmp, all or -1")
+        raise InvalidArgument("protocol", f"{value!r} is not tcp, udp, icmp or all")
     return found
 
 
@@ -87,7 +69,7 @@ def normalize_rule(
 ) -> RuleSpec:
     """Validate one rule as a caller sent it and return its single canonical form.
 
-    An icmp rule without a type or code means any (``-1``), as EC2 treats a missing ICMP port.
+    An icmp rule without a type or code means any type or code.
     """
     proto = parse_protocol(protocol)
     low: int | None
@@ -105,35 +87,31 @@ def normalize_rule(
 
 def _port_range(proto: Protocol, low: int | None, high: int | None) -> tuple[int, int]:
     if low is None:
-        raise InvalidArgument("FromPort", f"a {proto} rule needs both FromPort and ToPort")
+        raise InvalidArgument("from_port", f"a {proto} rule needs both a first and a last port")
     if high is None:
-        raise InvalidArgument("ToPort", f"a {proto} rule needs both FromPort and ToPort")
-    if low == ANY and high == ANY:
-        return PORT_MIN, PORT_MAX  # EC2's way of saying "every port"
-    for field, port in (("FromPort", low), ("ToPort", high)):
+        raise InvalidArgument("to_port", f"a {proto} rule needs both a first and a last port")
+    for field, port in (("from_port", low), ("to_port", high)):
         if not PORT_MIN <= port <= PORT_MAX:
             raise InvalidArgument(field, f"port {port} is outside {PORT_MIN}..{PORT_MAX}")
     if low > high:
         raise InvalidArgument(
-            "FromPort", f"invalid range: FromPort {low} is greater than ToPort {high}"
+            "from_port", f"invalid range: the first port {low} is greater than the last {high}"
         )
     return low, high
 
 
-def _icmp_type_code(icmp_type: int | None, code: int | None) -> tuple[int, int]:
-    icmp_type = ANY if icmp_type is None else icmp_type
-    code = ANY if code is None else code
-    for field, what, value in (("FromPort", "type", icmp_type), ("ToPort", "code", code)):
-        if not ANY <= value <= ICMP_MAX:
-            raise InvalidArgument(field, f"ICMP {what} {value} is outside -1..{ICMP_MAX}")
-    if icmp_type == ANY and code != ANY:
-        raise InvalidArgument("ToPort", f"ICMP code {code} needs a specific ICMP type, not -1")
+def _icmp_type_code(icmp_type: int | None, code: int | None) -> tuple[int | None, int | None]:
+    for field, what, value in (("icmp_type", "type", icmp_type), ("icmp_code", "code", code)):
+        if value is not None and not 0 <= value <= ICMP_MAX:
+            raise InvalidArgument(field, f"ICMP {what} {value} is outside 0..{ICMP_MAX}")
+    if icmp_type is None and code is not None:
+        raise InvalidArgument("icmp_code", f"ICMP code {code} needs a specific ICMP type")
     return icmp_type, code
 
 
 def _no_ports(low: int | None, high: int | None) -> tuple[None, None]:
-    for field, port in (("FromPort", low), ("ToPort", high)):
-        if port not in (None, ANY):
+    for field, port in (("from_port", low), ("to_port", high)):
+        if port is not None:
             raise InvalidArgument(field, f"protocol all covers every port; got {port}")
     return None, None
 
@@ -141,17 +119,17 @@ def _no_ports(low: int | None, high: int | None) -> tuple[None, None]:
 def _cidr(cidr: str | None, source_group: uuid.UUID | None) -> str | None:
     """The normalized network, or ``None`` when the rule names a source group instead."""
     if cidr is None and source_group is None:
-        raise InvalidArgument("CidrIp", "a rule needs a CidrIp or a SourceGroup")
+        raise InvalidArgument("peer_cidr", "a rule needs a CIDR or a source group")
     if cidr is not None and source_group is not None:
-        raise InvalidArgument("SourceGroup", "give a CidrIp or a SourceGroup, not both")
+        raise InvalidArgument("source_group", "give a CIDR or a source group, not both")
     if cidr is None:
         return None
     if not _CIDR.fullmatch(cidr):
-        raise InvalidArgument("CidrIp", f"{cidr!r} is not an IPv4 CIDR such as 10.0.0.0/8")
+        raise InvalidArgument("peer_cidr", f"{cidr!r} is not an IPv4 CIDR such as 10.0.0.0/8")
     try:
         return str(ipaddress.IPv4Network(cidr, strict=False))
     except ValueError as error:
-        raise InvalidArgument("CidrIp", f"{cidr!r} is not an IPv4 CIDR: {error}") from None
+        raise InvalidArgument("peer_cidr", f"{cidr!r} is not an IPv4 CIDR: {error}") from None
 
 
 def check_new_rules(
@@ -191,8 +169,8 @@ def describe(rule: RuleSpec) -> str:
 
 
 def _icmp_text(icmp_type: int | None, code: int | None) -> str:
-    if icmp_type in (None, ANY):
+    if icmp_type is None:
         return "any"
-    if code in (None, ANY):
+    if code is None:
         return f"type {icmp_type}"
     return f"type {icmp_type} code {code}"

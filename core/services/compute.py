@@ -324,7 +324,7 @@ class ComputeService:
     def _lock(self, session: Session, caller: Caller, refs: Sequence[str]) -> list[Instance]:
         """The named instances, locked, in the order named; NotFound names the first missing."""
         if not refs:
-            raise InvalidArgument("InstanceId", "at least one instance is required")
+            raise InvalidArgument("instances", "at least one instance is required")
         rows = (
             session.scalars(
                 instance_reads.scoped(caller)

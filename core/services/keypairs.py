@@ -29,7 +29,9 @@ def to_view(pair: KeyPair) -> KeyPairView:
         pair.key_type,
         pair.public_key,
         pair.fingerprint_md5,
-        pair.fingerprint_aws,
+        pair.fingerprint_sha256,
+        pair.public_der_md5,
+        pair.private_key_sha1,
         pair.created_at,
     )
 
@@ -46,14 +48,16 @@ def find_key_pair(session: Session, account_id: uuid.UUID, name: str) -> KeyPair
 
 def _check_name(name: str) -> None:
     if not _NAME.fullmatch(name) or name != name.strip():
-        raise InvalidArgument("KeyName", "1-255 printable ASCII characters, no edge spaces")
+        raise InvalidArgument("key_name", "1-255 printable ASCII characters, no edge spaces")
 
 
 class KeyPairService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def _store(self, caller: Caller, name: str, public: keys.PublicKey, aws: str) -> KeyPairView:
+    def _store(
+        self, caller: Caller, name: str, public: keys.PublicKey, private_key_sha1: str | None
+    ) -> KeyPairView:
         with self._db.transaction() as session:
             clash = select(KeyPair.id).where(
                 KeyPair.account_id == caller.account_id, KeyPair.name == name
@@ -66,7 +70,9 @@ class KeyPairService:
                 key_type=public.key_type,
                 public_key=public.openssh,
                 fingerprint_md5=keys.ssh_md5(public),
-                fingerprint_aws=aws,
+                fingerprint_sha256=keys.ssh_sha256(public),
+                public_der_md5=keys.public_der_md5(public),
+                private_key_sha1=private_key_sha1,
             )
             session.add(pair)
             session.flush()
@@ -86,13 +92,13 @@ class KeyPairService:
     ) -> NewKeyPair:
         _check_name(name)
         generated = keys.generate(key_type, comment=name.replace(" ", "_"))
-        view = self._store(caller, name, generated.public, generated.aws_fingerprint)
+        view = self._store(caller, name, generated.public, generated.private_key_sha1)
         return NewKeyPair(view, generated.private_pem)
 
     def import_key_pair(self, caller: Caller, name: str, public_key: str | bytes) -> KeyPairView:
         _check_name(name)
         public = keys.parse_public_key(public_key)
-        return self._store(caller, name, public, keys.aws_imported_fingerprint(public))
+        return self._store(caller, name, public, None)
 
     def delete_key_pair(self, caller: Caller, name: str) -> None:
         with self._db.transaction() as session:

@@ -144,9 +144,9 @@ class SecurityGroupService:
         wanted = dict(group_tags or {})
         tags.validate(wanted)
         if not 1 <= len(name) <= 255:
-            raise InvalidArgument("GroupName", "1-255 characters")
+            raise InvalidArgument("group_name", "1-255 characters")
         if len(description) > 255:
-            raise InvalidArgument("GroupDescription", "at most 255 characters")
+            raise InvalidArgument("group_description", "at most 255 characters")
         with self._db.transaction() as session:
             default_group(session, caller.account_id)
             taken = select(SecurityGroup.id).where(
@@ -173,7 +173,7 @@ class SecurityGroupService:
         self, session: Session, caller: Caller, direction: Direction, wanted: Sequence[RuleRequest]
     ) -> list[RuleSpec]:
         if not wanted:
-            raise InvalidArgument("IpPermissions", "at least one rule is required")
+            raise InvalidArgument("rules", "at least one rule is required")
         specs = []
         for rule in wanted:
             source = (

@@ -208,12 +208,12 @@ class StorageService:
                 offering = find_disk_offering(session, disk_offering)
                 if offering.size_gib is not None:
                     if size_gib not in (None, offering.size_gib):
-                        raise InvalidArgument("Size", f"offering {offering.name} has a fixed size")
+                        raise InvalidArgument("size", f"offering {offering.name} has a fixed size")
                     size_gib = offering.size_gib
             if snapshot is None and size_gib is None:
-                raise InvalidArgument("Size", "a size or a snapshot is required")
+                raise InvalidArgument("size", "a size or a snapshot is required")
             if size_gib is not None and not 1 <= size_gib <= MAX_VOLUME_GIB:
-                raise InvalidArgument("Size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
+                raise InvalidArgument("size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)
@@ -222,7 +222,7 @@ class StorageService:
             if source is not None:
                 SNAPSHOTS.check(source.state, SnapshotTransition.COPY, ref=source.ref)
                 if size_gib is not None and size < source.size_bytes:
-                    raise InvalidArgument("Size", "smaller than the snapshot")
+                    raise InvalidArgument("size", "smaller than the snapshot")
                 size = max(size, source.size_bytes)
                 host = source.host
                 free = scheduler.free_capacity(session, [host], overcommit(self._settings))
@@ -369,7 +369,7 @@ class StorageService:
         self, caller: Caller, ref: str, instance_ref: str, device: str | None
     ) -> Accepted[VolumeView]:
         if device is not None and device not in DATA_DEVICES:
-            raise InvalidArgument("Device", f"one of vdb..vdz expected, not {device!r}")
+            raise InvalidArgument("device", f"one of vdb..vdz expected, not {device!r}")
         with self._db.transaction() as session:
             volume = find_volume(session, caller, ref, lock=True)
             instance = _one(session, _instances(caller), Instance, "instance", instance_ref, True)
@@ -439,12 +439,12 @@ class StorageService:
             if offering is not None and offering.size_gib is not None:
                 size_gib = offering.size_gib
             if size_gib is None:
-                raise InvalidArgument("Size", "a new size or a fixed-size disk offering is needed")
+                raise InvalidArgument("size", "a new size or a fixed-size disk offering is needed")
             if not 1 <= size_gib <= MAX_VOLUME_GIB:
-                raise InvalidArgument("Size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
+                raise InvalidArgument("size", f"must be between 1 and {MAX_VOLUME_GIB} GiB")
             size = size_gib * GIB
             if size < volume.size_bytes:
-                raise InvalidArgument("Size", "volumes can grow but not shrink")
+                raise InvalidArgument("size", "volumes can grow but not shrink")
             VOLUMES.check(volume.state, VolumeTransition.RESIZE, ref=volume.ref)
             if queue.pending_for(session, volume.id, JobKind.RESIZE_VOLUME):
                 raise InvalidState("volume", volume.ref, "resizing", "resize")

@@ -48,9 +48,9 @@ def _resolve(
     """(id, ref, owning account) of each named resource the caller owns, in the order named."""
     model = TAGGABLE.get(kind)
     if model is None:
-        raise InvalidArgument("ResourceType", f"{kind.value} resources cannot be tagged")
+        raise InvalidArgument("resource_type", f"{kind.value} resources cannot be tagged")
     if not refs:
-        raise InvalidArgument("ResourceId", "at least one resource is required")
+        raise InvalidArgument("resource_ids", "at least one resource is required")
     found = []
     for ref in refs:
         clause = identity_clause(model, ref)

@@ -18,6 +18,7 @@ from core.errors import (
 )
 from translations.ec2 import KEY_PAIR, KIND_IDS, IdKind, ref_of
 from translations.errors import ANY, ec2_code
+from translations.fields import ec2_field
 
 AUTH_FAILURE_TEXT: Final = "AWS was not able to validate the provided access credentials"
 DRY_RUN_TEXT: Final = "Request would have succeeded, but DryRun flag is set."
@@ -103,7 +104,7 @@ def from_core(exc: CoreError) -> Ec2Error:
             )
         case InvalidArgument(field=field, why=why):
             return Ec2Error(
-                "InvalidParameterValue", f"Value for parameter {field} is invalid: {why}"
+                "InvalidParameterValue", f"Value for parameter {ec2_field(field)} is invalid: {why}"
             )
         case QuotaExceeded(resource=resource):
             code = ec2_code(exc.kind_of_error, resource)

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 
 from core import Services
-from core.errors import CoreError
+from core.errors import CoreError, InvalidArgument
 from core.views import Caller
 from gateway.common import (
     ApiRequest,
@@ -44,6 +44,7 @@ from gateway.native.registry import (
 from gateway.native.session import login, logout
 from gateway.native.table import command_table
 from translations.errors import native_code
+from translations.fields import native_field
 
 ERROR_RESPONSE: Final = "errorresponse"
 INTERNAL_TEXT: Final = "Internal error executing command, please contact your system administrator"
@@ -175,8 +176,10 @@ def _command_name(request: ApiRequest) -> str:
 
 
 def _from_core(exc: CoreError) -> NativeError:
+    """A core error in CloudStack's envelope; a refused argument under its parameter's name."""
     code = native_code(exc.kind_of_error)
-    return NativeError(code.errorcode, code.cserrorcode, str(exc))
+    text = f"{native_field(exc.field)}: {exc.why}" if isinstance(exc, InvalidArgument) else str(exc)
+    return NativeError(code.errorcode, code.cserrorcode, text)
 
 
 def _internal(request: ApiRequest) -> NativeError:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
-from core import Services
+from core import Protocol, Services
 from core.enums import (
     ImageState,
     ResourceKind,
@@ -50,6 +50,7 @@ from translations.native import (
     volume_state,
     volume_type,
 )
+from translations.rules import wire_ports
 from translations.states import INSTANCE_STATES
 
 ROOT_DOMAIN: Final = "ROOT"
@@ -336,12 +337,11 @@ def snapshot(view: SnapshotView, domain: str) -> dict[str, Any]:
 
 def rule(view: RuleView, group: SecurityGroupView) -> dict[str, Any]:
     rendered: dict[str, Any] = {"ruleid": str(view.id), "protocol": view.protocol, "tags": []}
-    if view.protocol == "icmp":
-        rendered["icmptype"] = -1 if view.from_port is None else view.from_port
-        rendered["icmpcode"] = -1 if view.to_port is None else view.to_port
-    elif view.protocol in ("tcp", "udp"):
-        rendered["startport"] = view.from_port
-        rendered["endport"] = view.to_port
+    low, high = wire_ports(view.protocol, view.from_port, view.to_port)
+    if view.protocol == Protocol.ICMP:
+        rendered["icmptype"], rendered["icmpcode"] = low, high
+    elif view.protocol in (Protocol.TCP, Protocol.UDP):
+        rendered["startport"], rendered["endport"] = low, high
     if view.cidr is not None:
         rendered["cidr"] = view.cidr
     if view.source_group_name is not None:

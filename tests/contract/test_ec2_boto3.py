@@ -328,6 +328,38 @@ def test_security_groups_and_rules(ec2: Any) -> None:
     assert names == ["default"]
 
 
+def test_minus_one_means_any_on_the_wire(ec2: Any) -> None:
+    """EC2's -1 (any ICMP type or code, every tcp port) comes back as sent, and a rule sent
+    again with -1 is a duplicate."""
+    group = ec2.create_security_group(GroupName="pings", Description="icmp")["GroupId"]
+    ranges = [{"CidrIp": "10.0.0.0/8"}]
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": ranges},
+            {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": ranges},
+            {"IpProtocol": "tcp", "FromPort": -1, "ToPort": -1, "IpRanges": ranges},
+        ],
+    )
+    [shown] = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    assert sorted(
+        (p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in shown["IpPermissions"]
+    ) == [
+        ("icmp", -1, -1),
+        ("icmp", 8, -1),
+        ("tcp", 0, 65535),
+    ]
+    with pytest.raises(ClientError) as duplicate:
+        ec2.authorize_security_group_ingress(
+            GroupId=group, IpProtocol="icmp", FromPort=-1, ToPort=-1, CidrIp="10.0.0.0/8"
+        )
+    assert error_code(duplicate) == ("InvalidPermission.Duplicate", 400)
+    ec2.revoke_security_group_ingress(
+        GroupId=group, IpProtocol="icmp", FromPort=8, ToPort=-1, CidrIp="10.0.0.0/8"
+    )
+    ec2.delete_security_group(GroupId=group)
+
+
 def test_volumes_snapshots_and_resizing(ec2: Any, image: ImageView) -> None:
     [instance_id] = launch(ec2, ami(image))
     volume = ec2.create_volume(
@@ -502,6 +534,9 @@ def test_instance_attributes_and_termination_protection(ec2: Any, image: ImageVi
     with pytest.raises(ClientError) as running:
         ec2.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": "t2.micro"})
     assert error_code(running) == ("IncorrectInstanceState", 400)
+    with pytest.raises(ClientError) as running:
+        ec2.modify_instance_attribute(InstanceId=instance_id, UserData={"Value": b"#!/bin/sh\n"})
+    assert error_code(running) == ("IncorrectInstanceState", 400)
 
     ec2.stop_instances(InstanceIds=[instance_id])
     ec2.get_waiter("instance_stopped").wait(InstanceIds=[instance_id], WaiterConfig=fast())
@@ -534,9 +569,6 @@ def test_image_attributes_and_copies(
             ec2.copy_image(
                 SourceImageId=ami(image), SourceRegion="cloudgate-1", Name="mine", ClientToken="c1"
             )["ImageId"]
-    with pytest.raises(ClientError) as running:
-        ec2.modify_instance_attribute(InstanceId=instance_id, UserData={"Value": b"#!/bin/sh\n"})
-    assert error_code(running) == ("IncorrectInstanceState", 400)
         )
 
     copy_id = copy()

@@ -76,6 +76,21 @@ def test_a_failed_job_is_reported_with_its_error(native_user: NativeUser, image:
     assert "running" in raised.value.error["errortext"]
 
 
+def test_icmp_any_is_minus_one_and_refusals_name_cloudstack_parameters(
+    native_user: NativeUser,
+) -> None:
+    cs = _client(native_user, poll_interval=0.2)
+    group = cs.createSecurityGroup(name="pings")["securitygroup"]["id"]
+    rule = {"securitygroupid": group, "cidrlist": "10.0.0.0/8", "fetch_result": True}
+    cs.authorizeSecurityGroupIngress(protocol="icmp", icmptype=-1, icmpcode=-1, **rule)
+    [shown] = cs.listSecurityGroups(id=group)["securitygroup"][0]["ingressrule"]
+    assert (shown["protocol"], shown["icmptype"], shown["icmpcode"]) == ("icmp", -1, -1)
+    with pytest.raises(CloudStackApiException) as refused:
+        cs.authorizeSecurityGroupIngress(protocol="tcp", startport=70000, endport=70000, **rule)
+    assert refused.value.error["errortext"].startswith("startport: port 70000 is outside")
+    cs.deleteSecurityGroup(id=group)
+
+
 def test_api_errors_carry_cloudstack_codes(native_user: NativeUser) -> None:
     cs = _client(native_user)
     with pytest.raises(CloudStackApiException) as unknown:

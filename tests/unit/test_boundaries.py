@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.core_source import invalid_argument_fields
+
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 PUBLIC_CORE_MODULES = {"core.enums", "core.errors", "core.settings", "core.states", "core.views"}
 
@@ -93,3 +95,15 @@ def test_core_writes_no_api_ids_into_its_texts() -> None:
         if EC2_ID_TEXT.search(line)
     ]
     assert found == []
+
+
+SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def test_core_names_refused_arguments_in_its_own_snake_case() -> None:
+    """``InvalidArgument`` names the argument in core's words (``size``, ``group_name``), never
+    an API's member (``Size``, ``GroupName``): each front end shows its own name for it through
+    ``translations/fields.py``."""
+    fields = invalid_argument_fields()
+    assert {"size", "key_name", "protocol", "peer_cidr", "cidr_block"} <= set(fields)  # found
+    assert {name: where for name, where in fields.items() if not SNAKE_CASE.fullmatch(name)} == {}

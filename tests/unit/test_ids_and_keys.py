@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from pathlib import Path
@@ -11,6 +12,8 @@ from cryptography.hazmat.primitives import serialization
 
 from core import ids, keys
 from core.errors import InvalidArgument
+from core.views import KeyPairView
+from translations.ec2 import key_fingerprint
 
 DATA = Path(__file__).parent / "data"
 
@@ -59,20 +62,52 @@ def test_ssh_fingerprints_match_ssh_keygen(name: str) -> None:
     assert keys.ssh_sha256(key) == VECTORS[(name, "ssh-sha256")]
 
 
-def test_aws_imported_rsa_fingerprint_is_md5_of_public_der() -> None:
+def test_public_der_md5_is_what_aws_shows_for_an_imported_rsa_key() -> None:
     key = keys.parse_public_key((DATA / "rsa.pub").read_text())
-    assert keys.aws_imported_fingerprint(key) == VECTORS[("rsa.pub", "aws-imported")]
+    assert keys.public_der_md5(key) == VECTORS[("rsa.pub", "aws-imported")]
 
 
-def test_aws_created_rsa_fingerprint_is_sha1_of_pkcs8() -> None:
+def test_private_key_sha1_is_what_aws_shows_for_an_rsa_key_it_made() -> None:
     pem = (DATA / "rsa.pem").read_text()
-    assert keys.aws_created_fingerprint(pem) == VECTORS[("rsa.pem", "aws-created")]
+    assert keys.private_key_sha1(pem) == VECTORS[("rsa.pem", "aws-created")]
 
 
-def test_aws_ed25519_fingerprint_is_padded_base64_sha256() -> None:
-    key = keys.parse_public_key((DATA / "ed25519.pub").read_text())
-    expected = VECTORS[("ed25519.pub", "ssh-sha256")].removeprefix("SHA256:") + "="
-    assert keys.aws_imported_fingerprint(key) == expected
+def _view(name: str, *, private_key_sha1: str | None = None) -> KeyPairView:
+    key = keys.parse_public_key((DATA / name).read_text())
+    return KeyPairView(
+        uuid.uuid4(),
+        ids.new_ref(),
+        uuid.uuid4(),
+        "acct",
+        name,
+        key.key_type,
+        key.openssh,
+        keys.ssh_md5(key),
+        keys.ssh_sha256(key),
+        keys.public_der_md5(key),
+        private_key_sha1,
+        dt.datetime(2026, 12, 3),
+    )
+
+
+@pytest.mark.parametrize(
+    ("view", "shown"),
+    [
+        pytest.param(_view("rsa.pub"), VECTORS[("rsa.pub", "aws-imported")], id="rsa-imported"),
+        pytest.param(
+            _view("rsa.pub", private_key_sha1=VECTORS[("rsa.pem", "aws-created")]),
+            VECTORS[("rsa.pem", "aws-created")],
+            id="rsa-made-here",
+        ),
+        pytest.param(
+            _view("ed25519.pub"),
+            VECTORS[("ed25519.pub", "ssh-sha256")].removeprefix("SHA256:") + "=",
+            id="ed25519-padded-base64-sha256",
+        ),
+    ],
+)
+def test_ec2_shows_the_fingerprint_aws_shows(view: KeyPairView, shown: str) -> None:
+    assert key_fingerprint(view) == shown
 
 
 @pytest.mark.parametrize("key_type", ["rsa", "ed25519"])
@@ -89,8 +124,7 @@ def test_generated_key_pairs_are_consistent(key_type: keys.KeyType) -> None:
         .decode()
     )
     assert generated.public.openssh == f"{line} made-here"
-    if key_type == "rsa":
-        assert generated.aws_fingerprint == keys.aws_created_fingerprint(generated.private_pem)
+    assert generated.private_key_sha1 == keys.private_key_sha1(generated.private_pem)
 
 
 @pytest.mark.parametrize(

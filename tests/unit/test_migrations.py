@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import inspect, text
 
 from core.db import migrate
 from core.db.base import Base
 from core.db.database import Database
+from core.ids import new_ref
+
+DATA = Path(__file__).parent / "data"
 
 
 def test_upgrade_head_on_fresh_sqlite_matches_models(tmp_path: Path) -> None:
@@ -26,4 +33,123 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    db.dispose()
+
+
+def _at(db: Database, revision: str) -> sa.MetaData:
+    command.upgrade(migrate.alembic_config(db), revision)
+    tables = sa.MetaData()
+    tables.reflect(db.engine)
+    return tables
+
+
+# Rows as the previous release wrote them: ``fingerprint_aws`` held what AWS shows, ICMP "any"
+# was -1. The fingerprints are the vectors in data/fingerprints.txt (ssh-keygen and openssl).
+_VECTORS = {
+    (name, kind): value
+    for name, kind, value in (
+        line.split()
+        for line in (DATA / "fingerprints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+}
+_RSA_MD5 = _VECTORS[("rsa.pub", "aws-imported")]
+_RSA_SHA1 = _VECTORS[("rsa.pem", "aws-created")]
+_ED25519_SHA256 = _VECTORS[("ed25519.pub", "ssh-sha256")]
+_OLD_KEY_PAIRS = {
+    # name: (key file, fingerprint_aws)
+    "imported-rsa": ("rsa.pub", _RSA_MD5),
+    "made-rsa": ("rsa.pub", _RSA_SHA1),
+    "ed25519": ("ed25519.pub", _ED25519_SHA256.removeprefix("SHA256:") + "="),
+}
+_OLD_RULES = {
+    # (protocol, from_port, to_port) before -> after
+    ("icmp", -1, -1): ("icmp", None, None),
+    ("icmp", 8, -1): ("icmp", 8, None),
+    ("icmp", 3, 4): ("icmp", 3, 4),
+    ("tcp", 0, 65535): ("tcp", 0, 65535),
+    ("all", None, None): ("all", None, None),
+}
+
+
+def _fill_previous_release(db: Database, tables: sa.MetaData) -> None:
+    account, group = uuid.uuid4().hex, uuid.uuid4().hex  # as sa.Uuid stores them in SQLite
+    now = dt.datetime(2026, 12, 1)
+    common = {"created_at": now}
+    with db.engine.begin() as connection:
+        connection.execute(
+            tables.tables["accounts"].insert(),
+            {"id": account, "ref": new_ref(), "name": "old", "is_admin": False, **common},
+        )
+        for name, (file, shown) in _OLD_KEY_PAIRS.items():
+            connection.execute(
+                tables.tables["key_pairs"].insert(),
+                {
+                    "id": uuid.uuid4().hex,
+                    "ref": new_ref(),
+                    "account_id": account,
+                    "name": name,
+                    "key_type": "ed25519" if file == "ed25519.pub" else "rsa",
+                    "public_key": (DATA / file).read_text().strip(),
+                    "fingerprint_md5": _VECTORS[(file, "ssh-md5")],
+                    "fingerprint_aws": shown,
+                    **common,
+                },
+            )
+        connection.execute(
+            tables.tables["security_groups"].insert(),
+            {
+                "id": group,
+                "ref": new_ref(),
+                "account_id": account,
+                "name": "g",
+                "description": "",
+                **common,
+            },
+        )
+        for protocol, low, high in _OLD_RULES:
+            connection.execute(
+                tables.tables["security_group_rules"].insert(),
+                {
+                    "id": uuid.uuid4().hex,
+                    "ref": new_ref(),
+                    "group_id": group,
+                    "direction": "ingress",
+                    "protocol": protocol,
+                    "from_port": low,
+                    "to_port": high,
+                    "cidr": "0.0.0.0/0",
+                    **common,
+                },
+            )
+
+
+def _rows(db: Database, query: str) -> set[tuple[object, ...]]:
+    with db.engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(sa.text(query))}
+
+
+_SHOWN = "SELECT name, fingerprint_aws FROM key_pairs"
+_FINGERPRINTS = "SELECT name, fingerprint_sha256, public_der_md5, private_key_sha1 FROM key_pairs"
+_PORTS = "SELECT protocol, from_port, to_port FROM security_group_rules"
+
+
+def test_data_written_by_the_previous_release_migrates_both_ways(tmp_path: Path) -> None:
+    """Key pairs get their fingerprints by what they digest (a generated RSA key keeps the
+    SHA-1 nothing can recompute); ICMP "any" becomes NULL; downgrading gives back the rows."""
+    db = Database(f"sqlite:///{tmp_path}/old.db")
+    _fill_previous_release(db, _at(db, "0009"))
+    shown = _rows(db, _SHOWN)
+    _at(db, "head")
+    rsa_sha256 = _VECTORS[("rsa.pub", "ssh-sha256")]
+    ed25519_md5 = next(row[2] for row in _rows(db, _FINGERPRINTS) if row[0] == "ed25519")
+    assert _rows(db, _FINGERPRINTS) == {
+        ("imported-rsa", rsa_sha256, _RSA_MD5, None),
+        ("made-rsa", rsa_sha256, _RSA_MD5, _RSA_SHA1),
+        ("ed25519", _ED25519_SHA256, ed25519_md5, None),
+    }
+    assert _rows(db, _PORTS) == set(_OLD_RULES.values())
+    command.downgrade(migrate.alembic_config(db), "0009")
+    assert _rows(db, _SHOWN) == shown
+    assert _rows(db, _PORTS) == set(_OLD_RULES)
     db.dispose()

@@ -103,7 +103,7 @@ def test_world_cidr_has_no_address_match(tmp_path: Path) -> None:
     root = _group(
         tmp_path,
         [
-            (_rule(Direction.INGRESS, "tcp", -1, -1, "0.0.0.0/0"), []),
+            (_rule(Direction.INGRESS, "tcp", 0, 65535, "0.0.0.0/0"), []),
             (_rule(Direction.EGRESS, "all", None, None, "0.0.0.0/0"), []),
         ],
     )
@@ -117,8 +117,8 @@ def test_icmp_type_and_code_only_when_given(tmp_path: Path) -> None:
     root = _group(
         tmp_path,
         [
-            (_rule(Direction.INGRESS, "icmp", -1, -1, "0.0.0.0/0"), []),
-            (_rule(Direction.INGRESS, "icmp", 8, -1, "0.0.0.0/0"), []),
+            (_rule(Direction.INGRESS, "icmp", None, None, "0.0.0.0/0"), []),
+            (_rule(Direction.INGRESS, "icmp", 8, None, "0.0.0.0/0"), []),
             (_rule(Direction.INGRESS, "icmp", 3, 4, "0.0.0.0/0"), []),
             (_rule(Direction.INGRESS, "icmp", 0, 0, "0.0.0.0/0"), []),
         ],

@@ -1,4 +1,8 @@
-"""Security-group rules: one canonical form per rule, clear refusals, duplicates and limits."""
+"""Security-group rules: one canonical form per rule, clear refusals, duplicates and limits.
+
+Rules are sent as EC2 sends them, through its translation into core (``-1`` for all protocols,
+for any ICMP type or code and, twice, for every port), so the tables pin both that translation
+and core's canonical form, which holds ``None`` for "any"."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from core.network.rules import (
     normalize_rule,
     parse_protocol,
 )
+from translations.ec2 import core_protocol
+from translations.rules import core_ports, wire_ports
 
 IN = Direction.INGRESS
 OUT = Direction.EGRESS
@@ -33,7 +39,6 @@ NET = "10.0.0.0/8"
         pytest.param("Udp", Protocol.UDP, id="Udp"),
         pytest.param("icmp", Protocol.ICMP, id="icmp"),
         pytest.param("ALL", Protocol.ALL, id="ALL"),
-        pytest.param("-1", Protocol.ALL, id="minus-one"),
         pytest.param("6", Protocol.TCP, id="iana-6"),
         pytest.param("17", Protocol.UDP, id="iana-17"),
         pytest.param("1", Protocol.ICMP, id="iana-1"),
@@ -43,11 +48,29 @@ def test_parse_protocol(value: str, expect: Protocol) -> None:
     assert parse_protocol(value) is expect
 
 
-@pytest.mark.parametrize("value", ["", "sctp", "47", "0", " tcp", "tcp ", "-2", "ipv6"])
+@pytest.mark.parametrize("value", ["", "sctp", "47", "0", " tcp", "tcp ", "-1", "-2", "ipv6"])
 def test_parse_protocol_refuses(value: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         parse_protocol(value)
-    assert caught.value.field == "IpProtocol"
+    assert caught.value.field == "protocol"
+
+
+@pytest.mark.parametrize(("text", "expect"), [("-1", "all"), ("tcp", "tcp"), ("6", "6")])
+def test_ec2_protocol_minus_one_is_all(text: str, expect: str) -> None:
+    assert core_protocol(text) == expect
+
+
+def _sent(
+    direction: Direction,
+    protocol: str,
+    low: int | None,
+    high: int | None,
+    cidr: str | None,
+    group: uuid.UUID | None,
+) -> RuleSpec:
+    """A rule as EC2 sends it, translated into core's values and normalized there."""
+    protocol = core_protocol(protocol)
+    return normalize_rule(direction, protocol, *core_ports(protocol, low, high), cidr, group)
 
 
 # (protocol, from_port, to_port, cidr, source_group) -> (protocol, from_port, to_port, cidr)
@@ -68,9 +91,11 @@ Canon = tuple[Protocol, int | None, int | None, str | None]
         pytest.param(("udp", -1, -1, NET, None), (Protocol.UDP, 0, 65535, NET), id="udp-minus-one"),
         pytest.param(("17", 53, 53, NET, None), (Protocol.UDP, 53, 53, NET), id="udp-by-number"),
         pytest.param(("TCP", 80, 443, NET, None), (Protocol.TCP, 80, 443, NET), id="tcp-upper"),
-        pytest.param(("icmp", -1, -1, NET, None), (Protocol.ICMP, -1, -1, NET), id="icmp-any"),
-        pytest.param(("icmp", None, None, NET, None), (Protocol.ICMP, -1, -1, NET), id="icmp-none"),
-        pytest.param(("icmp", 8, -1, NET, None), (Protocol.ICMP, 8, -1, NET), id="icmp-echo"),
+        pytest.param(("icmp", -1, -1, NET, None), (Protocol.ICMP, None, None, NET), id="icmp-any"),
+        pytest.param(
+            ("icmp", None, None, NET, None), (Protocol.ICMP, None, None, NET), id="icmp-none"
+        ),
+        pytest.param(("icmp", 8, -1, NET, None), (Protocol.ICMP, 8, None, NET), id="icmp-echo"),
         pytest.param(("icmp", 3, 4, NET, None), (Protocol.ICMP, 3, 4, NET), id="icmp-type-code"),
         pytest.param(("1", 0, 0, NET, None), (Protocol.ICMP, 0, 0, NET), id="icmp-0-0"),
         pytest.param(
@@ -104,7 +129,7 @@ Canon = tuple[Protocol, int | None, int | None, str | None]
 )
 def test_normalize_accepts(args: Args, expect: Canon) -> None:
     protocol, low, high, cidr, group = args
-    rule = normalize_rule(IN, protocol, low, high, cidr, group)
+    rule = _sent(IN, protocol, low, high, cidr, group)
     assert (rule.protocol, rule.from_port, rule.to_port, rule.cidr) == expect
     assert rule.source_group == group
     assert rule.direction is IN
@@ -113,42 +138,42 @@ def test_normalize_accepts(args: Args, expect: Canon) -> None:
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        pytest.param(("gre", 0, 0, NET, None), "IpProtocol", id="unknown-protocol"),
-        pytest.param(("tcp", None, 22, NET, None), "FromPort", id="tcp-no-from"),
-        pytest.param(("tcp", 22, None, NET, None), "ToPort", id="tcp-no-to"),
-        pytest.param(("udp", None, None, NET, None), "FromPort", id="udp-no-ports"),
-        pytest.param(("tcp", 65536, 65536, NET, None), "FromPort", id="tcp-from-65536"),
-        pytest.param(("tcp", 0, 65536, NET, None), "ToPort", id="tcp-to-65536"),
-        pytest.param(("udp", -1, 80, NET, None), "FromPort", id="udp-half-minus-one-from"),
-        pytest.param(("tcp", 80, -1, NET, None), "ToPort", id="tcp-half-minus-one-to"),
-        pytest.param(("tcp", -2, -2, NET, None), "FromPort", id="tcp-minus-two"),
-        pytest.param(("tcp", 443, 80, NET, None), "FromPort", id="tcp-from-above-to"),
-        pytest.param(("udp", 1, 0, NET, None), "FromPort", id="udp-from-above-to"),
-        pytest.param(("icmp", 256, -1, NET, None), "FromPort", id="icmp-type-256"),
-        pytest.param(("icmp", -2, -1, NET, None), "FromPort", id="icmp-type-minus-two"),
-        pytest.param(("icmp", 8, 256, NET, None), "ToPort", id="icmp-code-256"),
-        pytest.param(("icmp", 8, -2, NET, None), "ToPort", id="icmp-code-minus-two"),
-        pytest.param(("icmp", -1, 0, NET, None), "ToPort", id="icmp-code-without-type"),
-        pytest.param(("icmp", None, 3, NET, None), "ToPort", id="icmp-code-without-type-none"),
-        pytest.param(("all", 0, None, NET, None), "FromPort", id="all-from-0"),
-        pytest.param(("all", None, 80, NET, None), "ToPort", id="all-to-80"),
-        pytest.param(("-1", 0, 65535, NET, None), "FromPort", id="all-full-range"),
-        pytest.param(("tcp", 22, 22, "10.0.0.0", None), "CidrIp", id="cidr-bare-address"),
-        pytest.param(("tcp", 22, 22, "10.0.0.0/33", None), "CidrIp", id="cidr-prefix-33"),
-        pytest.param(("tcp", 22, 22, "::/0", None), "CidrIp", id="cidr-ipv6"),
-        pytest.param(("tcp", 22, 22, "garbage", None), "CidrIp", id="cidr-garbage"),
-        pytest.param(("tcp", 22, 22, "", None), "CidrIp", id="cidr-empty"),
-        pytest.param(("tcp", 22, 22, "10.0.0.0/255.0.0.0", None), "CidrIp", id="cidr-netmask"),
-        pytest.param(("tcp", 22, 22, " 10.0.0.0/8", None), "CidrIp", id="cidr-space"),
-        pytest.param(("tcp", 22, 22, "10.0.0.256/8", None), "CidrIp", id="cidr-octet-256"),
-        pytest.param(("tcp", 22, 22, "010.0.0.0/8", None), "CidrIp", id="cidr-leading-zero"),
-        pytest.param(("tcp", 22, 22, None, None), "CidrIp", id="neither-cidr-nor-group"),
-        pytest.param(("tcp", 22, 22, NET, GROUP), "SourceGroup", id="both-cidr-and-group"),
+        pytest.param(("gre", 0, 0, NET, None), "protocol", id="unknown-protocol"),
+        pytest.param(("tcp", None, 22, NET, None), "from_port", id="tcp-no-from"),
+        pytest.param(("tcp", 22, None, NET, None), "to_port", id="tcp-no-to"),
+        pytest.param(("udp", None, None, NET, None), "from_port", id="udp-no-ports"),
+        pytest.param(("tcp", 65536, 65536, NET, None), "from_port", id="tcp-from-65536"),
+        pytest.param(("tcp", 0, 65536, NET, None), "to_port", id="tcp-to-65536"),
+        pytest.param(("udp", -1, 80, NET, None), "from_port", id="udp-half-minus-one-from"),
+        pytest.param(("tcp", 80, -1, NET, None), "to_port", id="tcp-half-minus-one-to"),
+        pytest.param(("tcp", -2, -2, NET, None), "from_port", id="tcp-minus-two"),
+        pytest.param(("tcp", 443, 80, NET, None), "from_port", id="tcp-from-above-to"),
+        pytest.param(("udp", 1, 0, NET, None), "from_port", id="udp-from-above-to"),
+        pytest.param(("icmp", 256, -1, NET, None), "icmp_type", id="icmp-type-256"),
+        pytest.param(("icmp", -2, -1, NET, None), "icmp_type", id="icmp-type-minus-two"),
+        pytest.param(("icmp", 8, 256, NET, None), "icmp_code", id="icmp-code-256"),
+        pytest.param(("icmp", 8, -2, NET, None), "icmp_code", id="icmp-code-minus-two"),
+        pytest.param(("icmp", -1, 0, NET, None), "icmp_code", id="icmp-code-without-type"),
+        pytest.param(("icmp", None, 3, NET, None), "icmp_code", id="icmp-code-without-type-none"),
+        pytest.param(("all", 0, None, NET, None), "from_port", id="all-from-0"),
+        pytest.param(("all", None, 80, NET, None), "to_port", id="all-to-80"),
+        pytest.param(("-1", 0, 65535, NET, None), "from_port", id="all-full-range"),
+        pytest.param(("tcp", 22, 22, "10.0.0.0", None), "peer_cidr", id="cidr-bare-address"),
+        pytest.param(("tcp", 22, 22, "10.0.0.0/33", None), "peer_cidr", id="cidr-prefix-33"),
+        pytest.param(("tcp", 22, 22, "::/0", None), "peer_cidr", id="cidr-ipv6"),
+        pytest.param(("tcp", 22, 22, "garbage", None), "peer_cidr", id="cidr-garbage"),
+        pytest.param(("tcp", 22, 22, "", None), "peer_cidr", id="cidr-empty"),
+        pytest.param(("tcp", 22, 22, "10.0.0.0/255.0.0.0", None), "peer_cidr", id="cidr-netmask"),
+        pytest.param(("tcp", 22, 22, " 10.0.0.0/8", None), "peer_cidr", id="cidr-space"),
+        pytest.param(("tcp", 22, 22, "10.0.0.256/8", None), "peer_cidr", id="cidr-octet-256"),
+        pytest.param(("tcp", 22, 22, "010.0.0.0/8", None), "peer_cidr", id="cidr-leading-zero"),
+        pytest.param(("tcp", 22, 22, None, None), "peer_cidr", id="neither-cidr-nor-group"),
+        pytest.param(("tcp", 22, 22, NET, GROUP), "source_group", id="both-cidr-and-group"),
     ],
 )
 def test_normalize_refuses(args: Args, field: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
-        normalize_rule(IN, *args)
+        _sent(IN, *args)
     assert caught.value.field == field
     assert caught.value.why
 
@@ -159,7 +184,7 @@ def test_reversed_range_says_why() -> None:
 
 
 def test_spellings_of_one_rule_are_equal() -> None:
-    a = normalize_rule(IN, "tcp", -1, -1, "10.9.9.9/8", None)
+    a = _sent(IN, "tcp", -1, -1, "10.9.9.9/8", None)
     b = normalize_rule(IN, "6", 0, 65535, "10.0.0.0/8", None)
     assert a == b
     assert hash(a) == hash(b)
@@ -204,7 +229,7 @@ def test_normalize_is_idempotent(
     cidr = None if by_group else f"{_dotted(address)}/{prefix}"
     group = GROUP if by_group else None
     try:
-        rule = normalize_rule(direction, protocol, low, high, cidr, group)
+        rule = _sent(direction, protocol, low, high, cidr, group)
     except InvalidArgument:
         return
     again = normalize_rule(
@@ -230,7 +255,7 @@ def test_new_rule_twice_in_one_request_conflicts() -> None:
 
 
 def test_existing_rule_conflicts_even_when_spelled_differently() -> None:
-    existing = [normalize_rule(IN, "tcp", -1, -1, "10.1.2.3/8", None)]
+    existing = [_sent(IN, "tcp", -1, -1, "10.1.2.3/8", None)]
     with pytest.raises(Conflict, match="already exists"):
         check_new_rules(existing, [normalize_rule(IN, "6", 0, 65535, NET, None)], group_ref="sg-1")
 
@@ -262,17 +287,17 @@ def test_limit_counts_each_direction_separately() -> None:
     [
         pytest.param(_tcp(22), "ingress tcp 22-22 from 10.0.0.0/8", id="tcp"),
         pytest.param(
-            normalize_rule(OUT, "udp", -1, -1, "0.0.0.0/0", None),
+            normalize_rule(OUT, "udp", 0, 65535, "0.0.0.0/0", None),
             "egress udp 0-65535 to 0.0.0.0/0",
             id="udp-egress",
         ),
         pytest.param(
-            normalize_rule(IN, "icmp", -1, -1, NET, None),
+            normalize_rule(IN, "icmp", None, None, NET, None),
             "ingress icmp any from 10.0.0.0/8",
             id="icmp-any",
         ),
         pytest.param(
-            normalize_rule(IN, "icmp", 8, -1, NET, None),
+            normalize_rule(IN, "icmp", 8, None, NET, None),
             "ingress icmp type 8 from 10.0.0.0/8",
             id="icmp-type",
         ),
@@ -282,7 +307,7 @@ def test_limit_counts_each_direction_separately() -> None:
             id="icmp-type-code",
         ),
         pytest.param(
-            normalize_rule(IN, "-1", None, None, None, GROUP),
+            normalize_rule(IN, "all", None, None, None, GROUP),
             f"ingress all from group {GROUP}",
             id="all-from-group",
         ),
@@ -290,3 +315,19 @@ def test_limit_counts_each_direction_separately() -> None:
 )
 def test_describe(rule: RuleSpec, text: str) -> None:
     assert describe(rule) == text
+
+
+@pytest.mark.parametrize(
+    ("protocol", "stored", "shown"),
+    [
+        pytest.param("icmp", (None, None), (-1, -1), id="icmp-any"),
+        pytest.param("icmp", (8, None), (8, -1), id="icmp-any-code"),
+        pytest.param("icmp", (3, 4), (3, 4), id="icmp-type-code"),
+        pytest.param("tcp", (0, 65535), (0, 65535), id="tcp-every-port"),
+        pytest.param("all", (None, None), (None, None), id="all"),
+    ],
+)
+def test_ec2_and_cloudstack_show_any_as_minus_one(
+    protocol: str, stored: tuple[int | None, int | None], shown: tuple[int | None, int | None]
+) -> None:
+    assert wire_ports(protocol, *stored) == shown

@@ -151,13 +151,13 @@ def test_devices_are_handed_out_in_order_and_refused_when_taken(
 
 
 BAD_VOLUMES = [
-    pytest.param({"size_gib": 0}, InvalidArgument, "Size", id="size-zero"),
-    pytest.param({"size_gib": 16 * 1024 + 1}, InvalidArgument, "Size", id="size-huge"),
-    pytest.param({}, InvalidArgument, "Size", id="no-size-no-snapshot"),
+    pytest.param({"size_gib": 0}, InvalidArgument, "size", id="size-zero"),
+    pytest.param({"size_gib": 16 * 1024 + 1}, InvalidArgument, "size", id="size-huge"),
+    pytest.param({}, InvalidArgument, "size", id="no-size-no-snapshot"),
     pytest.param({"size_gib": 1, "snapshot": "nope"}, NotFound, "snapshot", id="unknown-snapshot"),
     pytest.param({"size_gib": 1, "name": "x" * 256}, InvalidArgument, "name", id="long-name"),
     pytest.param(
-        {"size_gib": 1, "volume_tags": {"aws:x": "1"}}, InvalidArgument, "Tag.Key", id="bad-tag"
+        {"size_gib": 1, "volume_tags": {"aws:x": "1"}}, InvalidArgument, "tag_key", id="bad-tag"
     ),
     pytest.param({"size_gib": 4096}, CapacityUnavailable, "disk", id="bigger-than-the-pool"),
 ]

@@ -12,7 +12,7 @@ from core.views import KeyPairView
 from gateway.ec2 import filters
 from gateway.ec2.call import Call, tag_specs
 from gateway.ec2.errors import Ec2Error, not_found
-from translations.ec2 import KEY_PAIR
+from translations.ec2 import KEY_PAIR, key_fingerprint
 
 _FILTERS: Final = {
     "key-name": filters.path("KeyName"),
@@ -26,7 +26,7 @@ def _item(pair: KeyPairView, *, public_key: bool = False) -> dict[str, Any]:
     return {
         "KeyPairId": KEY_PAIR.render(pair.ref),
         "KeyName": pair.name,
-        "KeyFingerprint": pair.fingerprint_aws,
+        "KeyFingerprint": key_fingerprint(pair),
         "KeyType": pair.key_type,
         "Tags": [],
         "PublicKey": pair.public_key if public_key else None,
@@ -44,7 +44,7 @@ def create_key_pair(call: Call) -> Mapping[str, Any]:
     created = call.services.key_pairs.create_key_pair(call.caller, call.args["KeyName"], key_type)
     return {
         "KeyName": created.key_pair.name,
-        "KeyFingerprint": created.key_pair.fingerprint_aws,
+        "KeyFingerprint": key_fingerprint(created.key_pair),
         "KeyMaterial": created.private_key,
         "KeyPairId": KEY_PAIR.render(created.key_pair.ref),
         "Tags": [],
@@ -58,14 +58,14 @@ def import_key_pair(call: Call) -> Mapping[str, Any]:
             call.caller, call.args["KeyName"], call.args["PublicKeyMaterial"]
         )
     except InvalidArgument as exc:
-        if exc.field != "PublicKeyMaterial":
+        if exc.field != "public_key":
             raise
         raise Ec2Error(
             "InvalidKeyPair.Format", f"Key is not in valid OpenSSH public key format: {exc.why}"
         ) from None
     return {
         "KeyName": pair.name,
-        "KeyFingerprint": pair.fingerprint_aws,
+        "KeyFingerprint": key_fingerprint(pair),
         "KeyPairId": KEY_PAIR.render(pair.ref),
         "Tags": [],
     }

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from core import Direction
+from core import Direction, Protocol
 from core.errors import NotFound
 from core.views import RuleRequest, RuleView, SecurityGroupView
 from gateway.ec2 import filters, paging
 from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, missing, not_found
-from translations.ec2 import SECURITY_GROUP, SECURITY_GROUP_RULE, VPC
+from translations.ec2 import PROTOCOLS, SECURITY_GROUP, SECURITY_GROUP_RULE, VPC, core_protocol
+from translations.rules import core_ports, wire_ports
 
-_PROTOCOLS: Final = {"all": "-1"}
 _FILTERS: Final = {
     "group-id": filters.path("GroupId"),
     "group-name": filters.path("GroupName"),
@@ -45,20 +45,20 @@ _FILTERS: Final = {
 
 
 def _protocol(rule: RuleView) -> str:
-    return _PROTOCOLS.get(rule.protocol, rule.protocol)
+    return PROTOCOLS[Protocol(rule.protocol)]
 
 
 def _permissions(group: SecurityGroupView, rules: Iterable[RuleView]) -> list[dict[str, Any]]:
     """EC2 groups rules by protocol and port range, with every peer of that range inside."""
     grouped: dict[tuple[str, int | None, int | None], dict[str, Any]] = {}
     for rule in rules:
-        key = (_protocol(rule), rule.from_port, rule.to_port)
+        key = (_protocol(rule), *wire_ports(rule.protocol, rule.from_port, rule.to_port))
         permission = grouped.setdefault(
             key,
             {
                 "IpProtocol": key[0],
-                "FromPort": rule.from_port,
-                "ToPort": rule.to_port,
+                "FromPort": key[1],
+                "ToPort": key[2],
                 "IpRanges": [],
                 "Ipv6Ranges": [],
                 "PrefixListIds": [],
@@ -132,10 +132,11 @@ def _requests(call: Call) -> list[RuleRequest]:
         permissions.append(flat)
     requests = []
     for permission in permissions:
-        protocol = str(permission.get("IpProtocol", ""))
-        if not protocol:
+        text = str(permission.get("IpProtocol", ""))
+        if not text:
             raise missing("IpPermissions.N.IpProtocol")
-        low, high = permission.get("FromPort"), permission.get("ToPort")
+        protocol = core_protocol(text)
+        low, high = core_ports(protocol, permission.get("FromPort"), permission.get("ToPort"))
         if permission.get("Ipv6Ranges") or permission.get("PrefixListIds"):
             raise Ec2Error("Unsupported", "IPv6 ranges and prefix lists are not supported.")
         peers = [
@@ -156,14 +157,15 @@ def _requests(call: Call) -> list[RuleRequest]:
 
 
 def _rule_item(group: SecurityGroupView, rule: RuleView) -> dict[str, Any]:
+    low, high = wire_ports(rule.protocol, rule.from_port, rule.to_port)
     return {
         "SecurityGroupRuleId": SECURITY_GROUP_RULE.render(rule.ref),
         "GroupId": SECURITY_GROUP.render(group.ref),
         "GroupOwnerId": owner_id(group.account_id),
         "IsEgress": rule.direction == "egress",
         "IpProtocol": _protocol(rule),
-        "FromPort": rule.from_port,
-        "ToPort": rule.to_port,
+        "FromPort": low,
+        "ToPort": high,
         "CidrIpv4": rule.cidr,
         "ReferencedGroupInfo": {
             "GroupId": SECURITY_GROUP.render(rule.source_group_ref or ""),

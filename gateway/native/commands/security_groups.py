@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from core import Direction
+from core import Direction, Protocol
 from core.views import RuleRequest
 from gateway.native import objects
 from gateway.native.commands.catalog import matching
@@ -23,6 +23,7 @@ from gateway.native.registry import (
     Submitted,
     param_error,
 )
+from translations.rules import core_ports
 
 commands = CommandSet()
 
@@ -49,12 +50,13 @@ def _group_ref(call: Call) -> str:
 
 
 def _rules(call: Call) -> list[RuleRequest]:
-    protocol = (call.args.get("protocol") or "tcp").lower()
-    if protocol == "icmp":
-        low, high = call.args.get("icmptype", -1), call.args.get("icmpcode", -1)
+    protocol = call.args.get("protocol") or "tcp"
+    if Protocol.named(protocol) is Protocol.ICMP:
+        low, high = call.args.get("icmptype"), call.args.get("icmpcode")
     else:
         low, high = call.args.get("startport"), call.args.get("endport")
         high = low if high is None else high
+    low, high = core_ports(protocol, low, high)
     cidrs = call.args.get("cidrlist") or ()
     groups = [entry.get("group") for entry in call.args.map("usersecuritygrouplist")]
     if any(g is None for g in groups):
