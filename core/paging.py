@@ -1,4 +1,5 @@
-"""Keyset paging for every listing: rows in (created_at, id) order, pages after a cursor.
+"""Keyset paging for every listing: rows in (created_at, id) order (or another pair of
+columns that is unique together), pages after a cursor.
 
 A cursor names the last row a page showed, so the next page starts right after it whatever
 was added or removed meanwhile, and a page costs the same wherever it lies in the listing
@@ -13,7 +14,7 @@ import binascii
 import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -23,7 +24,10 @@ from core.errors import InvalidArgument
 from core.views import Page, Window
 
 Row = TypeVar("Row")
-View = TypeVar("View", bound="Ordered")
+Columns = TypeVarTuple("Columns")
+View = TypeVar("View")
+First = TypeVar("First")
+Second = TypeVar("Second")
 
 
 class Ordered(Protocol):
@@ -41,38 +45,47 @@ def check(window: Window) -> None:
         raise InvalidArgument("page", "offset and limit must not be negative")
 
 
-def cursor_of(item: Ordered) -> str:
-    """The cursor of the page that ends with ``item``."""
-    text = f"{item.created_at.isoformat()}|{item.id.hex}"
-    return base64.urlsafe_b64encode(text.encode()).decode()
+def encode(first: str, second: str) -> str:
+    """A cursor naming a row by the two values its listing is ordered by."""
+    return base64.urlsafe_b64encode(f"{first}|{second}".encode()).decode()
 
 
-def _decode(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+def decode(cursor: str, parse: Callable[[str, str], tuple[First, Second]]) -> tuple[First, Second]:
+    """The two values ``encode`` wrote, as ``parse`` reads them (raising ValueError on what
+    it cannot read): InvalidArgument for a cursor this listing did not give out."""
     try:
-        created, _, hex_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        moment = dt.datetime.fromisoformat(created)
-        if moment.tzinfo is None:
-            raise ValueError("a cursor's time is UTC")
-        return moment, uuid.UUID(hex=hex_id)
+        first, _, second = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return parse(first, second)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidArgument("cursor", "not a cursor this listing gave out") from None
 
 
+def cursor_of(item: Ordered) -> str:
+    """The cursor of the page that ends with ``item``."""
+    return encode(item.created_at.isoformat(), item.id.hex)
+
+
+def _created_and_id(created: str, hex_id: str) -> tuple[dt.datetime, uuid.UUID]:
+    moment = dt.datetime.fromisoformat(created)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor's time is UTC")
+    return moment, uuid.UUID(hex=hex_id)
+
+
 def windowed(
-    statement: Select[Row],
+    statement: Select[*Columns],
     window: Window,
-    created_at: QueryableAttribute[dt.datetime],
-    row_id: QueryableAttribute[uuid.UUID],
-) -> Select[Row]:
-    """``statement`` in listing order, limited to the window plus one row, which tells
-    whether a next page exists without a second query."""
+    order: tuple[QueryableAttribute[First], QueryableAttribute[Second]],
+    last: tuple[First, Second] | None,
+) -> Select[*Columns]:
+    """``statement`` in ``order``, after the row whose values are ``last`` (the window's
+    cursor, decoded), limited to the window plus one row, which tells whether a next page
+    exists without a second query."""
     check(window)
-    if window.after is not None:
-        last_created, last_id = _decode(window.after)
-        statement = statement.where(
-            or_(created_at > last_created, and_(created_at == last_created, row_id > last_id))
-        )
-    statement = statement.order_by(created_at, row_id).offset(window.offset)
+    first, second = order
+    if last is not None:
+        statement = statement.where(or_(first > last[0], and_(first == last[0], second > last[1])))
+    statement = statement.order_by(first, second).offset(window.offset)
     return statement if window.limit is None else statement.limit(window.limit + 1)
 
 
@@ -81,14 +94,17 @@ def paged(
     window: Window,
     total: int,
     view: Callable[[Sequence[Row]], Sequence[View]],
+    cursor: Callable[[View], str],
 ) -> Page[View]:
-    """The page of ``rows`` (read by ``windowed``) as views, with the next page's cursor."""
+    """The page of ``rows`` (read by ``windowed``) as views, with the next page's cursor,
+    which ``cursor`` makes of the page's last view."""
     more = window.limit is not None and len(rows) > window.limit
     shown = view(rows[: window.limit] if more else rows)
-    return Page(shown, total, cursor_of(shown[-1]) if more and shown else None)
+    return Page(shown, total, cursor(shown[-1]) if more and shown else None)
 
 
 M = TypeVar("M", bound=Model)
+Listed = TypeVar("Listed", bound=Ordered)
 
 
 def read_page(
@@ -96,13 +112,19 @@ def read_page(
     statement: Select[M],
     model: type[M],
     window: Window,
-    views: Callable[[Sequence[M]], Sequence[View]],
-) -> Page[View]:
+    views: Callable[[Sequence[M]], Sequence[Listed]],
+) -> Page[Listed]:
     """The window of ``statement``'s rows of ``model`` as views, with the total that match:
     one count, one read of the rows, and whatever ``views`` reads beside them for the page."""
     check(window)
-    total = session.scalar(
-        select(func.count()).select_from(statement.with_only_columns(model.id).subquery())
-    )
-    rows = session.scalars(windowed(statement, window, model.created_at, model.id)).unique().all()
-    return paged(rows, window, total or 0, views)
+    total = count(session, statement, model.id)
+    last = None if window.after is None else decode(window.after, _created_and_id)
+    ordered = windowed(statement, window, (model.created_at, model.id), last)
+    rows = session.scalars(ordered).unique().all()
+    return paged(rows, window, total, views, cursor_of)
+
+
+def count(session: Session, statement: Select[*Columns], column: QueryableAttribute[Any]) -> int:
+    """How many rows ``statement`` selects, counted by ``column`` (one of the rows')."""
+    subquery = statement.with_only_columns(column).subquery()
+    return session.scalar(select(func.count()).select_from(subquery)) or 0

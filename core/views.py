@@ -598,6 +598,32 @@ class TagView:
 
 
 @dataclass(frozen=True, slots=True)
+class TagQuery(WindowedQuery):
+    """What a tag listing selects, in SQL; empty means "any". Tags have no creation time, so
+    they come by resource id, then key (unique together): a resource's tags stay together and
+    a tag keeps its place when its value is overwritten. ``after`` is a cursor of this order."""
+
+    kinds: Sequence[ResourceKind] = ()
+    resources: Sequence[str] = ()  # refs or UUIDs of the tagged resources
+    keys: Sequence[str] = ()
+    values: Sequence[str] = ()
+    text_contains: str = ""  # a case-insensitive part of the key or the value
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
+class AccountQuery(WindowedQuery):
+    """What an account listing selects, in SQL; empty means "any". Callers who are not
+    administrators see only their own account."""
+
+    ids: Sequence[str] = ()  # refs or UUIDs
+    names: Sequence[str] = ()
+    name_contains: str = ""  # a case-insensitive part of the name
+    is_admin: bool | None = None  # None: both kinds
+    states: Sequence[AccountState] = ()  # none given: every state but deleted
+
+
+@dataclass(frozen=True, slots=True)
 class AccountUsage:
     """An account's allocation now. ``vms`` counts instances by state (terminated ones are
     gone); vCPU and memory are summed over all allocated instances and over running ones."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from core import ADMIN_ACCOUNT, Services, ensure_installation
 from core.errors import CoreError, NotFound
-from core.views import ImageQuery, ImageView, NewAccount
+from core.views import AccountQuery, ImageQuery, ImageView, NewAccount
 from gateway.config import ConfigError, GatewayConfig, load
 
 TINY_IMAGE_NAME = "tiny-linux"
@@ -100,7 +100,7 @@ def cmd_account_list(args: argparse.Namespace, services: Services) -> int:
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
     rows = [
         {"id": str(a.id), "name": a.name, "admin": a.is_admin, "created": a.created_at.isoformat()}
-        for a in services.identity.list_accounts(admin)
+        for a in services.identity.list_accounts(admin, AccountQuery()).items
     ]
     _print_table(rows, args.json)
     return 0

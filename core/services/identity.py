@@ -13,14 +13,14 @@ import hmac
 import re
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from core import events
+from core import events, paging
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Credential, LoginSession, User
@@ -29,9 +29,18 @@ from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
 from core.installation import ADMIN_ACCOUNT
 from core.jobs import queue, settling
 from core.jobs.account_jobs import cancel_pending, refuse_dependents
-from core.services.lookup import identity_clause
+from core.services.lookup import identity_clause, identity_clauses
 from core.services.security_groups import default_group
-from core.views import Accepted, AccountView, Caller, LoginView, NewAccount, UserView
+from core.views import (
+    Accepted,
+    AccountQuery,
+    AccountView,
+    Caller,
+    LoginView,
+    NewAccount,
+    Page,
+    UserView,
+)
 
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
 _ACCOUNT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -65,6 +74,10 @@ def to_view(account: Account) -> AccountView:
     return AccountView(
         account.id, account.ref, account.name, account.is_admin, account.created_at, account.state
     )
+
+
+def _account_views(accounts: Sequence[Account]) -> list[AccountView]:
+    return [to_view(account) for account in accounts]
 
 
 def user_view(user: User) -> UserView:
@@ -171,17 +184,28 @@ class IdentityService:
                 credential.secret_key,
             )
 
-    def list_accounts(self, caller: Caller) -> list[AccountView]:
-        """Deleted accounts are gone from the list; one being deleted shows its state."""
-        query = (
-            select(Account)
-            .where(Account.state != AccountState.DELETED)
-            .order_by(Account.created_at)
-        )
+    def list_accounts(self, caller: Caller, query: AccountQuery) -> Page[AccountView]:
+        """The accounts ``query`` selects, filtered and windowed in SQL. Deleted accounts are
+        gone from the list unless a state asks for them; one being deleted shows its state."""
+        statement = select(Account)
         if not caller.is_admin:
-            query = query.where(Account.id == caller.account_id)
+            statement = statement.where(Account.id == caller.account_id)
+        if query.ids:
+            statement = statement.where(identity_clauses(Account, tuple(query.ids)))
+        if query.names:
+            statement = statement.where(Account.name.in_(query.names))
+        if query.name_contains:
+            lowered = query.name_contains.lower()
+            statement = statement.where(func.lower(Account.name).contains(lowered, autoescape=True))
+        if query.is_admin is not None:
+            statement = statement.where(Account.is_admin.is_(query.is_admin))
+        statement = statement.where(
+            Account.state.in_(query.states)
+            if query.states
+            else Account.state != AccountState.DELETED
+        )
         with self._db.transaction() as session:
-            return [to_view(account) for account in session.scalars(query)]
+            return paging.read_page(session, statement, Account, query.window, _account_views)
 
     def delete_account(
         self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
@@ -206,9 +230,9 @@ class IdentityService:
 
     def _listed_account(self, caller: Caller, ref: str) -> AccountView:
         """The account ``ref`` names (id, ref or name) as ``list_accounts`` shows it."""
-        for account in self.list_accounts(caller):
-            if ref in (str(account.id), account.ref, account.name):
-                return account
+        for query in (AccountQuery(ids=(ref,)), AccountQuery(names=(ref,))):
+            if found := self.list_accounts(caller, query).items:
+                return found[0]
         raise NotFound("account", ref)
 
     def _delete_account(self, caller: Caller, ref: str) -> Accepted[AccountView]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final
+from typing import Final, overload
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from core import events, tags
+from core import events, ids, paging, tags
 from core.db.base import Model
 from core.db.database import Database
 from core.db.models import (
@@ -28,7 +28,7 @@ from core.enums import EventState, EventType, JobKind, ResourceKind, Settle
 from core.errors import InvalidArgument, NotFound, QuotaExceeded
 from core.jobs import settling
 from core.services.lookup import identity_clause
-from core.views import Accepted, Caller, TagView
+from core.views import Accepted, Caller, Page, TagQuery, TagView
 
 TAGGABLE: Final[Mapping[ResourceKind, type[Model]]] = {
     ResourceKind.INSTANCE: Instance,
@@ -177,39 +177,79 @@ class TagService:
                 )
         return untagged
 
+    @overload
+    def list_tags(self, caller: Caller, query: TagQuery) -> Page[TagView]: ...
+
+    @overload
+    def list_tags(self, caller: Caller, *, resource_ids: Sequence[uuid.UUID]) -> list[TagView]: ...
+
     def list_tags(
         self,
         caller: Caller,
+        query: TagQuery | None = None,
         *,
-        kinds: Sequence[ResourceKind] = (),
-        keys: Sequence[str] = (),
-        values: Sequence[str] = (),
         resource_ids: Sequence[uuid.UUID] = (),
-    ) -> list[TagView]:
-        statement = select(Tag)
+    ) -> Page[TagView] | list[TagView]:
+        """The tags ``query`` selects, filtered and windowed in SQL, each with its resource's
+        ref: a count and one read of the page whatever the number of tags. Without a query,
+        every tag of ``resource_ids`` as a list: the form EC2's image actions still call."""
+        if query is None:
+            of_resources = TagQuery(resources=tuple(str(r) for r in resource_ids))
+            return list(self._list_tags(caller, of_resources).items)
+        return self._list_tags(caller, query)
+
+    def _list_tags(self, caller: Caller, query: TagQuery) -> Page[TagView]:
+        ref: ColumnElement[str] = func.coalesce(*(model.ref for model in TAGGABLE.values()))
+        statement = select(Tag, ref).select_from(Tag)
+        for kind, model in TAGGABLE.items():
+            joined = and_(model.id == Tag.resource_id, Tag.resource_kind == kind)
+            statement = statement.outerjoin(model, joined)
         if not caller.is_admin:
             statement = statement.where(Tag.account_id == caller.account_id)
-        if kinds:
-            statement = statement.where(Tag.resource_kind.in_(kinds))
-        if keys:
-            statement = statement.where(Tag.key.in_(keys))
-        if values:
-            statement = statement.where(Tag.value.in_(values))
-        if resource_ids:
-            statement = statement.where(Tag.resource_id.in_(resource_ids))
-        with self._db.transaction() as session:
-            rows = list(session.scalars(statement.order_by(Tag.resource_id, Tag.key)))
-            refs: dict[uuid.UUID, str] = {}
-            for kind in {r.resource_kind for r in rows}:
-                model = TAGGABLE[kind]
-                wanted = [r.resource_id for r in rows if r.resource_kind is kind]
-                refs.update(
-                    (row[0], row[1])
-                    for row in session.execute(
-                        select(model.id, model.ref).where(model.id.in_(wanted))
-                    )
+        if query.accounts:
+            statement = statement.where(Tag.account_id.in_(query.accounts))
+        if query.kinds:
+            statement = statement.where(Tag.resource_kind.in_(query.kinds))
+        if query.resources:
+            statement = statement.where(_naming(ref, query.resources))
+        if query.keys:
+            statement = statement.where(Tag.key.in_(query.keys))
+        if query.values:
+            statement = statement.where(Tag.value.in_(query.values))
+        if query.text_contains:
+            lowered = query.text_contains.lower()
+            statement = statement.where(
+                or_(
+                    func.lower(Tag.key).contains(lowered, autoescape=True),
+                    func.lower(Tag.value).contains(lowered, autoescape=True),
                 )
-            return [
-                TagView(r.resource_kind, r.resource_id, refs.get(r.resource_id, ""), r.key, r.value)
-                for r in rows
-            ]
+            )
+        window = query.window
+        last = None if window.after is None else paging.decode(window.after, _position)
+        ordered = paging.windowed(statement, window, (Tag.resource_id, Tag.key), last)
+        with self._db.transaction() as session:
+            total = paging.count(session, statement, Tag.id)
+            rows = session.execute(ordered).all()
+            return paging.paged(rows, window, total, _views, _cursor)
+
+
+def _naming(ref: ColumnElement[str], texts: Sequence[str]) -> ColumnElement[bool]:
+    """The tagged resource is one of ``texts``, given by UUID or ref."""
+    uuids = [u for u in (ids.parse_uuid(t) for t in texts) if u is not None]
+    return or_(Tag.resource_id.in_(uuids), ref.in_([t for t in texts if ids.is_ref(t)]))
+
+
+def _views(rows: Sequence[Row[Tag, str]]) -> list[TagView]:
+    """Tags of resources since gone (a deleted volume's row, say) show an empty ref."""
+    return [
+        TagView(tag.resource_kind, tag.resource_id, ref or "", tag.key, tag.value)
+        for tag, ref in rows
+    ]
+
+
+def _cursor(view: TagView) -> str:
+    return paging.encode(view.resource_id.hex, view.key)
+
+
+def _position(resource_hex: str, key: str) -> tuple[uuid.UUID, str]:
+    return uuid.UUID(hex=resource_hex), key

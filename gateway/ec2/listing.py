@@ -26,11 +26,12 @@ def collect(
     table: Mapping[str, filters.Lookup],
     rest: Sequence[Mapping[str, Any]],
     *,
-    ids: tuple[str, str],
+    ids: tuple[str, str] | None,
     tags: str = "Tags",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The rendered page the call asks for and its NextToken. ``rest`` are the filters core
-    did not apply; ``ids`` names the member holding explicit ids (no paging with those)."""
+    did not apply; ``ids`` names the member holding explicit ids (no paging with those;
+    None for an action that takes none)."""
     window = paging.cursor_window(call.args, ids)
     shown: list[dict[str, Any]] = []
     limit, after = window.limit, window.after

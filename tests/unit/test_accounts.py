@@ -48,7 +48,7 @@ from core.network.rules import Direction
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
-from core.views import Caller, ImageView, NewAccount, RuleRequest
+from core.views import AccountQuery, Caller, ImageView, NewAccount, RuleRequest
 from tests.unit.helpers import behind_cores_back, host_driver
 
 _STARTED = {JobKind.DELETE_ACCOUNT: EventType.ACCOUNT_DELETE}
@@ -193,7 +193,7 @@ def test_account_is_deleted_completely_and_a_rerun_is_a_no_op(
     ):
         with pytest.raises(NotFound):
             attempt()  # at once, before the job has run
-    [listed] = [a for a in services.identity.list_accounts(admin) if a.name == "carol"]
+    [listed] = services.identity.list_accounts(admin, AccountQuery(names=["carol"])).items
     assert listed.state is AccountState.DELETING
     queued = services.jobs.list_jobs(admin, statuses=(JobStatus.FAILED,)).items
     assert [j.kind for j in queued if j.account_id == carol.account.id] == [
@@ -214,7 +214,7 @@ def test_account_is_deleted_completely_and_a_rerun_is_a_no_op(
     assert host_state(services) == before  # guests, disks, snapshots, image, network gone
     assert set(live_rows(services, carol.account.id).values()) == {0}
     assert not Path(_image_path(services, own)).exists()
-    assert "carol" not in [a.name for a in services.identity.list_accounts(admin)]
+    assert services.identity.list_accounts(admin, AccountQuery(names=["carol"])).items == []
     with services.db.transaction() as session:
         assert session.get_one(Account, carol.account.id).state is AccountState.DELETED
     completed = [
@@ -278,7 +278,10 @@ def test_refusals_change_nothing(
     with pytest.raises(error):
         services.identity.delete_account(services.identity.caller_for(who), whom)
     assert {
-        a.state for a in services.identity.list_accounts(services.identity.caller_for("admin"))
+        a.state
+        for a in services.identity.list_accounts(
+            services.identity.caller_for("admin"), AccountQuery()
+        ).items
     } == {AccountState.ENABLED}
     assert services.jobs.list_jobs(services.identity.caller_for("admin")).total == 0
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import Conflict, InvalidArgument, NotFound
 from core.services.container import Services
-from core.views import Caller, ImageQuery
+from core.views import AccountQuery, Caller, ImageQuery
 from tests.unit.helpers import row_counts
 
 
@@ -30,8 +30,9 @@ def test_one_key_pair_and_password_identify_the_user(services: Services) -> None
 def test_accounts_see_themselves_and_admins_see_all(
     services: Services, admin: Caller, alice: Caller
 ) -> None:
-    assert [a.name for a in services.identity.list_accounts(alice)] == ["alice"]
-    assert [a.name for a in services.identity.list_accounts(admin)] == ["admin", "alice"]
+    listed = services.identity.list_accounts
+    assert [a.name for a in listed(alice, AccountQuery()).items] == ["alice"]
+    assert [a.name for a in listed(admin, AccountQuery()).items] == ["admin", "alice"]
     with pytest.raises(Conflict):
         services.identity.create_account("alice")
 

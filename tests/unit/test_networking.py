@@ -15,7 +15,7 @@ from core.hosts import network_xml
 from core.network.rules import Direction
 from core.services.compute import LaunchRequest
 from core.services.container import Services
-from core.views import Caller, ImageQuery, ImageView, RuleRequest
+from core.views import Caller, ImageQuery, ImageView, RuleRequest, TagQuery
 from tests.unit.helpers import behind_cores_back, row_counts
 
 
@@ -216,7 +216,7 @@ def test_tags_on_every_kind_filter_and_limits(
         (ResourceKind.IMAGE, image.ref),
     ):
         services.tags.create_tags(admin, kind, [target], {"env": "prod"})
-    listed = services.tags.list_tags(admin, keys=["env"])
+    listed = services.tags.list_tags(admin, TagQuery(keys=["env"])).items
     assert len(listed) == 6 and {t.value for t in listed} == {"prod"}
     assert [
         g.name for g in services.security_groups.list_groups(admin, group_tags={"env": []})

@@ -7,13 +7,14 @@ from types import MappingProxyType
 from typing import Final
 
 from core.enums import AccountState, Settle
+from core.views import AccountQuery
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
     CommandSet,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -32,6 +33,7 @@ _STATES: Final[Mapping[AccountState, str]] = MappingProxyType(
         AccountState.DELETED: "disabled",  # never listed
     }
 )
+_LISTED: Final = (AccountState.ENABLED, AccountState.DELETING)  # a deleted one never is
 
 
 @commands.command(
@@ -47,20 +49,28 @@ _STATES: Final[Mapping[AccountState, str]] = MappingProxyType(
     response_key="account",
 )
 def list_accounts(call: Call) -> Reply:
-    domain = objects.domain(call.services)
-    found = [
-        {**objects.account(a, domain), "state": _STATES[a.state]}
-        for a in call.services.identity.list_accounts(call.caller)
-    ]
+    """Administrators see every account, ``listall`` or not: this cloud has one domain, ROOT.
+    ``name`` and ``account`` both name one. A type, a state or two names that can match
+    nothing answer an empty list without asking core."""
     kind, state = call.args.get("accounttype"), call.args.get("state")
-    found = [
-        a
-        for a in found
-        if (kind is None or a["accounttype"] == kind)
-        and (state is None or state.lower() == a["state"])
-        and (not call.args.get("account") or a["name"] == call.args["account"])
-    ]
-    return call.page("account", matching(call, found))
+    names = {n for n in (call.args.get("name"), call.args.get("account")) if n}
+    states = tuple(s for s in _LISTED if state is None or state.lower() == _STATES[s])
+    if kind not in (None, 0, _ADMIN_TYPE) or not states or len(names) > 1:
+        return Listing("account", [], 0)
+    one = call.args.get("id")
+    query = AccountQuery(
+        ids=(str(one),) if one else (),
+        names=tuple(names),
+        name_contains=call.args.get("keyword") or "",
+        is_admin=None if kind is None else kind == _ADMIN_TYPE,
+        states=states,
+        offset=call.window.offset,
+        limit=call.window.limit,
+    )
+    page = call.services.identity.list_accounts(call.caller, query)
+    domain = objects.domain(call.services)
+    found = [{**objects.account(a, domain), "state": _STATES[a.state]} for a in page.items]
+    return Listing("account", found, page.total)
 
 
 @commands.command(

@@ -7,12 +7,14 @@ import uuid
 from typing import Final
 
 from core.enums import ResourceKind, Settle
+from core.views import TagQuery
 from gateway.native import objects
 from gateway.native.jobs import settled
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
     CommandSet,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -97,17 +99,14 @@ def delete_tags(call: Call) -> Reply:
 def list_tags(call: Call) -> Reply:
     text = call.args.get("resourcetype")
     resource, key, value = call.args.get("resourceid"), call.args.get("key"), call.args.get("value")
-    found = call.services.tags.list_tags(
-        call.scope,
+    query = TagQuery(
         kinds=(_kind(text),) if text else (),
+        resources=(str(resource),) if resource else (),
         keys=(key,) if key else (),
         values=(value,) if value else (),
-        resource_ids=(resource,) if resource else (),
+        text_contains=call.args.get("keyword") or "",
+        offset=call.window.offset,
+        limit=call.window.limit,
     )
-    keyword = (call.args.get("keyword") or "").lower()
-    rendered = [
-        objects.tag(t)
-        for t in found
-        if not keyword or keyword in t.key.lower() or keyword in t.value.lower()
-    ]
-    return call.page("tag", rendered)
+    page = call.services.tags.list_tags(call.scope, query)
+    return Listing("tag", [objects.tag(t) for t in page.items], page.total)
