@@ -163,8 +163,10 @@ def _whose(caller: Caller, owners: Sequence[ImageScope | uuid.UUID]) -> ColumnEl
 
 
 def _rich_views(session: Session, caller: Caller, images: Sequence[Image]) -> list[ImageView]:
-    """Views with tags and source instances, read for all ``images`` at once."""
-    found = tags.of(session, [i.id for i in images])
+    """Views with tags and source instances, read for all ``images`` at once. Tags belong to
+    their account: a public image shows them to its owner (and admins) only, as on EC2."""
+    visible = [i.id for i in images if caller.is_admin or i.account_id == caller.account_id]
+    found = tags.of(session, visible)
     sources = _source_refs(session, caller, images)
     return [
         dataclasses.replace(

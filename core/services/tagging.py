@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, overload
+from typing import Final
 
 from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -177,28 +177,9 @@ class TagService:
                 )
         return untagged
 
-    @overload
-    def list_tags(self, caller: Caller, query: TagQuery) -> Page[TagView]: ...
-
-    @overload
-    def list_tags(self, caller: Caller, *, resource_ids: Sequence[uuid.UUID]) -> list[TagView]: ...
-
-    def list_tags(
-        self,
-        caller: Caller,
-        query: TagQuery | None = None,
-        *,
-        resource_ids: Sequence[uuid.UUID] = (),
-    ) -> Page[TagView] | list[TagView]:
+    def list_tags(self, caller: Caller, query: TagQuery) -> Page[TagView]:
         """The tags ``query`` selects, filtered and windowed in SQL, each with its resource's
-        ref: a count and one read of the page whatever the number of tags. Without a query,
-        every tag of ``resource_ids`` as a list: the form EC2's image actions still call."""
-        if query is None:
-            of_resources = TagQuery(resources=tuple(str(r) for r in resource_ids))
-            return list(self._list_tags(caller, of_resources).items)
-        return self._list_tags(caller, query)
-
-    def _list_tags(self, caller: Caller, query: TagQuery) -> Page[TagView]:
+        ref: a count and one read of the page whatever the number of tags."""
         ref: ColumnElement[str] = func.coalesce(*(model.ref for model in TAGGABLE.values()))
         statement = select(Tag, ref).select_from(Tag)
         for kind, model in TAGGABLE.items():

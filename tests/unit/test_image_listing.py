@@ -99,7 +99,7 @@ def test_query_fields_select_in_sql(
     assert refs(admin, owners=[ImageScope.OWN]) == [image.ref]
 
 
-def test_a_source_instance_shows_only_to_who_may_see_it(
+def test_source_instance_and_tags_show_only_to_who_may_see_them(
     services: Services, admin: Caller, alice: Caller, image: ImageView
 ) -> None:
     [instance] = services.compute.launch(
@@ -112,6 +112,8 @@ def test_a_source_instance_shows_only_to_who_may_see_it(
     assert services.images.get_image(alice, captured).source_instance_ref == instance.ref
     assert services.images.get_image(admin, captured).source_instance_ref == instance.ref
     assert services.images.get_image(bob, captured).source_instance_ref is None
+    assert services.images.get_image(bob, captured).tags == {}  # tags stay their account's
+    assert services.images.get_image(alice, captured).tags == {"role": "copy"}
     [gone] = copies(services, alice, image, 2)[1:]
     assert services.images.get_image(alice, gone).source_instance_ref is None
 

@@ -127,14 +127,6 @@ def test_tag_pages_follow_the_cursor_in_resource_then_key_order(
         services.tags.list_tags(admin, TagQuery(after="not-a-cursor"))
 
 
-def test_tags_of_resources_by_keyword_are_a_list(services: Services, admin: Caller) -> None:
-    """The form EC2's image actions still use: every tag of the resources, as a list."""
-    [ref] = make_tagged_groups(services, admin, 0, 1)
-    [group] = services.tags.list_tags(admin, TagQuery(resources=[ref], limit=1)).items
-    listed = services.tags.list_tags(admin, resource_ids=[group.resource_id])
-    assert isinstance(listed, list) and {t.key for t in listed} == {"n", "role"}
-
-
 def make_accounts(services: Services, start: int, count: int) -> None:
     """Bare accounts, written directly: a listing reads no more, and ``create_account``
     spends most of its time hashing each first user's password."""

@@ -304,7 +304,8 @@ def copy_image(call: Call) -> Mapping[str, Any]:
     source = call.services.images.get_image(call.caller, call.ref(IMAGE, "SourceImageId"))
     wanted = tag_specs(call, "image")["image"]
     if call.args.get("CopyImageTags"):
-        wanted = {**_image_tags(call, source.id), **wanted}
+        mine = {k: v for k, v in source.tags.items() if not k.startswith("aws:")}
+        wanted = {**mine, **wanted}
     image = call.services.images.copy_image(
         call.caller,
         source.ref,
@@ -314,11 +315,3 @@ def copy_image(call: Call) -> Mapping[str, Any]:
         client_token=call.args.get("ClientToken") or None,
     ).item
     return {"ImageId": IMAGE.render(image.ref)}
-
-
-def _image_tags(call: Call, image_id: uuid.UUID) -> dict[str, str]:
-    return {
-        tag.key: tag.value
-        for tag in call.services.tags.list_tags(call.caller, resource_ids=[image_id])
-        if not tag.key.startswith("aws:")
-    }
