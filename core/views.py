@@ -509,6 +509,32 @@ class SecurityGroupView:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityGroupQuery(WindowedQuery):
+    """What a security group listing selects, in SQL; empty means "any". Groups belong to no
+    network, so no field selects by one."""
+
+    ids: Sequence[str] = ()
+    names: Sequence[str] = ()
+    name_contains: str = ""  # a case-insensitive part of the name
+    instance: str | None = None  # the groups of this instance, which must exist
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPairQuery(WindowedQuery):
+    """What a key pair listing selects, in SQL; empty means "any". Key pairs carry no tags."""
+
+    ids: Sequence[str] = ()
+    names: Sequence[str] = ()
+    name_contains: str = ""  # a case-insensitive part of the name
+    fingerprints: Sequence[str] = ()  # MD5 fingerprints of the public key
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
 class RuleRequest:
     """One rule as a caller asks for it; core normalizes and validates it."""
 

@@ -6,15 +6,16 @@ import re
 import uuid
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from core import events, keys
+from core import events, keys, paging
 from core.db.database import Database
 from core.db.models import KeyPair
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound
-from core.views import Caller, KeyPairView, NewKeyPair
+from core.services.lookup import identity_clauses
+from core.views import Caller, KeyPairQuery, KeyPairView, NewKeyPair, Page
 
 _NAME: Final = re.compile(r"[\x20-\x7e]{1,255}")
 
@@ -109,9 +110,28 @@ class KeyPairService:
         with self._db.transaction() as session:
             return to_view(find_key_pair(session, caller.account_id, name))
 
-    def list_key_pairs(self, caller: Caller) -> list[KeyPairView]:
-        query = select(KeyPair).order_by(KeyPair.name)
+    def list_key_pairs(self, caller: Caller, query: KeyPairQuery) -> Page[KeyPairView]:
+        """The key pairs ``query`` selects, filtered and windowed in SQL."""
+        statement = select(KeyPair).where(*_selected(query))
         if not caller.is_admin:
-            query = query.where(KeyPair.account_id == caller.account_id)
+            statement = statement.where(KeyPair.account_id == caller.account_id)
         with self._db.transaction() as session:
-            return [to_view(pair) for pair in session.scalars(query)]
+            return paging.read_page(
+                session, statement, KeyPair, query.window, lambda shown: [to_view(p) for p in shown]
+            )
+
+
+def _selected(query: KeyPairQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.ids:
+        where.append(identity_clauses(KeyPair, tuple(query.ids)))
+    if query.names:
+        where.append(KeyPair.name.in_(query.names))
+    if query.name_contains:
+        lowered = query.name_contains.lower()
+        where.append(func.lower(KeyPair.name).contains(lowered, autoescape=True))
+    if query.fingerprints:
+        where.append(KeyPair.fingerprint_md5.in_(query.fingerprints))
+    if query.accounts:
+        where.append(KeyPair.account_id.in_(query.accounts))
+    return where

@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core import events, ids, tags
+from core import events, ids, paging, tags
 from core.db.database import Database
 from core.db.models import (
     Instance,
@@ -29,9 +29,18 @@ from core.jobs import queue
 from core.network import rules as rule_rules
 from core.network.filters import rule_spec
 from core.network.rules import Direction, RuleSpec
+from core.services import instance_reads
 from core.services.lookup import identity_clause, identity_clauses
 from core.states import InstanceState
-from core.views import Accepted, Caller, RuleRequest, RuleView, SecurityGroupView
+from core.views import (
+    Accepted,
+    Caller,
+    Page,
+    RuleRequest,
+    RuleView,
+    SecurityGroupQuery,
+    SecurityGroupView,
+)
 
 DEFAULT_GROUP: Final = "default"
 _JOBS: Final = {
@@ -109,7 +118,13 @@ def default_group(session: Session, account_id: uuid.UUID) -> SecurityGroup:
 
 
 def _scoped(caller: Caller) -> Select[SecurityGroup]:
-    query = select(SecurityGroup).options(selectinload(SecurityGroup.rules))
+    """The caller's groups with the rules and source groups every view shows, each read
+    once for all the groups a statement finds (a source group's owner is not shown)."""
+    query = select(SecurityGroup).options(
+        selectinload(SecurityGroup.rules)
+        .selectinload(SecurityGroupRule.source_group)
+        .lazyload(SecurityGroup.account)
+    )
     return query if caller.is_admin else query.where(SecurityGroup.account_id == caller.account_id)
 
 
@@ -331,22 +346,45 @@ class SecurityGroupService:
             group = find_group(session, caller, ref)
             return group_view(group, tags.of(session, [group.id]).get(group.id, {}))
 
-    def list_groups(
-        self,
-        caller: Caller,
-        *,
-        refs: Sequence[str] = (),
-        names: Sequence[str] = (),
-        group_tags: Mapping[str, Sequence[str]] | None = None,
-    ) -> list[SecurityGroupView]:
-        statement = _scoped(caller)
-        if refs:
-            statement = statement.where(identity_clauses(SecurityGroup, tuple(refs)))
-        if names:
-            statement = statement.where(SecurityGroup.name.in_(names))
-        statement = statement.where(*tags.filter_clauses(SecurityGroup.id, group_tags or {}))
+    def list_groups(self, caller: Caller, query: SecurityGroupQuery) -> Page[SecurityGroupView]:
+        """The groups ``query`` selects, filtered and windowed in SQL; the caller's account
+        gets its ``default`` group first, as on any other first use."""
+        statement = _scoped(caller).where(*_selected(query))
         with self._db.transaction() as session:
             default_group(session, caller.account_id)
-            groups = list(session.scalars(statement.order_by(SecurityGroup.created_at)))
-            found = tags.of(session, [g.id for g in groups])
-            return [group_view(g, found.get(g.id, {})) for g in groups]
+            if query.instance is not None:
+                statement = statement.where(_of_instance(session, caller, query.instance))
+
+            def views(shown: Sequence[SecurityGroup]) -> list[SecurityGroupView]:
+                found = tags.of(session, [g.id for g in shown])
+                return [group_view(g, found.get(g.id, {})) for g in shown]
+
+            return paging.read_page(session, statement, SecurityGroup, query.window, views)
+
+
+def _selected(query: SecurityGroupQuery) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``query`` but its instance."""
+    where = tags.filter_clauses(SecurityGroup.id, query.tags)
+    if query.ids:
+        where.append(identity_clauses(SecurityGroup, tuple(query.ids)))
+    if query.names:
+        where.append(SecurityGroup.name.in_(query.names))
+    if query.name_contains:
+        lowered = query.name_contains.lower()
+        where.append(func.lower(SecurityGroup.name).contains(lowered, autoescape=True))
+    if query.tag_keys:
+        where.append(tags.having(SecurityGroup.id, keys=query.tag_keys))
+    if query.tag_values:
+        where.append(tags.having(SecurityGroup.id, values=query.tag_values))
+    if query.accounts:
+        where.append(SecurityGroup.account_id.in_(query.accounts))
+    return where
+
+
+def _of_instance(session: Session, caller: Caller, ref: str) -> ColumnElement[bool]:
+    """The groups of the instance ``ref`` names, which the caller must see."""
+    instance = instance_reads.find(session, caller, ref)
+    members = select(InstanceSecurityGroup.group_id).where(
+        InstanceSecurityGroup.instance_id == instance.id
+    )
+    return SecurityGroup.id.in_(members)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
@@ -165,6 +166,25 @@ def as_values(field: str) -> QueryField:
 def as_refs(kind: IdKind, field: str) -> QueryField:
     """EC2 ids as core refs; a malformed one names nothing, so it matches nothing."""
     return lambda values: {field: tuple(ref_of(kind, v) or "" for v in values)}
+
+
+def as_uuids(field: str) -> QueryField:
+    """UUIDs written as items show them (``OwnerId``); None when a value is written
+    otherwise, so the filter is left to the rendered page, where that value matches nothing."""
+
+    def uuids(values: Sequence[str]) -> Mapping[str, Any] | None:
+        found: list[uuid.UUID] = []
+        for value in values:
+            try:
+                parsed = uuid.UUID(value)
+            except ValueError:
+                return None
+            if str(parsed) != value:
+                return None
+            found.append(parsed)
+        return {field: tuple(found)}
+
+    return uuids
 
 
 def as_states(names: Mapping[Any, str], field: str = "states") -> QueryField:

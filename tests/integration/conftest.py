@@ -28,7 +28,7 @@ from core.hosts.tiny_image import build_tiny_image
 from core.services.container import Services
 from core.settings import CoreSettings
 from core.states import InstanceState
-from core.views import InstanceQuery
+from core.views import InstanceQuery, SecurityGroupQuery
 from tests.integration import postgres
 
 CACHE: Final = Path(os.environ.get("CLOUDGATE_TEST_CACHE", "/var/tmp/cloudgate-test-cache"))
@@ -175,7 +175,7 @@ def delete_networks_and_groups(services: Services) -> None:
     """What an installation leaves when its users delete everything: the default network
     (which users cannot delete) goes with the installation, so it is removed here."""
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
-    for group in services.security_groups.list_groups(admin):
+    for group in services.security_groups.list_groups(admin, SecurityGroupQuery()).items:
         if group.name != "default":
             services.security_groups.delete_group(admin, group.ref)
     for network in services.networks.list_networks(admin):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -254,7 +255,9 @@ SPLIT_TABLE = {
     "instance-id": filters.as_refs(INSTANCE, "ids"),
     "instance-state-name": filters.as_states({"RUNNING": "running", "REBOOTING": "running"}),
     "key-name": filters.as_values("key_names"),
+    "owner-id": filters.as_uuids("accounts"),
 }
+OWNER = "0b6f1c3e-51d4-4a8e-9f55-7d1b2c3a4e5f"
 
 
 def by(name: str, *values: str) -> dict[str, Any]:
@@ -291,6 +294,16 @@ def by(name: str, *values: str) -> dict[str, Any]:
             [2],
             id="tags",
         ),
+        pytest.param(
+            [by("owner-id", OWNER)],
+            {"accounts": (uuid.UUID(OWNER),)},
+            [],
+            id="owner-as-uuid",
+        ),
+        pytest.param(
+            [by("owner-id", OWNER, OWNER.upper())], {}, [0], id="owner-written-otherwise-left"
+        ),
+        pytest.param([by("owner-id", "123456789012")], {}, [0], id="owner-not-a-uuid-left"),
         pytest.param([by("dns-name", "x")], {}, [0], id="no-field-left"),
         pytest.param([by("key-name")], {}, [0], id="no-values-left-for-select-to-refuse"),
     ],

@@ -15,7 +15,7 @@ from core.hosts import network_xml
 from core.network.rules import Direction
 from core.services.compute import LaunchRequest
 from core.services.container import Services
-from core.views import Caller, ImageQuery, ImageView, RuleRequest, TagQuery
+from core.views import Caller, ImageQuery, ImageView, RuleRequest, SecurityGroupQuery, TagQuery
 from tests.unit.helpers import behind_cores_back, row_counts
 
 
@@ -98,7 +98,7 @@ def test_security_groups_per_account_with_rules_and_events(
             )
             == "default"
         )
-    [default] = services.security_groups.list_groups(alice)
+    [default] = services.security_groups.list_groups(alice, SecurityGroupQuery()).items
     assert default.name == "default"
     assert {(r.direction, r.protocol, r.cidr, r.source_group_name) for r in default.rules} == {
         ("egress", "all", "0.0.0.0/0", None),
@@ -158,7 +158,8 @@ def test_group_in_use_or_cited_cannot_be_deleted(
     services.security_groups.delete_group(admin, "db")
     services.security_groups.delete_group(admin, "app")
     services.workers.run_pending()
-    assert [g.name for g in services.security_groups.list_groups(admin)] == ["default"]
+    listed = services.security_groups.list_groups(admin, SecurityGroupQuery()).items
+    assert [g.name for g in listed] == ["default"]
 
 
 def test_bad_rules_change_nothing(services: Services, admin: Caller) -> None:
@@ -219,7 +220,10 @@ def test_tags_on_every_kind_filter_and_limits(
     listed = services.tags.list_tags(admin, TagQuery(keys=["env"])).items
     assert len(listed) == 6 and {t.value for t in listed} == {"prod"}
     assert [
-        g.name for g in services.security_groups.list_groups(admin, group_tags={"env": []})
+        g.name
+        for g in services.security_groups.list_groups(
+            admin, SecurityGroupQuery(tags={"env": []})
+        ).items
     ] == ["tagged"]
     assert [n.ref for n in services.networks.list_networks(admin, network_tags={"env": ["prod"]})]
     assert services.networks.list_addresses(admin, address_tags={"env": ["dev"]}) == []

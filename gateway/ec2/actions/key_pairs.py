@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from core.errors import InvalidArgument, NotFound
-from core.views import KeyPairView
+from core.views import KeyPairQuery, KeyPairView
 from gateway.ec2 import filters
 from gateway.ec2.call import Call, tag_specs
 from gateway.ec2.errors import Ec2Error, not_found
@@ -19,6 +19,13 @@ _FILTERS: Final = {
     "key-pair-id": filters.path("KeyPairId"),
     "fingerprint": filters.path("KeyFingerprint"),
     "key-type": filters.path("KeyType"),
+}
+# Filters core applies in SQL; the rest match the rendered items (``_FILTERS``), which are
+# every key pair the caller has (EC2 pages no key pair listing): the fingerprint EC2 shows is
+# not the MD5 one core's query matches, and core's query has no field for key types.
+_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "key-name": filters.as_values("names"),
+    "key-pair-id": filters.as_refs(KEY_PAIR, "ids"),
 }
 
 
@@ -71,25 +78,37 @@ def import_key_pair(call: Call) -> Mapping[str, Any]:
     }
 
 
+def _named_pairs(call: Call, names: list[str], ids: list[str]) -> list[KeyPairView]:
+    """The key pairs ``KeyNames`` or ``KeyPairIds`` name, in listing order; every one must
+    exist."""
+    service = call.services.key_pairs
+    by_name = service.list_key_pairs(call.caller, KeyPairQuery(names=names)).items if names else ()
+    by_id = service.list_key_pairs(call.caller, KeyPairQuery(ids=ids)).items if ids else ()
+    if absent := [n for n in names if n not in {p.name for p in by_name}]:
+        raise not_found(KEY_PAIR, absent[0])
+    if absent := [r for r in ids if r not in {p.ref for p in by_id}]:
+        raise Ec2Error(
+            "InvalidKeyPair.NotFound",
+            f"The key pair ID '{KEY_PAIR.render(absent[0])}' does not exist",
+        )
+    chosen = {p.id: p for p in (*by_name, *by_id)}
+    return sorted(chosen.values(), key=lambda p: (p.created_at, p.id))
+
+
 def describe_key_pairs(call: Call) -> Mapping[str, Any]:
-    pairs = call.services.key_pairs.list_key_pairs(call.caller)
-    names = call.args.get("KeyNames") or ()
+    """Every key pair at once: EC2 pages no key pair listing."""
+    names = list(call.args.get("KeyNames") or ())
     ids = call.refs(KEY_PAIR, "KeyPairIds")
-    by_name = {p.name: p for p in pairs}
-    by_ref = {p.ref: p for p in pairs}
-    for name in names:
-        if name not in by_name:
-            raise not_found(KEY_PAIR, name)
-    for ref in ids:
-        if ref not in by_ref:
-            raise Ec2Error(
-                "InvalidKeyPair.NotFound",
-                f"The key pair ID '{KEY_PAIR.render(ref)}' does not exist",
-            )
-    chosen = [p for p in pairs if not (names or ids) or p.name in names or p.ref in ids]
-    items = [_item(p, public_key=bool(call.args.get("IncludePublicKey"))) for p in chosen]
-    found = filters.select(items, call.args.get("Filters"), _FILTERS)
-    return {"KeyPairs": found}
+    wanted = call.args.get("Filters")
+    if names or ids:
+        pairs, rest = _named_pairs(call, names, ids), wanted
+    else:
+        fields, rest = filters.split(wanted, _QUERY_FIELDS, tags=False)
+        pairs = list(
+            call.services.key_pairs.list_key_pairs(call.caller, KeyPairQuery(**fields)).items
+        )
+    items = [_item(p, public_key=bool(call.args.get("IncludePublicKey"))) for p in pairs]
+    return {"KeyPairs": filters.select(items, rest, _FILTERS)}
 
 
 def delete_key_pair(call: Call) -> Mapping[str, Any]:
@@ -100,8 +119,10 @@ def delete_key_pair(call: Call) -> Mapping[str, Any]:
             "MissingParameter", "The request must contain the parameter KeyName or KeyPairId"
         )
     if pair_id:
-        ref = call.ref(KEY_PAIR, "KeyPairId")
-        match = [p for p in call.services.key_pairs.list_key_pairs(call.caller) if p.ref == ref]
+        mine = KeyPairQuery(
+            ids=(call.ref(KEY_PAIR, "KeyPairId"),), accounts=(call.caller.account_id,)
+        )
+        match = call.services.key_pairs.list_key_pairs(call.caller, mine).items
         name = match[0].name if match else None
     if name is None:
         return {"Return": True, "KeyPairId": pair_id}

@@ -8,13 +8,14 @@ form boto 2 and older scripts send (``IpProtocol``, ``FromPort``, ``ToPort``, ``
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from core import Direction, Protocol
 from core.errors import NotFound
-from core.views import RuleRequest, RuleView, SecurityGroupView
-from gateway.ec2 import filters, paging
+from core.views import Page, RuleRequest, RuleView, SecurityGroupQuery, SecurityGroupView
+from gateway.ec2 import filters, listing, paging
 from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, missing, not_found
 from translations.ec2 import PROTOCOLS, SECURITY_GROUP, SECURITY_GROUP_RULE, VPC, core_protocol
@@ -42,6 +43,19 @@ _FILTERS: Final = {
         "IpPermissionsEgress.UserIdGroupPairs.GroupName"
     ),
 }
+# Filters core applies in SQL; the rest match the rendered item (``_FILTERS``): a group
+# belongs to no VPC here (each is shown in the default one), core's query has no field for
+# descriptions (free text, matched with wildcards, which stay on the page anyway), and the
+# ``ip-permission`` filters match EC2's own grouping of rules into permissions (by protocol
+# and port range, ``-1`` for all protocols).
+_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "group-id": filters.as_refs(SECURITY_GROUP, "ids"),
+    "group-name": filters.as_values("names"),
+    "owner-id": filters.as_uuids("accounts"),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
+}
+_IDS: Final = ("GroupIds", "groupIds")
 
 
 def _protocol(rule: RuleView) -> str:
@@ -189,13 +203,11 @@ def create_security_group(call: Call) -> Mapping[str, Any]:
     return {"GroupId": SECURITY_GROUP.render(group.ref), "Tags": tag_list(group.tags)}
 
 
-def describe_security_groups(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(SECURITY_GROUP, "GroupIds")
-    names = list(call.args.get("GroupNames") or ())
-    service = call.services.security_groups
-    groups = (
-        service.list_groups(call.caller, refs=refs) if refs else service.list_groups(call.caller)
-    )
+def _named_groups(call: Call, refs: list[str], names: list[str]) -> list[SecurityGroupView]:
+    """The groups ``GroupIds`` and ``GroupNames`` name, read by id (or by name when no ids
+    are given); every one must exist."""
+    query = SecurityGroupQuery(ids=tuple(refs)) if refs else SecurityGroupQuery(names=tuple(names))
+    groups = list(call.services.security_groups.list_groups(call.caller, query).items)
     if refs and (absent := set(refs) - {g.ref for g in groups}):
         raise not_found(SECURITY_GROUP, SECURITY_GROUP.render(sorted(absent)[0]))
     if names:
@@ -205,10 +217,29 @@ def describe_security_groups(call: Call) -> Mapping[str, Any]:
                 f"The security group '{sorted(absent_names)[0]}' does not exist in default VPC",
             )
         groups = [g for g in groups if g.name in names]
+    return groups
+
+
+def describe_security_groups(call: Call) -> Mapping[str, Any]:
+    refs = call.refs(SECURITY_GROUP, "GroupIds")
+    names = list(call.args.get("GroupNames") or ())
+    wanted = call.args.get("Filters")
     vpc = _default_vpc(call)
-    found = filters.select([group_item(g, vpc) for g in groups], call.args.get("Filters"), _FILTERS)
-    shown, token = paging.page(call.args, found, ("GroupIds", "groupIds"))
-    return {"SecurityGroups": shown, "NextToken": token}
+    if refs or names:
+        items = [group_item(g, vpc) for g in _named_groups(call, refs, names)]
+        shown, token = paging.page(call.args, filters.select(items, wanted, _FILTERS), _IDS)
+        return {"SecurityGroups": shown, "NextToken": token}
+    fields, rest = filters.split(wanted, _QUERY_FIELDS)
+    query = SecurityGroupQuery(**fields)
+
+    def fetch(limit: int | None, after: str | None) -> Page[SecurityGroupView]:
+        window = dataclasses.replace(query, limit=limit, after=after)
+        return call.services.security_groups.list_groups(call.caller, window)
+
+    listed, next_token = listing.collect(
+        call, fetch, lambda g: group_item(g, vpc), _FILTERS, rest, ids=_IDS
+    )
+    return {"SecurityGroups": listed, "NextToken": next_token}
 
 
 def delete_security_group(call: Call) -> Mapping[str, Any]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from core.views import KeyPairQuery
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     Call,
     CommandSet,
     Done,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -33,15 +34,20 @@ _NAME: Final = Param("name", ParamType.STRING, "Name of the key pair", required=
     response_key="sshkeypair",
 )
 def list_ssh_key_pairs(call: Call) -> Reply:
-    domain = objects.domain(call.services)
-    pairs = call.services.key_pairs.list_key_pairs(call.scope)
+    one, name = call.args.get("id"), call.args.get("name")
     fingerprint = call.args.get("fingerprint")
-    rendered = [
-        objects.ssh_key_pair(p, domain)
-        for p in pairs
-        if fingerprint is None or p.fingerprint_md5 == fingerprint
-    ]
-    return call.page("sshkeypair", matching(call, rendered))
+    query = KeyPairQuery(
+        ids=(str(one),) if one else (),
+        names=(name,) if name is not None else (),
+        name_contains=call.args.get("keyword") or "",
+        fingerprints=(fingerprint,) if fingerprint is not None else (),
+        offset=call.window.offset,
+        limit=call.window.limit,
+    )
+    page = call.services.key_pairs.list_key_pairs(call.scope, query)
+    domain = objects.domain(call.services)
+    rendered = [objects.ssh_key_pair(p, domain) for p in page.items]
+    return Listing("sshkeypair", rendered, page.total)
 
 
 @commands.command(

@@ -7,15 +7,15 @@ import uuid
 from typing import Final
 
 from core import Direction, Protocol
-from core.views import RuleRequest
+from core.views import RuleRequest, SecurityGroupQuery
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
     TAGS_PARAM,
     Call,
     CommandSet,
     Done,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -97,17 +97,21 @@ def _revoke(call: Call) -> Reply:
     response_key="securitygroup",
 )
 def list_security_groups(call: Call) -> Reply:
-    domain = objects.domain(call.services)
-    name = call.args.get("securitygroupname")
-    groups = call.services.security_groups.list_groups(
-        call.scope, names=(name,) if name else (), group_tags=call.args.tags()
-    )
+    one, name = call.args.get("id"), call.args.get("securitygroupname")
     machine = call.args.get("virtualmachineid")
-    if machine is not None:
-        instance = call.services.compute.get_instance(call.caller, str(machine))
-        groups = [g for g in groups if g.name in instance.security_groups]
-    rendered = [objects.security_group(g, domain) for g in groups]
-    return call.page("securitygroup", matching(call, rendered))
+    query = SecurityGroupQuery(
+        ids=(str(one),) if one else (),
+        names=(name,) if name else (),
+        name_contains=call.args.get("keyword") or "",
+        instance=str(machine) if machine else None,
+        tags=call.args.tags(),
+        offset=call.window.offset,
+        limit=call.window.limit,
+    )
+    page = call.services.security_groups.list_groups(call.scope, query)
+    domain = objects.domain(call.services)
+    rendered = [objects.security_group(g, domain) for g in page.items]
+    return Listing("securitygroup", rendered, page.total)
 
 
 @commands.command(
