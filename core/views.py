@@ -564,6 +564,7 @@ class NetworkView:
     created_at: dt.datetime
     vpc_id: uuid.UUID | None = None  # None: the zone's default VPC
     addresses_in_use: int = 0  # NICs of every account holding one of its addresses
+    vpc_ref: str | None = None  # of its VPC, the zone's default one for networks outside any
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,6 +613,58 @@ class AddressView:
     tags: Mapping[str, str]
     created_at: dt.datetime
     associated_at: dt.datetime | None
+    nic_ref: str | None = None  # its instance's first interface
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkQuery(WindowedQuery):
+    """What a network listing selects, in SQL, like ``InstanceQuery``; empty means "any".
+    Deleted networks are never listed."""
+
+    ids: Sequence[str] = ()
+    names: Sequence[str] = ()
+    text_contains: str = ""  # a case-insensitive part of the name or the description
+    states: Sequence[NetworkState] = ()
+    zones: Sequence[str] = ()  # names or UUIDs
+    vpcs: Sequence[str] = ()  # refs or UUIDs; outside any VPC of its own is in the default one
+    cidrs: Sequence[str] = ()
+    shared: bool | None = None
+    is_default: bool | None = None
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
+class VpcQuery(WindowedQuery):
+    """What a VPC listing selects, in SQL; empty means "any". Deleted VPCs are never listed."""
+
+    ids: Sequence[str] = ()
+    states: Sequence[NetworkState] = ()
+    zones: Sequence[str] = ()  # names or UUIDs
+    cidrs: Sequence[str] = ()
+    is_default: bool | None = None
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
+class AddressQuery(WindowedQuery):
+    """What a public address listing selects, in SQL; empty means "any"."""
+
+    ids: Sequence[str] = ()  # refs, UUIDs or the addresses themselves
+    ips: Sequence[str] = ()
+    associated: bool | None = None  # bound to an instance, or free
+    instances: Sequence[str] = ()  # bound to one of these (refs or UUIDs)
+    networks: Sequence[str] = ()  # bound to an instance with an interface on one of these
+    zones: Sequence[str] = ()  # names or UUIDs
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_keys: Sequence[str] = ()
+    tag_values: Sequence[str] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import events, ids, tags
+from core import events, ids, paging, tags
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Address, Instance, Network, Nic, Vpc, Zone
@@ -27,10 +27,20 @@ from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKin
 from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue, settling
 from core.network import addressing
-from core.services.lookup import identity_clause
+from core.services.lookup import identity_clause, identity_clauses, zone_clause
 from core.settings import CoreSettings
 from core.states import NETWORKS, VPCS, InstanceState, NetworkTransition
-from core.views import Accepted, AddressView, Caller, NetworkView, VpcView
+from core.views import (
+    Accepted,
+    AddressQuery,
+    AddressView,
+    Caller,
+    NetworkQuery,
+    NetworkView,
+    Page,
+    VpcQuery,
+    VpcView,
+)
 
 DEFAULT_NETWORK: Final = "default"
 VPC_PREFIXES: Final = (16, 28)  # EC2's range of VPC sizes
@@ -38,7 +48,7 @@ SUBNET_PREFIX: Final = 24
 
 
 def network_view(
-    network: Network, network_tags: Mapping[str, str], addresses_in_use: int = 0
+    network: Network, network_tags: Mapping[str, str], addresses_in_use: int, vpc_ref: str | None
 ) -> NetworkView:
     return NetworkView(
         id=network.id,
@@ -58,6 +68,7 @@ def network_view(
         created_at=network.created_at,
         vpc_id=network.vpc_id,
         addresses_in_use=addresses_in_use,
+        vpc_ref=vpc_ref,
     )
 
 
@@ -211,11 +222,11 @@ def new_nic(session: Session, instance: Instance, network: Network, index: int =
 
 
 def _address_view(address: Address, address_tags: Mapping[str, str]) -> AddressView:
-    private = None
+    private = nic = None
     if address.instance is not None:
-        private = next(
-            (n.lease_ip for n in address.instance.nics if not n.released and n.lease_ip), None
-        )
+        nics = address.instance.nics
+        private = next((n.lease_ip for n in nics if not n.released and n.lease_ip), None)
+        nic = nics[0].ref if nics else None
     return AddressView(
         id=address.id,
         ref=address.ref,
@@ -230,7 +241,138 @@ def _address_view(address: Address, address_tags: Mapping[str, str]) -> AddressV
         tags=dict(address_tags),
         created_at=address.created_at,
         associated_at=address.associated_at,
+        nic_ref=nic,
     )
+
+
+def _vpc_refs(session: Session, networks: Sequence[Network]) -> dict[uuid.UUID, str]:
+    """Each network's VPC ref, the zone's default VPC's for networks outside any: one
+    statement for all of them."""
+    own = {n.vpc_id for n in networks} - {None}
+    zones = {n.zone_id for n in networks if n.vpc_id is None}
+    rows = session.execute(
+        select(Vpc.id, Vpc.ref, Vpc.zone_id, Vpc.is_default).where(
+            or_(
+                Vpc.id.in_(own),
+                and_(
+                    Vpc.is_default.is_(True),
+                    Vpc.zone_id.in_(zones),
+                    Vpc.state != NetworkState.DELETED,
+                ),
+            )
+        )
+    ).all()
+    by_id = {row.id: row.ref for row in rows}
+    by_zone = {row.zone_id: row.ref for row in rows if row.is_default}
+    found = {n.id: by_id.get(n.vpc_id) if n.vpc_id else by_zone.get(n.zone_id) for n in networks}
+    return {network_id: ref for network_id, ref in found.items() if ref is not None}
+
+
+def _network_views(session: Session, networks: Sequence[Network]) -> list[NetworkView]:
+    """Full views of ``networks``: their tags, addresses in use and VPCs are read once for
+    all of them."""
+    if not networks:
+        return []
+    ids = [n.id for n in networks]
+    found = tags.of(session, ids)
+    in_use = _addresses_in_use(session, ids)
+    vpcs = _vpc_refs(session, networks)
+    return [
+        network_view(n, found.get(n.id, {}), in_use.get(n.id, 0), vpcs.get(n.id)) for n in networks
+    ]
+
+
+def _in_vpcs(vpcs: Sequence[str]) -> ColumnElement[bool]:
+    """The network lies in one of ``vpcs``: its own, or the default one of its zone."""
+    named = select(Vpc.id).where(identity_clauses(Vpc, tuple(vpcs)))
+    default_zones = select(Vpc.zone_id).where(
+        identity_clauses(Vpc, tuple(vpcs)), Vpc.is_default.is_(True)
+    )
+    return or_(
+        Network.vpc_id.in_(named),
+        and_(Network.vpc_id.is_(None), Network.zone_id.in_(default_zones)),
+    )
+
+
+def _common_conditions(
+    model: type[Network] | type[Vpc] | type[Address],
+    query: NetworkQuery | VpcQuery | AddressQuery,
+) -> list[ColumnElement[bool]]:
+    """Zone, tags and owners, alike for networks, VPCs and addresses."""
+    where: list[ColumnElement[bool]] = []
+    if query.zones:
+        where.append(zone_clause(model.zone_id, query.zones))
+    where.extend(tags.filter_clauses(model.id, query.tags))
+    if query.tag_keys:
+        where.append(tags.having(model.id, keys=query.tag_keys))
+    if query.tag_values:
+        where.append(tags.having(model.id, values=query.tag_values))
+    if query.accounts:
+        where.append(model.account_id.in_(query.accounts))
+    return where
+
+
+def _network_conditions(query: NetworkQuery) -> list[ColumnElement[bool]]:
+    where = _common_conditions(Network, query)
+    if query.ids:
+        where.append(identity_clauses(Network, tuple(query.ids)))
+    if query.names:
+        where.append(Network.name.in_(query.names))
+    if query.text_contains:
+        lowered = query.text_contains.lower()
+        where.append(
+            or_(
+                func.lower(Network.name).contains(lowered, autoescape=True),
+                func.lower(Network.description).contains(lowered, autoescape=True),
+            )
+        )
+    if query.states:
+        where.append(Network.state.in_(query.states))
+    if query.vpcs:
+        where.append(_in_vpcs(query.vpcs))
+    if query.cidrs:
+        where.append(Network.cidr.in_(query.cidrs))
+    if query.shared is not None:
+        where.append(Network.shared.is_(query.shared))
+    if query.is_default is not None:
+        where.append(Network.is_default.is_(query.is_default))
+    return where
+
+
+def _vpc_conditions(query: VpcQuery) -> list[ColumnElement[bool]]:
+    where = _common_conditions(Vpc, query)
+    if query.ids:
+        where.append(identity_clauses(Vpc, tuple(query.ids)))
+    if query.states:
+        where.append(Vpc.state.in_(query.states))
+    if query.cidrs:
+        where.append(Vpc.cidr.in_(query.cidrs))
+    if query.is_default is not None:
+        where.append(Vpc.is_default.is_(query.is_default))
+    return where
+
+
+def _address_conditions(query: AddressQuery) -> list[ColumnElement[bool]]:
+    where = _common_conditions(Address, query)
+    if query.ids:  # like every address lookup: by UUID, ref or the address itself
+        where.append(or_(identity_clauses(Address, tuple(query.ids)), Address.ip.in_(query.ids)))
+    if query.ips:
+        where.append(Address.ip.in_(query.ips))
+    if query.associated is not None:
+        bound = Address.instance_id.is_not(None)
+        where.append(bound if query.associated else ~bound)
+    if query.instances:
+        named = select(Instance.id).where(identity_clauses(Instance, tuple(query.instances)))
+        where.append(Address.instance_id.in_(named))
+    if query.networks:
+        on_networks = select(Nic.instance_id).where(
+            Nic.released.is_(False),
+            Nic.network_id.in_(
+                select(Network.id).where(identity_clauses(Network, tuple(query.networks)))
+            ),
+        )
+        where.append(Address.instance_id.in_(on_networks))
+    return where
 
 
 class NetworkService:
@@ -306,7 +448,7 @@ class NetworkService:
                 description=f"network {name} ({block}) created",
                 resource=(ResourceKind.NETWORK, network.id),
             )
-            return network_view(network, wanted)
+            return _network_views(session, [network])[0]
 
     def delete_network(
         self, caller: Caller, ref: str, *, settle: Settle = Settle.RAISE
@@ -349,28 +491,28 @@ class NetworkService:
                 event_type=EventType.NETWORK_DELETE,
                 description=f"deleting network {network.name}",
             )
-            found = tags.of(session, [network.id]).get(network.id, {})
-            accepted = Accepted(network_view(network, found), job.id)
+            accepted = Accepted(_network_views(session, [network])[0], job.id)
         self._wake()
         return accepted
 
     def get_network(self, caller: Caller, ref: str) -> NetworkView:
         with self._db.transaction() as session:
             default_network(session, self._zone(session), self._settings)
-            network = find_network(session, caller, ref)
-            in_use = _addresses_in_use(session, [network.id]).get(network.id, 0)
-            return network_view(network, tags.of(session, [network.id]).get(network.id, {}), in_use)
+            return _network_views(session, [find_network(session, caller, ref)])[0]
 
-    def list_networks(
-        self, caller: Caller, *, network_tags: Mapping[str, Sequence[str]] | None = None
-    ) -> list[NetworkView]:
-        statement = _visible(caller).where(*tags.filter_clauses(Network.id, network_tags or {}))
+    def list_networks(self, caller: Caller, query: NetworkQuery) -> Page[NetworkView]:
+        """The live networks ``query`` selects, filtered and windowed in SQL (the zone's
+        default network is made on first use, so it is always among them)."""
+        statement = _visible(caller).where(*_network_conditions(query))
         with self._db.transaction() as session:
             default_network(session, self._zone(session), self._settings)
-            networks = list(session.scalars(statement.order_by(Network.created_at)).unique())
-            found = tags.of(session, [n.id for n in networks])
-            in_use = _addresses_in_use(session, [n.id for n in networks])
-            return [network_view(n, found.get(n.id, {}), in_use.get(n.id, 0)) for n in networks]
+            return paging.read_page(
+                session,
+                statement,
+                Network,
+                query.window,
+                lambda shown: _network_views(session, shown),
+            )
 
     # VPCs
 
@@ -429,20 +571,24 @@ class NetworkService:
                 resource=(ResourceKind.VPC, vpc.id),
             )
 
-    def list_vpcs(self, caller: Caller) -> list[VpcView]:
+    def list_vpcs(self, caller: Caller, query: VpcQuery) -> Page[VpcView]:
+        """The live VPCs ``query`` selects (the caller's and the zone's default one, made on
+        first use), filtered and windowed in SQL."""
         statement = (
             select(Vpc)
             .options(joinedload(Vpc.zone))
-            .where(Vpc.state != NetworkState.DELETED)
-            .order_by(Vpc.created_at)
+            .where(Vpc.state != NetworkState.DELETED, *_vpc_conditions(query))
         )
         if not caller.is_admin:
             statement = statement.where((Vpc.account_id == caller.account_id) | Vpc.is_default)
         with self._db.transaction() as session:
             default_vpc(session, self._zone(session), self._settings)
-            vpcs = list(session.scalars(statement).unique())
-            found = tags.of(session, [v.id for v in vpcs])
-            return [vpc_view(v, found.get(v.id, {})) for v in vpcs]
+
+            def views(shown: Sequence[Vpc]) -> list[VpcView]:
+                found = tags.of(session, [v.id for v in shown])
+                return [vpc_view(v, found.get(v.id, {})) for v in shown]
+
+            return paging.read_page(session, statement, Vpc, query.window, views)
 
     # public addresses
 
@@ -624,14 +770,23 @@ class NetworkService:
             address = self._address(session, caller, ref, lock=False)
             return _address_view(address, tags.of(session, [address.id]).get(address.id, {}))
 
-    def list_addresses(
-        self, caller: Caller, *, address_tags: Mapping[str, Sequence[str]] | None = None
-    ) -> list[AddressView]:
-        statement = select(Address).options(joinedload(Address.zone))
+    def list_addresses(self, caller: Caller, query: AddressQuery) -> Page[AddressView]:
+        """The addresses ``query`` selects, filtered and windowed in SQL, in allocation
+        order; each page reads its instances and their interfaces once."""
+        statement = (
+            select(Address)
+            .options(
+                joinedload(Address.zone),
+                selectinload(Address.instance).selectinload(Instance.nics),
+            )
+            .where(*_address_conditions(query))
+        )
         if not caller.is_admin:
             statement = statement.where(Address.account_id == caller.account_id)
-        statement = statement.where(*tags.filter_clauses(Address.id, address_tags or {}))
         with self._db.transaction() as session:
-            addresses = list(session.scalars(statement.order_by(Address.ip)).unique())
-            found = tags.of(session, [a.id for a in addresses])
-            return [_address_view(a, found.get(a.id, {})) for a in addresses]
+
+            def views(shown: Sequence[Address]) -> list[AddressView]:
+                found = tags.of(session, [a.id for a in shown])
+                return [_address_view(a, found.get(a.id, {})) for a in shown]
+
+            return paging.read_page(session, statement, Address, query.window, views)

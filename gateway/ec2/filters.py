@@ -196,3 +196,14 @@ def as_states(names: Mapping[Any, str], field: str = "states") -> QueryField:
         return {field: found} if found else None
 
     return states
+
+
+def as_flag(field: str) -> QueryField:
+    """``true`` or ``false`` as the query's flag; both, or anything else, is left to the
+    rendered page (where both match every item, and anything else none)."""
+
+    def flag(values: Sequence[str]) -> Mapping[str, Any] | None:
+        found = set(values)
+        return {field: found == {"true"}} if found in ({"true"}, {"false"}) else None
+
+    return flag

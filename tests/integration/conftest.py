@@ -28,7 +28,7 @@ from core.hosts.tiny_image import build_tiny_image
 from core.services.container import Services
 from core.settings import CoreSettings
 from core.states import InstanceState
-from core.views import InstanceQuery, SecurityGroupQuery
+from core.views import InstanceQuery, NetworkQuery, SecurityGroupQuery
 from tests.integration import postgres
 
 CACHE: Final = Path(os.environ.get("CLOUDGATE_TEST_CACHE", "/var/tmp/cloudgate-test-cache"))
@@ -178,7 +178,7 @@ def delete_networks_and_groups(services: Services) -> None:
     for group in services.security_groups.list_groups(admin, SecurityGroupQuery()).items:
         if group.name != "default":
             services.security_groups.delete_group(admin, group.ref)
-    for network in services.networks.list_networks(admin):
+    for network in services.networks.list_networks(admin, NetworkQuery()).items:
         if not network.is_default:
             services.networks.delete_network(admin, network.ref)
     wait_for("network and group jobs", lambda: _jobs_done(services))

@@ -48,7 +48,7 @@ from core.network.rules import Direction
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
-from core.views import AccountQuery, Caller, ImageView, NewAccount, RuleRequest
+from core.views import AccountQuery, Caller, ImageView, NetworkQuery, NewAccount, RuleRequest
 from tests.unit.helpers import behind_cores_back, host_driver
 
 _STARTED = {JobKind.DELETE_ACCOUNT: EventType.ACCOUNT_DELETE}
@@ -301,7 +301,8 @@ def test_refused_while_another_account_needs_its_network(
     services.workers.run_pending()
     services.identity.delete_account(admin, "alice")
     services.workers.run_pending()
-    assert [n.name for n in services.networks.list_networks(admin)] == ["default"]
+    listed = services.networks.list_networks(admin, NetworkQuery()).items
+    assert [n.name for n in listed] == ["default"]
 
 
 def test_a_deletion_that_waited_too_long_fails_and_may_be_asked_again(

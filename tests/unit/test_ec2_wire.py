@@ -256,6 +256,7 @@ SPLIT_TABLE = {
     "instance-state-name": filters.as_states({"RUNNING": "running", "REBOOTING": "running"}),
     "key-name": filters.as_values("key_names"),
     "owner-id": filters.as_uuids("accounts"),
+    "is-default": filters.as_flag("is_default"),
 }
 OWNER = "0b6f1c3e-51d4-4a8e-9f55-7d1b2c3a4e5f"
 
@@ -304,6 +305,10 @@ def by(name: str, *values: str) -> dict[str, Any]:
             [by("owner-id", OWNER, OWNER.upper())], {}, [0], id="owner-written-otherwise-left"
         ),
         pytest.param([by("owner-id", "123456789012")], {}, [0], id="owner-not-a-uuid-left"),
+        pytest.param([by("is-default", "true")], {"is_default": True}, [], id="flag-true"),
+        pytest.param([by("is-default", "false")], {"is_default": False}, [], id="flag-false"),
+        pytest.param([by("is-default", "true", "false")], {}, [0], id="flag-both-left"),
+        pytest.param([by("is-default", "True")], {}, [0], id="flag-written-otherwise-left"),
         pytest.param([by("dns-name", "x")], {}, [0], id="no-field-left"),
         pytest.param([by("key-name")], {}, [0], id="no-values-left-for-select-to-refuse"),
     ],

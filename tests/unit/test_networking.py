@@ -15,7 +15,16 @@ from core.hosts import network_xml
 from core.network.rules import Direction
 from core.services.compute import LaunchRequest
 from core.services.container import Services
-from core.views import Caller, ImageQuery, ImageView, RuleRequest, SecurityGroupQuery, TagQuery
+from core.views import (
+    AddressQuery,
+    Caller,
+    ImageQuery,
+    ImageView,
+    NetworkQuery,
+    RuleRequest,
+    SecurityGroupQuery,
+    TagQuery,
+)
 from tests.unit.helpers import behind_cores_back, row_counts
 
 
@@ -65,7 +74,9 @@ def test_network_in_use_cannot_be_deleted(
         services.networks.get_network(admin, network.ref)
     with pytest.raises(libvirt.libvirtError):
         behind_cores_back(services).networkLookupByUUIDString(str(network.id))
-    assert [n.name for n in services.networks.list_networks(admin)] == ["default"]
+    assert [n.name for n in services.networks.list_networks(admin, NetworkQuery()).items] == [
+        "default"
+    ]
     assert (EventType.NETWORK_DELETE, EventState.COMPLETED) in {
         (e.type, e.state) for e in services.events.list_events(admin).items
     }
@@ -196,7 +207,8 @@ def test_public_addresses_are_allocated_associated_and_released(
         services.networks.release_address(admin, first.ref)
     assert services.networks.disassociate_address(admin, first.ref).item.instance_id is None
     services.networks.release_address(admin, first.ref)
-    assert [a.ip for a in services.networks.list_addresses(admin)] == ["198.51.100.2"]
+    listed = services.networks.list_addresses(admin, AddressQuery()).items
+    assert [a.ip for a in listed] == ["198.51.100.2"]
     assert services.networks.allocate_address(admin).item.ip == "198.51.100.1"  # back in the pool
 
 
@@ -225,8 +237,8 @@ def test_tags_on_every_kind_filter_and_limits(
             admin, SecurityGroupQuery(tags={"env": []})
         ).items
     ] == ["tagged"]
-    assert [n.ref for n in services.networks.list_networks(admin, network_tags={"env": ["prod"]})]
-    assert services.networks.list_addresses(admin, address_tags={"env": ["dev"]}) == []
+    assert services.networks.list_networks(admin, NetworkQuery(tags={"env": ["prod"]})).items
+    assert not services.networks.list_addresses(admin, AddressQuery(tags={"env": ["dev"]})).items
     assert [
         i.ref for i in services.images.list_images(admin, ImageQuery(tags={"env": ["prod"]})).items
     ] == [image.ref]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from core.views import AddressView
+from core.views import AddressQuery, AddressView
 from gateway.ec2 import filters
 from gateway.ec2.call import Call, owner_id, ref, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, missing
-from translations.ec2 import ALLOCATION, ASSOCIATION, INSTANCE, NETWORK_INTERFACE
+from translations.ec2 import ALLOCATION, ASSOCIATION, INSTANCE, NETWORK_INTERFACE, ref_of
 
 _FILTERS: Final = {
     "allocation-id": filters.path("AllocationId"),
@@ -26,14 +26,23 @@ _FILTERS: Final = {
     "public-ip": filters.path("PublicIp"),
     "network-border-group": filters.path("NetworkBorderGroup"),
 }
+# Filters core applies in SQL; the rest match the rendered item (``_FILTERS``).
+_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "allocation-id": filters.as_refs(ALLOCATION, "ids"),
+    "association-id": lambda values: {  # an address's association is named by its own ref
+        "ids": tuple(ref_of(ASSOCIATION, v) or "" for v in values),
+        "associated": True,
+    },
+    "instance-id": filters.as_refs(INSTANCE, "instances"),
+    "public-ip": filters.as_values("ips"),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
+}
 
 
 def _item(call: Call, address: AddressView) -> dict[str, Any]:
     associated = address.instance_ref is not None
-    nic = None
-    if associated:
-        instance = call.services.compute.get_instance(call.caller, address.instance_ref or "")
-        nic = instance.nics[0].ref if instance.nics else None
+    nic = address.nic_ref if associated else None
     return {
         "PublicIp": address.ip,
         "AllocationId": ALLOCATION.render(address.ref),
@@ -54,11 +63,11 @@ def _address_ref(call: Call, id_member: str) -> str:
     if call.args.get(id_member):
         kind = ALLOCATION if id_member == "AllocationId" else ASSOCIATION
         return ref(kind, call.args[id_member])
-    if call.args.get("PublicIp"):
-        for address in call.services.networks.list_addresses(call.caller):
-            if address.ip == call.args["PublicIp"]:
-                return address.ref
-        raise Ec2Error("InvalidAddress.NotFound", f"Address '{call.args['PublicIp']}' not found.")
+    if ip := call.args.get("PublicIp"):
+        found = call.services.networks.list_addresses(call.caller, AddressQuery(ips=(ip,))).items
+        if not found:
+            raise Ec2Error("InvalidAddress.NotFound", f"Address '{ip}' not found.")
+        return found[0].ref
     raise missing(id_member)
 
 
@@ -115,10 +124,10 @@ def release_address(call: Call) -> Mapping[str, Any]:
     return {}
 
 
-def describe_addresses(call: Call) -> Mapping[str, Any]:
-    addresses = call.services.networks.list_addresses(call.caller)
-    wanted_ids = call.refs(ALLOCATION, "AllocationIds")
-    wanted_ips = list(call.args.get("PublicIps") or ())
+def _named(call: Call, wanted_ids: list[str], wanted_ips: list[str]) -> list[AddressView]:
+    """The addresses named by allocation id or public IP, read by those; every one must exist."""
+    query = AddressQuery(ids=(*wanted_ids, *wanted_ips))
+    addresses = call.services.networks.list_addresses(call.caller, query).items
     if absent := [r for r in wanted_ids if r not in {a.ref for a in addresses}]:
         raise Ec2Error(
             "InvalidAllocationID.NotFound",
@@ -126,8 +135,17 @@ def describe_addresses(call: Call) -> Mapping[str, Any]:
         )
     if absent_ips := [ip for ip in wanted_ips if ip not in {a.ip for a in addresses}]:
         raise Ec2Error("InvalidAddress.NotFound", f"Address '{absent_ips[0]}' not found.")
+    return list(addresses)
+
+
+def describe_addresses(call: Call) -> Mapping[str, Any]:
+    """Every match at once: EC2 does not page this call."""
+    wanted_ids = call.refs(ALLOCATION, "AllocationIds")
+    wanted_ips = list(call.args.get("PublicIps") or ())
+    wanted = call.args.get("Filters")
     if wanted_ids or wanted_ips:
-        addresses = [a for a in addresses if a.ref in wanted_ids or a.ip in wanted_ips]
-    items = [_item(call, a) for a in addresses]
-    found = filters.select(items, call.args.get("Filters"), _FILTERS)
-    return {"Addresses": found}
+        named = _named(call, wanted_ids, wanted_ips)
+        return {"Addresses": filters.select([_item(call, a) for a in named], wanted, _FILTERS)}
+    fields, rest = filters.split(wanted, _QUERY_FIELDS)
+    listed = call.services.networks.list_addresses(call.caller, AddressQuery(**fields)).items
+    return {"Addresses": filters.select([_item(call, a) for a in listed], rest, _FILTERS)}

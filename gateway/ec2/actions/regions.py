@@ -7,9 +7,9 @@ from typing import Any, Final
 
 from core.views import FlavorView, ZoneView
 from gateway.ec2 import filters, paging
+from gateway.ec2.actions.vpcs import default_vpc
 from gateway.ec2.call import Call
 from gateway.ec2.errors import Ec2Error
-from translations.ec2 import VPC
 
 _REGION_FILTERS: Final = {
     "region-name": filters.path("RegionName"),
@@ -90,12 +90,9 @@ def describe_availability_zones(call: Call) -> Mapping[str, Any]:
 
 
 def describe_account_attributes(call: Call) -> Mapping[str, Any]:
-    default_vpc = next(
-        (v for v in call.services.networks.list_vpcs(call.caller) if v.is_default), None
-    )
     attributes = {
         "supported-platforms": ["VPC"],
-        "default-vpc": [VPC.render(default_vpc.ref) if default_vpc else "none"],
+        "default-vpc": [default_vpc(call) or "none"],
         "max-instances": [str(call.services.settings.max_instances_per_request)],
     }
     names = call.args.get("AttributeNames") or list(attributes)

@@ -16,6 +16,7 @@ from core import Direction, Protocol
 from core.errors import NotFound
 from core.views import Page, RuleRequest, RuleView, SecurityGroupQuery, SecurityGroupView
 from gateway.ec2 import filters, listing, paging
+from gateway.ec2.actions.vpcs import default_vpc, require_vpc
 from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, missing, not_found
 from translations.ec2 import PROTOCOLS, SECURITY_GROUP, SECURITY_GROUP_RULE, VPC, core_protocol
@@ -109,8 +110,7 @@ def group_item(group: SecurityGroupView, vpc: str | None) -> dict[str, Any]:
 
 def _default_vpc(call: Call) -> str | None:
     """Groups here are not tied to a VPC; EC2 shows each in the default one."""
-    vpcs = call.services.networks.list_vpcs(call.caller)
-    return next((VPC.render(v.ref) for v in vpcs if v.is_default), None)
+    return default_vpc(call)
 
 
 def _named(pair: Mapping[str, Any]) -> str:
@@ -194,8 +194,7 @@ def _rule_item(group: SecurityGroupView, rule: RuleView) -> dict[str, Any]:
 def create_security_group(call: Call) -> Mapping[str, Any]:
     if call.args.get("VpcId"):
         vpc = call.ref(VPC, "VpcId")
-        if vpc not in {v.ref for v in call.services.networks.list_vpcs(call.caller)}:
-            raise not_found(VPC, VPC.render(vpc))
+        require_vpc(call, vpc)
     wanted = tag_specs(call, "security-group")["security-group"]
     group = call.services.security_groups.create_group(
         call.caller, call.args["GroupName"], call.args["Description"], wanted

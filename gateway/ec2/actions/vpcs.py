@@ -9,13 +9,13 @@ belong to the default VPC too. Instances run in one subnet, through one interfac
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from core.enums import NetworkState
 from core.errors import InvalidArgument
-from core.views import InstanceQuery, NetworkView, VpcView
-from gateway.ec2 import filters, paging
+from core.views import InstanceQuery, NetworkQuery, NetworkView, Page, VpcQuery, VpcView
+from gateway.ec2 import filters, listing, paging
 from gateway.ec2.actions.instances import instance_item
 from gateway.ec2.call import Call, in_our_zone, owner_id, refuse, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, not_found, unsupported
@@ -61,6 +61,33 @@ _INTERFACE_FILTERS: Final = {
     "interface-type": filters.path("InterfaceType"),
 }
 _STATES: Final = {NetworkState.AVAILABLE: "available", NetworkState.DELETING: "pending"}
+# Filters core applies in SQL; the rest match the rendered item (``_VPC_FILTERS``).
+_VPC_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "vpc-id": filters.as_refs(VPC, "ids"),
+    "cidr": filters.as_values("cidrs"),
+    "cidr-block-association.cidr-block": filters.as_values("cidrs"),
+    "state": filters.as_states(_STATES),
+    "is-default": filters.as_flag("is_default"),
+    "owner-id": filters.as_uuids("accounts"),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
+}
+# Filters core applies in SQL; the rest match the rendered item (``_SUBNET_FILTERS``).
+_SUBNET_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "subnet-id": filters.as_refs(SUBNET, "ids"),
+    "vpc-id": filters.as_refs(VPC, "vpcs"),
+    "cidr-block": filters.as_values("cidrs"),
+    "cidr": filters.as_values("cidrs"),
+    "availability-zone": filters.as_values("zones"),
+    "state": filters.as_states(_STATES),
+    "default-for-az": filters.as_flag("is_default"),
+    "owner-id": filters.as_uuids("accounts"),
+    "tag-key": filters.as_values("tag_keys"),
+    "tag-value": filters.as_values("tag_values"),
+}
+_VPC_IDS: Final = ("VpcIds", "vpcIds")
+_SUBNET_IDS: Final = ("SubnetIds", "subnetIds")
+V = TypeVar("V", VpcView, NetworkView)
 
 
 def _vpc_item(vpc: VpcView) -> dict[str, Any]:
@@ -83,22 +110,12 @@ def _vpc_item(vpc: VpcView) -> dict[str, Any]:
     }
 
 
-def _default_vpc(vpcs: Sequence[VpcView]) -> VpcView:
-    return next(v for v in vpcs if v.is_default)
-
-
-def subnet_vpc(network: NetworkView, vpcs: Sequence[VpcView]) -> str:
-    """``vpc-…`` of the VPC a network lies in; no VPC of its own means the default one."""
-    found = next((v for v in vpcs if v.id == network.vpc_id), None)
-    return VPC.render((found or _default_vpc(vpcs)).ref)
-
-
-def _subnet_item(network: NetworkView, vpc_id: str) -> dict[str, Any]:
+def _subnet_item(network: NetworkView) -> dict[str, Any]:
     block = ipaddress.IPv4Network(network.cidr)
     usable = max(0, block.num_addresses - 3)  # network, gateway and broadcast addresses
     return {
         "SubnetId": SUBNET.render(network.ref),
-        "VpcId": vpc_id,
+        "VpcId": VPC.render(network.vpc_ref) if network.vpc_ref else None,
         "CidrBlock": network.cidr,
         "AvailabilityZone": network.zone_name,
         "AvailableIpAddressCount": max(0, usable - network.addresses_in_use),
@@ -117,13 +134,56 @@ def _missing(kind: IdKind, wanted: Sequence[str], found: Sequence[str]) -> None:
         raise not_found(kind, kind.render(absent[0]))
 
 
+def _described(
+    call: Call,
+    kind: IdKind,
+    ids: tuple[str, str],
+    read: Callable[[Mapping[str, Any]], Page[V]],
+    render: Callable[[V], dict[str, Any]],
+    table: Mapping[str, filters.Lookup],
+    sql: Mapping[str, filters.QueryField],
+) -> tuple[Sequence[dict[str, Any]], str | None]:
+    """A Describe call over a core listing: explicit ids are read by id (every one must
+    exist); otherwise the filters core can say go into ``read``'s query fields and the rest
+    match each rendered page."""
+    refs = call.refs(kind, ids[0])
+    wanted = call.args.get("Filters")
+    if refs:
+        named = read({"ids": tuple(refs)}).items
+        _missing(kind, refs, [v.ref for v in named])
+        return paging.page(
+            call.args, filters.select([render(v) for v in named], wanted, table), ids
+        )
+    fields, rest = filters.split(wanted, sql)
+
+    def fetch(limit: int | None, after: str | None) -> Page[V]:
+        return read({**fields, "limit": limit, "after": after})
+
+    return listing.collect(call, fetch, render, table, rest, ids=ids)
+
+
+def require_vpc(call: Call, ref: str) -> None:
+    """The VPC a call names exists and is the caller's (or the zone's default one)."""
+    found = call.services.networks.list_vpcs(call.caller, VpcQuery(ids=(ref,))).items
+    _missing(VPC, [ref], [v.ref for v in found])
+
+
+def default_vpc(call: Call) -> str | None:
+    """``vpc-…`` of the zone's default VPC, where EC2 shows what has no VPC of its own."""
+    found = call.services.networks.list_vpcs(call.caller, VpcQuery(is_default=True)).items
+    return VPC.render(found[0].ref) if found else None
+
+
 def describe_vpcs(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(VPC, "VpcIds")
-    vpcs = call.services.networks.list_vpcs(call.caller)
-    _missing(VPC, refs, [v.ref for v in vpcs])
-    chosen = [v for v in vpcs if not refs or v.ref in refs]
-    found = filters.select([_vpc_item(v) for v in chosen], call.args.get("Filters"), _VPC_FILTERS)
-    shown, token = paging.page(call.args, found, ("VpcIds", "vpcIds"))
+    shown, token = _described(
+        call,
+        VPC,
+        _VPC_IDS,
+        lambda fields: call.services.networks.list_vpcs(call.caller, VpcQuery(**fields)),
+        _vpc_item,
+        _VPC_FILTERS,
+        _VPC_QUERY_FIELDS,
+    )
     return {"Vpcs": shown, "NextToken": token}
 
 
@@ -140,24 +200,21 @@ def create_vpc(call: Call) -> Mapping[str, Any]:
 
 def delete_vpc(call: Call) -> Mapping[str, Any]:
     ref = call.ref(VPC, "VpcId")
-    _missing(VPC, [ref], [v.ref for v in call.services.networks.list_vpcs(call.caller)])
+    require_vpc(call, ref)
     call.services.networks.delete_vpc(call.caller, ref)
     return {}
 
 
-def _subnet_items(call: Call, networks: Sequence[NetworkView]) -> list[dict[str, Any]]:
-    vpcs = call.services.networks.list_vpcs(call.caller)
-    return [_subnet_item(n, subnet_vpc(n, vpcs)) for n in networks]
-
-
 def describe_subnets(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(SUBNET, "SubnetIds")
-    networks = call.services.networks.list_networks(call.caller)
-    _missing(SUBNET, refs, [n.ref for n in networks])
-    chosen = [n for n in networks if not refs or n.ref in refs]
-    items = _subnet_items(call, chosen)
-    found = filters.select(items, call.args.get("Filters"), _SUBNET_FILTERS)
-    shown, token = paging.page(call.args, found, ("SubnetIds", "subnetIds"))
+    shown, token = _described(
+        call,
+        SUBNET,
+        _SUBNET_IDS,
+        lambda fields: call.services.networks.list_networks(call.caller, NetworkQuery(**fields)),
+        _subnet_item,
+        _SUBNET_FILTERS,
+        _SUBNET_QUERY_FIELDS,
+    )
     return {"Subnets": shown, "NextToken": token}
 
 
@@ -168,7 +225,7 @@ def create_subnet(call: Call) -> Mapping[str, Any]:
         raise unsupported("IPv6 subnets")
     if not call.args.get("CidrBlock"):
         raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
-    _missing(VPC, [vpc], [v.ref for v in call.services.networks.list_vpcs(call.caller)])
+    require_vpc(call, vpc)
     wanted = tag_specs(call, "subnet")["subnet"]
     try:
         network = call.services.networks.create_network(
@@ -184,7 +241,7 @@ def create_subnet(call: Call) -> Mapping[str, Any]:
         raise Ec2Error(
             "InvalidSubnet.Range", f"The CIDR '{call.args['CidrBlock']}' is invalid: {exc.why}"
         ) from None
-    return {"Subnet": _subnet_items(call, [network])[0]}
+    return {"Subnet": _subnet_item(network)}
 
 
 def delete_subnet(call: Call) -> Mapping[str, Any]:

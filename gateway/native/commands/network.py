@@ -10,9 +10,8 @@ import uuid
 from typing import Final
 
 from core.enums import Settle
-from core.views import AddressView
+from core.views import AddressQuery, AddressView, NetworkQuery
 from gateway.native import objects
-from gateway.native.commands.catalog import matching
 from gateway.native.jobs import settled
 from gateway.native.registry import (
     ACCOUNT_LIST_PARAMS,
@@ -21,6 +20,7 @@ from gateway.native.registry import (
     Call,
     CommandSet,
     Done,
+    Listing,
     Param,
     ParamType,
     Reply,
@@ -29,6 +29,7 @@ from gateway.native.registry import (
 
 commands = CommandSet()
 _ZONE: Final = Param("zoneid", ParamType.UUID, "The zone", related="listZones")
+_SHARED: Final = {"shared": True, "isolated": False}  # a network's type
 
 
 def _address(call: Call, target: uuid.UUID) -> AddressView:
@@ -51,20 +52,24 @@ def _address(call: Call, target: uuid.UUID) -> AddressView:
     response_key="network",
 )
 def list_networks(call: Call) -> Reply:
+    kind = call.args.get("type")
+    if kind is not None and kind.lower() not in _SHARED:
+        return call.page("network", [])
+    one, name, zone = call.args.get("id"), call.args.get("name"), call.args.get("zoneid")
+    query = NetworkQuery(
+        ids=(str(one),) if one else (),
+        names=(name,) if name else (),
+        text_contains=call.args.get("keyword") or "",  # in the name or the display text
+        zones=(str(zone),) if zone else (),
+        shared=_SHARED[kind.lower()] if kind else None,
+        is_default=call.args.get("isdefault"),
+        tags=call.args.tags(),
+        offset=call.window.offset,
+        limit=call.window.limit,
+    )
+    page = call.services.networks.list_networks(call.scope, query)
     domain = objects.domain(call.services)
-    found = [
-        objects.network(n, domain)
-        for n in call.services.networks.list_networks(call.scope, network_tags=call.args.tags())
-    ]
-    kind, default, zone = call.args.get("type"), call.args.get("isdefault"), call.args.get("zoneid")
-    found = [
-        n
-        for n in found
-        if (kind is None or n["type"].lower() == kind.lower())
-        and (default is None or n["isdefault"] == default)
-        and (zone is None or n["zoneid"] == str(zone))
-    ]
-    return call.page("network", matching(call, found, fields=("name", "displaytext")))
+    return Listing("network", [objects.network(n, domain) for n in page.items], page.total)
 
 
 @commands.command(
@@ -135,25 +140,29 @@ def list_nics(call: Call) -> Reply:
         Param("id", ParamType.UUID, "The address"),
         Param("ipaddress", ParamType.STRING, "The address itself"),
         Param("allocatedonly", ParamType.BOOLEAN, "Only allocated ones (all listed ones are)"),
-        Param("associatednetworkid", ParamType.UUID, "The network"),
+        Param("associatednetworkid", ParamType.UUID, "The network of the VM it is bound to"),
         Param("isstaticnat", ParamType.BOOLEAN, "Only those bound to a VM"),
     ),
     response_key="publicipaddress",
 )
 def list_public_ip_addresses(call: Call) -> Reply:
+    one, ip = call.args.get("id"), call.args.get("ipaddress")
+    zone, network = call.args.get("zoneid"), call.args.get("associatednetworkid")
+    query = AddressQuery(
+        ids=(str(one),) if one else (),
+        ips=(ip,) if ip else (),
+        associated=call.args.get("isstaticnat"),
+        networks=(str(network),) if network else (),  # through the VM it is bound to
+        zones=(str(zone),) if zone else (),
+        tags=call.args.tags(),
+        offset=call.window.offset,
+        limit=call.window.limit,
+    )
+    page = call.services.networks.list_addresses(call.scope, query)
     domain = objects.domain(call.services)
-    found = call.services.networks.list_addresses(call.scope, address_tags=call.args.tags())
-    wanted, ip = call.args.get("id"), call.args.get("ipaddress")
-    nat, zone = call.args.get("isstaticnat"), call.args.get("zoneid")
-    rendered = [
-        objects.public_ip(a, domain)
-        for a in found
-        if (wanted is None or a.id == wanted)
-        and (ip is None or a.ip == ip)
-        and (nat is None or (a.instance_id is not None) == nat)
-    ]
-    rendered = [r for r in rendered if zone is None or r["zoneid"] == str(zone)]
-    return call.page("publicipaddress", rendered)
+    return Listing(
+        "publicipaddress", [objects.public_ip(a, domain) for a in page.items], page.total
+    )
 
 
 @commands.command(
