@@ -268,11 +268,11 @@ class InstanceView:
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
-    instance_id: uuid.UUID
-    ref: str
     """An instance's move by a life-cycle action: EC2 answers both states (an ``Accepted``
     carries it with the job that completes the move)."""
 
+    instance_id: uuid.UUID
+    ref: str
     previous: InstanceState
     current: InstanceState
 
