@@ -14,12 +14,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from core import paging, tags
 from core.db.models import (
+    Account,
     Address,
     Flavor,
     Image,
@@ -30,6 +32,7 @@ from core.db.models import (
     SecurityGroup,
     Volume,
     Vpc,
+    Zone,
 )
 from core.enums import NetworkState, VolumeState, VolumeType
 from core.errors import NotFound
@@ -141,166 +144,241 @@ def conditions(query: InstanceQuery) -> list[ColumnElement[bool]]:
 
 def list_page(session: Session, caller: Caller, query: InstanceQuery) -> Page[InstanceView]:
     """One window of the instances ``query`` selects, with the total that match."""
-    statement = scoped(caller).where(*conditions(query))
-    return paging.read_page(
-        session, statement, Instance, query.window, lambda shown: views(session, shown)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Related:
-    """Each kind of related row for a set of instances, read in one statement per kind."""
-
-    nics: Mapping[uuid.UUID, list[Nic]]
-    vpcs: Mapping[uuid.UUID, Vpc]
-    default_vpcs: Mapping[uuid.UUID, Vpc]  # by zone
-    groups: Mapping[uuid.UUID, list[SecurityGroup]]
-    volumes: Mapping[uuid.UUID, list[Volume]]
-    addresses: Mapping[uuid.UUID, Address]
-    tags: Mapping[uuid.UUID, Mapping[str, str]]
-
-    @classmethod
-    def read(cls, session: Session, instances: Sequence[Instance]) -> _Related:
-        ids = [i.id for i in instances]
-        nics: dict[uuid.UUID, list[Nic]] = defaultdict(list)
-        for nic in session.scalars(
-            select(Nic)
-            .options(joinedload(Nic.network).lazyload(Network.account))
-            .where(Nic.instance_id.in_(ids))
-            .order_by(Nic.device_index)
-        ):
-            nics[nic.instance_id].append(nic)
-        vpc_ids = {n.network.vpc_id for found in nics.values() for n in found} - {None}
-        zones = {i.zone_id for i in instances}
-        vpcs = session.scalars(
-            select(Vpc).where(
-                or_(
-                    Vpc.id.in_(vpc_ids) if vpc_ids else false(),
-                    and_(
-                        Vpc.is_default.is_(True),
-                        Vpc.zone_id.in_(zones),
-                        Vpc.state != NetworkState.DELETED,
-                    ),
-                )
-            )
-        ).all()
-        groups: dict[uuid.UUID, list[SecurityGroup]] = defaultdict(list)
-        for instance_id, group in session.execute(
-            select(InstanceSecurityGroup.instance_id, SecurityGroup)
-            .options(lazyload(SecurityGroup.account))
-            .join(SecurityGroup, SecurityGroup.id == InstanceSecurityGroup.group_id)
-            .where(InstanceSecurityGroup.instance_id.in_(ids))
-            .order_by(SecurityGroup.name)
-        ):
-            groups[instance_id].append(group)
-        volumes: dict[uuid.UUID, list[Volume]] = defaultdict(list)
-        for volume in session.scalars(
-            select(Volume)
-            .options(lazyload(Volume.account))
-            .where(Volume.instance_id.in_(ids), Volume.state != VolumeState.DELETED)
-        ):
-            if volume.instance_id is not None:
-                volumes[volume.instance_id].append(volume)
-        addresses = {
-            a.instance_id: a
-            for a in session.scalars(
-                select(Address)
-                .options(lazyload(Address.account))
-                .where(Address.instance_id.in_(ids))
-            )
-            if a.instance_id is not None
-        }
-        return cls(
-            nics=nics,
-            vpcs={v.id: v for v in vpcs},
-            default_vpcs={v.zone_id: v for v in vpcs if v.is_default},
-            groups=groups,
-            volumes=volumes,
-            addresses=addresses,
-            tags=tags.of(session, ids),
-        )
-
-    def vpc_of(self, network: Network) -> Vpc | None:
-        if network.vpc_id is None:
-            return self.default_vpcs.get(network.zone_id)
-        return self.vpcs.get(network.vpc_id)
-
-
-def _nic(nic: Nic, related: _Related) -> NicView:
-    network = nic.network
-    vpc = related.vpc_of(network)
-    return NicView(
-        id=nic.id,
-        mac=nic.mac,
-        network_id=nic.network_id,
-        network_name=network.name,
-        device_index=nic.device_index,
-        ip=nic.lease_ip,
-        reserved_ip=nic.ip,
-        ref=nic.ref,
-        network_ref=network.ref,
-        cidr=network.cidr,
-        gateway=addressing.gateway_of(ipaddress.IPv4Network(network.cidr)),
-        shared=network.shared,
-        vpc_id=vpc.id if vpc else None,
-        vpc_ref=vpc.ref if vpc else None,
-    )
-
-
-def _attached(volumes: Sequence[Volume]) -> list[AttachedVolume]:
-    ordered = sorted(volumes, key=lambda v: (v.volume_type is not VolumeType.ROOT, v.device or ""))
-    return [
-        AttachedVolume(v.id, v.ref, v.volume_type, v.state, v.device, v.attached_at)
-        for v in ordered
-    ]
-
-
-def _view(instance: Instance, related: _Related) -> InstanceView:
-    address = related.addresses.get(instance.id)
-    return InstanceView(
-        id=instance.id,
-        ref=instance.ref,
-        account_id=instance.account_id,
-        account_name=instance.account.name,
-        name=instance.name,
-        hostname=instance.hostname,
-        state=instance.state,
-        state_reason=instance.state_reason,
-        zone_id=instance.zone_id,
-        zone_name=instance.zone.name,
-        host_id=instance.host_id,
-        image_id=instance.image_id,
-        image_ref=instance.image.ref,
-        image_name=instance.image.name,
-        flavor_id=instance.flavor_id,
-        flavor_name=instance.flavor.name,
-        vcpus=instance.flavor.vcpus,
-        memory_mib=instance.flavor.memory_mib,
-        disk_gib=instance.flavor.disk_gib,
-        key_name=instance.key_name,
-        user_data=instance.user_data,
-        reservation_ref=instance.reservation_ref,
-        launch_index=instance.launch_index,
-        client_token=instance.client_token,
-        tags=dict(related.tags.get(instance.id, {})),
-        created_at=instance.created_at,
-        launched_at=instance.launched_at,
-        terminated_at=instance.terminated_at,
-        nics=[_nic(n, related) for n in related.nics.get(instance.id, ())],
-        groups=[
-            GroupRef(g.id, g.ref, g.name, g.description)
-            for g in related.groups.get(instance.id, ())
-        ],
-        volumes=_attached(related.volumes.get(instance.id, ())),
-        address=AddressRef(address.id, address.ref, address.ip) if address else None,
-        termination_protected=instance.termination_protected,
-        stop_protected=instance.stop_protected,
+    statement = _own_rows(caller).where(*conditions(query))
+    return paging.read_rows(
+        session, statement, Instance, query.window, lambda shown: _views(session, shown)
     )
 
 
 def views(session: Session, instances: Sequence[Instance]) -> list[InstanceView]:
-    """Full views of ``instances``, in their order."""
+    """Full views of ``instances`` (rows a caller has just read or changed), in their order.
+
+    Their own rows are read again as columns, so that one code path builds every view; the
+    caller has already found them, so that read is not scoped again."""
     if not instances:
         return []
-    related = _Related.read(session, instances)
-    return [_view(i, related) for i in instances]
+    ids = [i.id for i in instances]
+    statement = _own_rows(None).where(Instance.id.in_(ids))
+    by_id = {row.id: row for row in session.execute(statement)}
+    return _views(session, [by_id[i] for i in ids])
+
+
+# The view's fields read from the instance's own row, by the same name.
+_OWN: Final = (
+    "id",
+    "ref",
+    "account_id",
+    "name",
+    "hostname",
+    "state",
+    "state_reason",
+    "zone_id",
+    "host_id",
+    "image_id",
+    "flavor_id",
+    "key_name",
+    "user_data",
+    "reservation_ref",
+    "launch_index",
+    "client_token",
+    "created_at",
+    "launched_at",
+    "terminated_at",
+    "termination_protected",
+    "stop_protected",
+)
+
+
+def _own_rows(caller: Caller | None) -> Select[*tuple[Any, ...]]:
+    """Each instance's own columns and what a view shows of its account, zone, image and
+    flavor, as plain columns (see ``paging.read_rows``); only ``caller``'s, unless None
+    or an admin."""
+    statement = (
+        select(
+            *(getattr(Instance, name) for name in _OWN),
+            Account.name.label("account_name"),
+            Zone.name.label("zone_name"),
+            Image.ref.label("image_ref"),
+            Image.name.label("image_name"),
+            Flavor.name.label("flavor_name"),
+            Flavor.vcpus,
+            Flavor.memory_mib,
+            Flavor.disk_gib,
+        )
+        .join(Account, Account.id == Instance.account_id)
+        .join(Zone, Zone.id == Instance.zone_id)
+        .join(Image, Image.id == Instance.image_id)
+        .join(Flavor, Flavor.id == Instance.flavor_id)
+    )
+    if caller is None or caller.is_admin:
+        return statement
+    return statement.where(Instance.account_id == caller.account_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Related:
+    """Each kind of related row for a set of instances, read as plain columns in one
+    statement per kind and turned into the view's parts once for the whole page."""
+
+    nics: Mapping[uuid.UUID, list[NicView]]
+    groups: Mapping[uuid.UUID, list[GroupRef]]
+    volumes: Mapping[uuid.UUID, list[AttachedVolume]]
+    addresses: Mapping[uuid.UUID, AddressRef]
+    tags: Mapping[uuid.UUID, Mapping[str, str]]
+
+    @classmethod
+    def read(cls, session: Session, instances: Sequence[Row[Any]]) -> _Related:
+        ids = [i.id for i in instances]
+        return cls(
+            nics=_nics(session, ids, {i.zone_id for i in instances}),
+            groups=_groups(session, ids),
+            volumes=_volumes(session, ids),
+            addresses={
+                a.instance_id: AddressRef(a.id, a.ref, a.ip)
+                for a in session.execute(
+                    select(Address.instance_id, Address.id, Address.ref, Address.ip).where(
+                        Address.instance_id.in_(ids)
+                    )
+                )
+            },
+            tags=tags.of(session, ids),
+        )
+
+
+_Vpcs = dict[uuid.UUID, tuple[uuid.UUID, str]]
+
+
+def _nics(
+    session: Session, ids: Sequence[uuid.UUID], zones: set[uuid.UUID]
+) -> dict[uuid.UUID, list[NicView]]:
+    """Each instance's interfaces in device order, with their networks and VPCs (a network
+    outside any VPC is in its zone's default one): two statements."""
+    rows = session.execute(
+        select(
+            Nic.instance_id,
+            Nic.id,
+            Nic.mac,
+            Nic.network_id,
+            Nic.device_index,
+            Nic.lease_ip,
+            Nic.ip,
+            Nic.ref,
+            Network.name.label("network_name"),
+            Network.ref.label("network_ref"),
+            Network.cidr,
+            Network.shared,
+            Network.vpc_id,
+            Network.zone_id,
+        )
+        .join(Network, Network.id == Nic.network_id)
+        .where(Nic.instance_id.in_(ids))
+        .order_by(Nic.device_index)
+    ).all()
+    vpcs, default_vpcs = _vpcs(session, {r.vpc_id for r in rows} - {None}, zones)
+    gateways = {
+        cidr: addressing.gateway_of(ipaddress.IPv4Network(cidr)) for cidr in {r.cidr for r in rows}
+    }
+    nics: dict[uuid.UUID, list[NicView]] = defaultdict(list)
+    for row in rows:
+        vpc = default_vpcs.get(row.zone_id) if row.vpc_id is None else vpcs.get(row.vpc_id)
+        nics[row.instance_id].append(
+            NicView(
+                id=row.id,
+                mac=row.mac,
+                network_id=row.network_id,
+                network_name=row.network_name,
+                device_index=row.device_index,
+                ip=row.lease_ip,
+                reserved_ip=row.ip,
+                ref=row.ref,
+                network_ref=row.network_ref,
+                cidr=row.cidr,
+                gateway=gateways[row.cidr],
+                shared=row.shared,
+                vpc_id=vpc[0] if vpc else None,
+                vpc_ref=vpc[1] if vpc else None,
+            )
+        )
+    return nics
+
+
+def _vpcs(session: Session, ids: set[uuid.UUID], zones: set[uuid.UUID]) -> tuple[_Vpcs, _Vpcs]:
+    """(id, ref) of the VPCs ``ids`` names, by id, and of each zone's default VPC, by zone."""
+    by_id: _Vpcs = {}
+    by_zone: _Vpcs = {}
+    for vpc in session.execute(
+        select(Vpc.id, Vpc.ref, Vpc.zone_id, Vpc.is_default).where(
+            or_(
+                Vpc.id.in_(ids) if ids else false(),
+                and_(
+                    Vpc.is_default.is_(True),
+                    Vpc.zone_id.in_(zones),
+                    Vpc.state != NetworkState.DELETED,
+                ),
+            )
+        )
+    ):
+        by_id[vpc.id] = (vpc.id, vpc.ref)
+        if vpc.is_default:
+            by_zone[vpc.zone_id] = (vpc.id, vpc.ref)
+    return by_id, by_zone
+
+
+def _groups(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[GroupRef]]:
+    groups: dict[uuid.UUID, list[GroupRef]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            InstanceSecurityGroup.instance_id,
+            SecurityGroup.id,
+            SecurityGroup.ref,
+            SecurityGroup.name,
+            SecurityGroup.description,
+        )
+        .join(SecurityGroup, SecurityGroup.id == InstanceSecurityGroup.group_id)
+        .where(InstanceSecurityGroup.instance_id.in_(ids))
+        .order_by(SecurityGroup.name)
+    ):
+        groups[row.instance_id].append(GroupRef(row.id, row.ref, row.name, row.description))
+    return groups
+
+
+def _volumes(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AttachedVolume]]:
+    """Each instance's volumes that are not deleted: the root first, then by device."""
+    volumes: dict[uuid.UUID, list[AttachedVolume]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            Volume.instance_id,
+            Volume.id,
+            Volume.ref,
+            Volume.volume_type,
+            Volume.state,
+            Volume.device,
+            Volume.attached_at,
+        ).where(Volume.instance_id.in_(ids), Volume.state != VolumeState.DELETED)
+    ):
+        volumes[row.instance_id].append(
+            AttachedVolume(row.id, row.ref, row.volume_type, row.state, row.device, row.attached_at)
+        )
+    for attached in volumes.values():
+        attached.sort(key=lambda v: (v.volume_type is not VolumeType.ROOT, v.device or ""))
+    return volumes
+
+
+def _view(row: Row[Any], related: _Related) -> InstanceView:
+    """The row's columns are named as the view's fields (``_own_rows``)."""
+    instance_id = row.id
+    return InstanceView(
+        **row._asdict(),
+        tags=related.tags.get(instance_id, {}),
+        nics=related.nics.get(instance_id, []),
+        groups=related.groups.get(instance_id, []),
+        volumes=related.volumes.get(instance_id, []),
+        address=related.addresses.get(instance_id),
+    )
+
+
+def _views(session: Session, rows: Sequence[Row[Any]]) -> list[InstanceView]:
+    if not rows:
+        return []
+    related = _Related.read(session, rows)
+    return [_view(row, related) for row in rows]
