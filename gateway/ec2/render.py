@@ -35,10 +35,19 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+def _escaped(text: str) -> str:
+    """Text as libxml2 writes it into a UTF-8 document: ``&``, ``<``, ``>`` and carriage
+    return escaped, every other character as is (tests/unit/test_ec2_render.py holds this
+    against lxml for every character ``xml_safe`` lets through)."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
 def _plain(value: Any) -> str:
-    """A string, number or core enum (by its value) as element text."""
+    """A string, number or core enum (by its value) as element text, escaped."""
     text = str(value.value if hasattr(value, "value") else value)
-    return text if text.isascii() and text.isprintable() else xml_safe(text)
+    return _escaped(text if text.isascii() and text.isprintable() else xml_safe(text))
 
 
 def _boolean(value: Any) -> str:
@@ -49,20 +58,12 @@ def _blob(value: Any) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+# How a scalar reads as element text; these write nothing that needs escaping.
 _TEXTS: Final[Mapping[str, Callable[[Any], str]]] = {
     "boolean": _boolean,
     "timestamp": timestamp,
     "blob": _blob,
 }
-
-
-def _escaped(text: str) -> str:
-    """Text as libxml2 writes it into a UTF-8 document: ``&``, ``<``, ``>`` and carriage
-    return escaped, every other character as is (tests/unit/test_ec2_render.py holds this
-    against lxml for every character ``xml_safe`` lets through)."""
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def _element(out: list[str], member: _Member, value: Any) -> None:
     writes an element whose text is ""); a structure or list with neither members nor
     items is written empty (``<name/>``), as lxml writes an element without children."""
     if member.text is not None:
-        out.append(f"{member.tags.start}{_escaped(member.text(value))}{member.tags.end}")
+        out.append(f"{member.tags.start}{member.text(value)}{member.tags.end}")
         return
     start = len(out)
     out.append(member.tags.start)
