@@ -104,7 +104,7 @@ from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.settings import CoreSettings
 from core.views import Accepted, AddressView, Caller, NewAccount, RuleRequest
-from gateway.app import create_app
+from gateway.app import create_app, freeze_startup_heap
 
 TEST_URI: Final = "test:///default"
 DEFAULT_GROUP: Final = "default"
@@ -834,6 +834,7 @@ def run(args: argparse.Namespace) -> None:
     comparisons: list[Comparison] = []
     with core_cloud() as cloud, tempfile.TemporaryDirectory(prefix="cloudgate-bench-") as tmp:
         metered = Metered(create_app(cloud.services), cloud.services)
+        freeze_startup_heap()  # as `cloudgate serve` does
         with served(metered) as url:
             for count in sorted(set(args.counts)):
                 print(f"\npopulating up to {count:,} instances ...", flush=True)

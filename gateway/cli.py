@@ -68,14 +68,16 @@ def _account_json(new: NewAccount) -> dict[str, str]:
 def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     import uvicorn
 
-    from gateway.app import create_app
+    from gateway.app import create_app, freeze_startup_heap
     from gateway.common import RateLimit
 
     _print_admin_keys(services)
     config: GatewayConfig = args.config_loaded
     limit = RateLimit(config.api_requests_per_second, config.api_request_burst)
+    app = create_app(services, rate_limit=limit, max_request_bytes=config.max_request_bytes)
+    freeze_startup_heap()
     uvicorn.run(
-        create_app(services, rate_limit=limit, max_request_bytes=config.max_request_bytes),
+        app,
         host=config.host,
         port=config.port,
         log_level="info",
