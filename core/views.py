@@ -614,6 +614,7 @@ class AddressView:
     created_at: dt.datetime
     associated_at: dt.datetime | None
     nic_ref: str | None = None  # its instance's first interface
+    instance_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

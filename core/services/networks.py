@@ -242,6 +242,7 @@ def _address_view(address: Address, address_tags: Mapping[str, str]) -> AddressV
         created_at=address.created_at,
         associated_at=address.associated_at,
         nic_ref=nic,
+        instance_name=address.instance.name if address.instance else None,
     )
 
 

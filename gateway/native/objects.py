@@ -420,7 +420,8 @@ def public_ip(view: AddressView, domain: str) -> dict[str, Any]:
     }
     if view.instance_id is not None:
         rendered["virtualmachineid"] = str(view.instance_id)
-        rendered["virtualmachinename"] = f"i-{view.instance_ref}"
+        rendered["virtualmachinename"] = view.instance_name
+        rendered["virtualmachinedisplayname"] = view.instance_name
         if view.private_ip is not None:
             rendered["vmipaddress"] = view.private_ip
     return rendered

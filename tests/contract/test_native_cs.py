@@ -176,6 +176,7 @@ def test_public_ip_allocation_and_static_nat(native_user: NativeUser, image: Ima
     }
     [bound] = cs.listPublicIpAddresses(isstaticnat=True)["publicipaddress"]
     assert (bound["id"], bound["virtualmachineid"]) == (address["id"], vm["id"])
+    assert bound["virtualmachinename"] == bound["virtualmachinedisplayname"] == vm["name"]
     assert (
         cs.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["publicip"] == bound["ipaddress"]
     )
