@@ -160,9 +160,15 @@ class KeyPair(Model):
     public_key: Mapped[str] = mapped_column(Text)
     # the key's fingerprints by what they digest (core/keys.py); each API picks the one it shows
     fingerprint_md5: Mapped[str] = mapped_column(String(64))  # of the OpenSSH blob
-    fingerprint_sha256: Mapped[str] = mapped_column(String(64))  # of the OpenSSH blob
-    public_der_md5: Mapped[str] = mapped_column(String(64))
+    # These two are empty on a row a replica of the previous release wrote during an upgrade,
+    # as that release knew only the column below (migration 0010); read them through
+    # core.services.keypairs.to_view.
+    fingerprint_sha256: Mapped[str | None] = mapped_column(String(64))  # of the OpenSSH blob
+    public_der_md5: Mapped[str | None] = mapped_column(String(64))
     private_key_sha1: Mapped[str | None] = mapped_column(String(64))  # keys generated here
+    # The previous release's one fingerprint, kept while its replicas may run; nothing here
+    # reads or writes it, and a later migration drops it.
+    previous_release_fingerprint: Mapped[str | None] = mapped_column("fingerprint_aws", String(64))
 
     __table_args__ = (UniqueConstraint("account_id", "name"),)
 

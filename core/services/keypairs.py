@@ -21,6 +21,12 @@ _NAME: Final = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 def to_view(pair: KeyPair) -> KeyPairView:
+    """The pair's fingerprints are worked out from its public key where a replica of the
+    previous release stored none (migration 0010), which costs a parse only for those rows."""
+    sha256, der_md5 = pair.fingerprint_sha256, pair.public_der_md5
+    if sha256 is None or der_md5 is None:
+        public = keys.parse_public_key(pair.public_key)
+        sha256, der_md5 = keys.ssh_sha256(public), keys.public_der_md5(public)
     return KeyPairView(
         pair.id,
         pair.ref,
@@ -30,8 +36,8 @@ def to_view(pair: KeyPair) -> KeyPairView:
         pair.key_type,
         pair.public_key,
         pair.fingerprint_md5,
-        pair.fingerprint_sha256,
-        pair.public_der_md5,
+        sha256,
+        der_md5,
         pair.private_key_sha1,
         pair.created_at,
     )

@@ -13,7 +13,9 @@ from sqlalchemy import inspect, text
 from core.db import migrate
 from core.db.base import Base
 from core.db.database import Database
+from core.db.models import KeyPair
 from core.ids import new_ref
+from core.services import keypairs
 
 DATA = Path(__file__).parent / "data"
 
@@ -152,4 +154,30 @@ def test_data_written_by_the_previous_release_migrates_both_ways(tmp_path: Path)
     command.downgrade(migrate.alembic_config(db), "0009")
     assert _rows(db, _SHOWN) == shown
     assert _rows(db, _PORTS) == set(_OLD_RULES)
+    db.dispose()
+
+
+def test_both_releases_share_the_key_pairs_while_replicas_upgrade(tmp_path: Path) -> None:
+    """At 0010 a replica of the previous release still writes key pairs as it did (only
+    ``fingerprint_aws``) and this release reads their fingerprints from the public key; a row
+    this release wrote gets its ``fingerprint_aws`` back on a downgrade."""
+    db = Database(f"sqlite:///{tmp_path}/mixed.db")
+    tables = _at(db, "head")
+    _fill_previous_release(db, tables)  # the previous release's inserts still work
+    with db.transaction() as session:
+        views = {p.name: keypairs.to_view(p) for p in session.scalars(sa.select(KeyPair))}
+    rsa_sha256 = _VECTORS[("rsa.pub", "ssh-sha256")]
+    assert (views["imported-rsa"].fingerprint_sha256, views["imported-rsa"].public_der_md5) == (
+        rsa_sha256,
+        _RSA_MD5,
+    )
+    assert views["ed25519"].fingerprint_sha256 == _ED25519_SHA256
+    with db.engine.begin() as connection:  # as this release writes one: no fingerprint_aws
+        connection.execute(sa.text("UPDATE key_pairs SET fingerprint_aws = NULL"))
+    command.downgrade(migrate.alembic_config(db), "0009")
+    assert _rows(db, _SHOWN) == {
+        ("imported-rsa", _RSA_MD5),
+        ("made-rsa", _RSA_MD5),  # its private key's SHA-1 was never stored: none to give back
+        ("ed25519", _OLD_KEY_PAIRS["ed25519"][1]),
+    }
     db.dispose()

@@ -5,8 +5,13 @@ Revises: 0009
 Create Date: 2026-12-03
 
 A migration must keep working with the previous release's code: replicas upgrade one by one.
-This one cannot fully: ``fingerprint_aws`` is gone, so a replica of the previous release fails
-on key pairs until it is upgraded too.
+So this is the first half of the change. ``fingerprint_aws`` stays, nullable: a replica of the
+previous release still reads it (a key pair this release makes has none, and that replica shows
+no fingerprint for it) and still writes it, leaving the new columns empty; this release reads
+such a row's fingerprints from its public key (``core/services/keypairs.py``). The second half,
+a later revision once no replica of the previous release runs, moves a generated RSA key's
+SHA-1 from ``fingerprint_aws`` where the new column is empty, makes the new columns NOT NULL
+and drops ``fingerprint_aws``.
 
 ``fingerprint_aws`` held whichever fingerprint AWS shows: for an ed25519 key the SHA-256 of its
 blob, for an RSA key generated here the SHA-1 of its PKCS#8 private key, for an imported RSA key
@@ -87,31 +92,25 @@ def upgrade() -> None:
             )
         )
     with op.batch_alter_table("key_pairs", schema=None) as batch_op:
-        batch_op.alter_column(
-            "fingerprint_sha256", existing_type=sa.String(length=64), nullable=False
-        )
-        batch_op.alter_column("public_der_md5", existing_type=sa.String(length=64), nullable=False)
-        batch_op.drop_column("fingerprint_aws")
+        batch_op.alter_column("fingerprint_aws", existing_type=sa.String(length=64), nullable=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("key_pairs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("fingerprint_aws", sa.String(length=64), nullable=True))
+    """Gives the key pairs this release made the ``fingerprint_aws`` they lack."""
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(
             _KEY_PAIRS.c.id,
             _KEY_PAIRS.c.key_type,
-            _KEY_PAIRS.c.fingerprint_sha256,
-            _KEY_PAIRS.c.public_der_md5,
+            _KEY_PAIRS.c.public_key,
             _KEY_PAIRS.c.private_key_sha1,
-        )
+        ).where(_KEY_PAIRS.c.fingerprint_aws.is_(None))
     ).all()
     for row in rows:
         shown = (
-            row.fingerprint_sha256.removeprefix("SHA256:") + "="
+            _sha256(row.public_key).removeprefix("SHA256:") + "="
             if row.key_type == "ed25519"
-            else row.private_key_sha1 or row.public_der_md5
+            else row.private_key_sha1 or _der_md5(row.public_key)
         )
         connection.execute(
             _KEY_PAIRS.update().where(_KEY_PAIRS.c.id == row.id).values(fingerprint_aws=shown)
