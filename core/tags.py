@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -63,6 +63,31 @@ def of(session: Session, resource_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, d
     for resource_id, key, value in rows:
         found.setdefault(resource_id, {})[key] = value
     return found
+
+
+class TagSelection(Protocol):
+    """The tag part of a listing's query (``InstanceQuery``, ``VolumeQuery`` …)."""
+
+    @property
+    def tags(self) -> Mapping[str, Sequence[str]]: ...  # key → any of the values (any if ())
+
+    @property
+    def tag_keys(self) -> Sequence[str]: ...
+
+    @property
+    def tag_values(self) -> Sequence[str]: ...
+
+
+def selecting(
+    resource_id: QueryableAttribute[uuid.UUID], query: TagSelection
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a listing's tag fields, for the resources ``resource_id`` names."""
+    clauses = filter_clauses(resource_id, query.tags)
+    if query.tag_keys:
+        clauses.append(having(resource_id, keys=query.tag_keys))
+    if query.tag_values:
+        clauses.append(having(resource_id, values=query.tag_values))
+    return clauses
 
 
 def filter_clauses(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import events, paging
@@ -29,7 +29,7 @@ from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
 from core.installation import ADMIN_ACCOUNT
 from core.jobs import queue, settling
 from core.jobs.account_jobs import cancel_pending, refuse_dependents
-from core.services.lookup import identity_clause, identity_clauses
+from core.services.lookup import contains_text, identity_clause, identity_clauses
 from core.services.security_groups import default_group
 from core.views import (
     Accepted,
@@ -195,8 +195,7 @@ class IdentityService:
         if query.names:
             statement = statement.where(Account.name.in_(query.names))
         if query.name_contains:
-            lowered = query.name_contains.lower()
-            statement = statement.where(func.lower(Account.name).contains(lowered, autoescape=True))
+            statement = statement.where(contains_text(query.name_contains, Account.name))
         if query.is_admin is not None:
             statement = statement.where(Account.is_admin.is_(query.is_admin))
         statement = statement.where(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from core import events, idempotency, paging, tags
@@ -41,7 +41,7 @@ from core.enums import (
 )
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, NotPermitted
 from core.jobs import queue, settling
-from core.services.lookup import identity_clause, identity_clauses
+from core.services.lookup import contains_text, identity_clause, identity_clauses
 from core.states import IMAGES, ImageTransition, InstanceState
 from core.views import Accepted, Caller, ImageQuery, ImageView, Page
 
@@ -577,12 +577,8 @@ class ImageService:
         if query.names:
             statement = statement.where(Image.name.in_(query.names))
         if query.text_contains:
-            lowered = query.text_contains.lower()
             statement = statement.where(
-                or_(
-                    func.lower(Image.name).contains(lowered, autoescape=True),
-                    func.lower(Image.description).contains(lowered, autoescape=True),
-                )
+                contains_text(query.text_contains, Image.name, Image.description)
             )
         if query.owners:
             statement = statement.where(_whose(caller, query.owners))
@@ -590,11 +586,7 @@ class ImageService:
             statement = statement.where(_whose(caller, query.launchable))
         if query.public is not None:
             statement = statement.where(Image.is_public.is_(query.public))
-        statement = statement.where(*tags.filter_clauses(Image.id, query.tags))
-        if query.tag_keys:
-            statement = statement.where(tags.having(Image.id, keys=query.tag_keys))
-        if query.tag_values:
-            statement = statement.where(tags.having(Image.id, values=query.tag_values))
+        statement = statement.where(*tags.selecting(Image.id, query))
         with self._db.transaction() as session:
             return paging.read_page(
                 session,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import paging, tags
@@ -37,7 +37,7 @@ from core.db.models import (
 from core.enums import NetworkState, VolumeState, VolumeType
 from core.errors import NotFound
 from core.network import addressing
-from core.services.lookup import identity_clause, identity_clauses, zone_clause
+from core.services.lookup import contains_text, identity_clause, identity_clauses, zone_clause
 from core.states import InstanceState
 from core.views import (
     AddressRef,
@@ -97,14 +97,8 @@ def conditions(query: InstanceQuery) -> list[ColumnElement[bool]]:
     if query.names:
         where.append(Instance.name.in_(query.names))
     if query.name_contains:
-        where.append(
-            func.lower(Instance.name).contains(query.name_contains.lower(), autoescape=True)
-        )
-    where.extend(tags.filter_clauses(Instance.id, query.tags))
-    if query.tag_keys:
-        where.append(tags.having(Instance.id, keys=query.tag_keys))
-    if query.tag_values:
-        where.append(tags.having(Instance.id, values=query.tag_values))
+        where.append(contains_text(query.name_contains, Instance.name))
+    where.extend(tags.selecting(Instance.id, query))
     if query.zones:
         where.append(zone_clause(Instance.zone_id, query.zones))
     if query.images:

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core import events, keys, paging
@@ -14,7 +14,7 @@ from core.db.database import Database
 from core.db.models import KeyPair
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound
-from core.services.lookup import identity_clauses
+from core.services.lookup import contains_text, identity_clauses
 from core.views import Caller, KeyPairQuery, KeyPairView, NewKeyPair, Page
 
 _NAME: Final = re.compile(r"[\x20-\x7e]{1,255}")
@@ -134,8 +134,7 @@ def _selected(query: KeyPairQuery) -> list[ColumnElement[bool]]:
     if query.names:
         where.append(KeyPair.name.in_(query.names))
     if query.name_contains:
-        lowered = query.name_contains.lower()
-        where.append(func.lower(KeyPair.name).contains(lowered, autoescape=True))
+        where.append(contains_text(query.name_contains, KeyPair.name))
     if query.fingerprints:
         where.append(KeyPair.fingerprint_md5.in_(query.fingerprints))
     if query.accounts:

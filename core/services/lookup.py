@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import QueryableAttribute
 
 from core import ids
@@ -32,3 +32,10 @@ def zone_clause(column: QueryableAttribute[uuid.UUID], zones: Sequence[str]) -> 
 def identity_clauses(model: type[Model], texts: list[str] | tuple[str, ...]) -> ColumnElement[bool]:
     clauses = [c for c in (identity_clause(model, t) for t in texts) if c is not None]
     return or_(*clauses) if clauses else model.id.is_(None)
+
+
+def contains_text(text: str, *columns: QueryableAttribute[str]) -> ColumnElement[bool]:
+    """One of ``columns`` holds ``text``, whatever the case: a listing's ``name_contains``
+    or CloudStack's ``keyword``. ``%`` and ``_`` in the text are literal."""
+    lowered = text.lower()
+    return or_(*(func.lower(c).contains(lowered, autoescape=True) for c in columns))

@@ -27,7 +27,7 @@ from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKin
 from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue, settling
 from core.network import addressing
-from core.services.lookup import identity_clause, identity_clauses, zone_clause
+from core.services.lookup import contains_text, identity_clause, identity_clauses, zone_clause
 from core.settings import CoreSettings
 from core.states import NETWORKS, VPCS, InstanceState, NetworkTransition
 from core.views import (
@@ -303,11 +303,7 @@ def _common_conditions(
     where: list[ColumnElement[bool]] = []
     if query.zones:
         where.append(zone_clause(model.zone_id, query.zones))
-    where.extend(tags.filter_clauses(model.id, query.tags))
-    if query.tag_keys:
-        where.append(tags.having(model.id, keys=query.tag_keys))
-    if query.tag_values:
-        where.append(tags.having(model.id, values=query.tag_values))
+    where.extend(tags.selecting(model.id, query))
     if query.accounts:
         where.append(model.account_id.in_(query.accounts))
     return where
@@ -320,13 +316,7 @@ def _network_conditions(query: NetworkQuery) -> list[ColumnElement[bool]]:
     if query.names:
         where.append(Network.name.in_(query.names))
     if query.text_contains:
-        lowered = query.text_contains.lower()
-        where.append(
-            or_(
-                func.lower(Network.name).contains(lowered, autoescape=True),
-                func.lower(Network.description).contains(lowered, autoescape=True),
-            )
-        )
+        where.append(contains_text(query.text_contains, Network.name, Network.description))
     if query.states:
         where.append(Network.state.in_(query.states))
     if query.vpcs:

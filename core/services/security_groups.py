@@ -30,7 +30,7 @@ from core.network import rules as rule_rules
 from core.network.filters import rule_spec
 from core.network.rules import Direction, RuleSpec
 from core.services import instance_reads
-from core.services.lookup import identity_clause, identity_clauses
+from core.services.lookup import contains_text, identity_clause, identity_clauses
 from core.states import InstanceState
 from core.views import (
     Accepted,
@@ -364,18 +364,13 @@ class SecurityGroupService:
 
 def _selected(query: SecurityGroupQuery) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``query`` but its instance."""
-    where = tags.filter_clauses(SecurityGroup.id, query.tags)
+    where = tags.selecting(SecurityGroup.id, query)
     if query.ids:
         where.append(identity_clauses(SecurityGroup, tuple(query.ids)))
     if query.names:
         where.append(SecurityGroup.name.in_(query.names))
     if query.name_contains:
-        lowered = query.name_contains.lower()
-        where.append(func.lower(SecurityGroup.name).contains(lowered, autoescape=True))
-    if query.tag_keys:
-        where.append(tags.having(SecurityGroup.id, keys=query.tag_keys))
-    if query.tag_values:
-        where.append(tags.having(SecurityGroup.id, values=query.tag_values))
+        where.append(contains_text(query.name_contains, SecurityGroup.name))
     if query.accounts:
         where.append(SecurityGroup.account_id.in_(query.accounts))
     return where

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final, Protocol, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core import idempotency, ids, paging, tags
@@ -37,7 +37,7 @@ from core.hosts import scheduler
 from core.jobs import queue, settling
 from core.services.catalog import find_disk_offering
 from core.services.compute import overcommit
-from core.services.lookup import identity_clause, identity_clauses, zone_clause
+from core.services.lookup import contains_text, identity_clause, identity_clauses, zone_clause
 from core.settings import CoreSettings
 from core.states import (
     SNAPSHOTS,
@@ -517,15 +517,10 @@ class StorageService:
         if query.names:
             statement = statement.where(Volume.name.in_(query.names))
         if query.name_contains:
-            lowered = query.name_contains.lower()
-            statement = statement.where(func.lower(Volume.name).contains(lowered, autoescape=True))
+            statement = statement.where(contains_text(query.name_contains, Volume.name))
         if query.zones:
             statement = statement.where(zone_clause(Volume.zone_id, query.zones))
-        statement = statement.where(*tags.filter_clauses(Volume.id, query.tags))
-        if query.tag_keys:
-            statement = statement.where(tags.having(Volume.id, keys=query.tag_keys))
-        if query.tag_values:
-            statement = statement.where(tags.having(Volume.id, values=query.tag_values))
+        statement = statement.where(*tags.selecting(Volume.id, query))
         with self._db.transaction() as session:
             if query.instance is not None:
                 instance = _one(
@@ -691,15 +686,8 @@ class StorageService:
         if query.names:
             statement = statement.where(Snapshot.name.in_(query.names))
         if query.name_contains:
-            lowered = query.name_contains.lower()
-            statement = statement.where(
-                func.lower(Snapshot.name).contains(lowered, autoescape=True)
-            )
-        statement = statement.where(*tags.filter_clauses(Snapshot.id, query.tags))
-        if query.tag_keys:
-            statement = statement.where(tags.having(Snapshot.id, keys=query.tag_keys))
-        if query.tag_values:
-            statement = statement.where(tags.having(Snapshot.id, values=query.tag_values))
+            statement = statement.where(contains_text(query.name_contains, Snapshot.name))
+        statement = statement.where(*tags.selecting(Snapshot.id, query))
         with self._db.transaction() as session:
             if query.volume is not None:
                 volume = find_volume(session, caller, query.volume)

@@ -27,7 +27,7 @@ from core.db.models import (
 from core.enums import EventState, EventType, JobKind, ResourceKind, Settle
 from core.errors import InvalidArgument, NotFound, QuotaExceeded
 from core.jobs import settling
-from core.services.lookup import identity_clause
+from core.services.lookup import contains_text, identity_clause
 from core.views import Accepted, Caller, Page, TagQuery, TagView
 
 TAGGABLE: Final[Mapping[ResourceKind, type[Model]]] = {
@@ -198,13 +198,7 @@ class TagService:
         if query.values:
             statement = statement.where(Tag.value.in_(query.values))
         if query.text_contains:
-            lowered = query.text_contains.lower()
-            statement = statement.where(
-                or_(
-                    func.lower(Tag.key).contains(lowered, autoescape=True),
-                    func.lower(Tag.value).contains(lowered, autoescape=True),
-                )
-            )
+            statement = statement.where(contains_text(query.text_contains, Tag.key, Tag.value))
         window = query.window
         last = None if window.after is None else paging.decode(window.after, _position)
         ordered = paging.windowed(statement, window, (Tag.resource_id, Tag.key), last)
