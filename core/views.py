@@ -599,6 +599,33 @@ class NicView:
 
 
 @dataclass(frozen=True, slots=True)
+class InterfaceQuery(WindowedQuery):
+    """What an interface listing selects, in SQL; empty means "any". Only interfaces of
+    instances not terminated are listed."""
+
+    ids: Sequence[str] = ()  # interface refs or UUIDs
+    instances: Sequence[str] = ()  # refs or UUIDs
+    networks: Sequence[str] = ()  # refs or UUIDs
+    macs: Sequence[str] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceView:
+    """An interface as a listing of interfaces shows it: with its instance, whose view holds
+    what an interface renders beside its own fields (groups, public address, zone)."""
+
+    id: uuid.UUID
+    ref: str
+    created_at: dt.datetime
+    instance: InstanceView
+
+    @property
+    def nic(self) -> NicView:
+        return next(n for n in self.instance.nics if n.id == self.id)
+
+
+@dataclass(frozen=True, slots=True)
 class AddressView:
     id: uuid.UUID
     ref: str

@@ -55,6 +55,8 @@ from core.views import (
     Caller,
     InstanceQuery,
     InstanceView,
+    InterfaceQuery,
+    InterfaceView,
     Page,
     Reservation,
     StateChange,
@@ -681,6 +683,11 @@ class ComputeService:
         """The instances ``query`` selects, filtered and windowed in SQL."""
         with self._db.transaction() as session:
             return instance_reads.list_page(session, caller, query)
+
+    def list_interfaces(self, caller: Caller, query: InterfaceQuery) -> Page[InterfaceView]:
+        """The interfaces of live instances ``query`` selects, filtered and windowed in SQL."""
+        with self._db.transaction() as session:
+            return instance_reads.interface_page(session, caller, query)
 
     def console_output(self, caller: Caller, ref: str) -> bytes:
         """The guest's serial log so far, as the host recorded it (empty before first boot)."""

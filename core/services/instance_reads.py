@@ -46,6 +46,8 @@ from core.views import (
     GroupRef,
     InstanceQuery,
     InstanceView,
+    InterfaceQuery,
+    InterfaceView,
     NicView,
     Page,
 )
@@ -142,6 +144,39 @@ def list_page(session: Session, caller: Caller, query: InstanceQuery) -> Page[In
     return paging.read_rows(
         session, statement, Instance, query.window, lambda shown: _views(session, shown)
     )
+
+
+def interface_page(session: Session, caller: Caller, query: InterfaceQuery) -> Page[InterfaceView]:
+    """One window of the interfaces ``query`` selects, each with its instance's view, read
+    for the whole page at once."""
+    statement = (
+        select(Nic)
+        .join(Instance, Instance.id == Nic.instance_id)
+        .where(Instance.terminated_at.is_(None))
+    )
+    if not caller.is_admin:
+        statement = statement.where(Instance.account_id == caller.account_id)
+    if query.ids:
+        statement = statement.where(identity_clauses(Nic, tuple(query.ids)))
+    if query.instances:
+        statement = statement.where(identity_clauses(Instance, tuple(query.instances)))
+    if query.networks:
+        statement = statement.where(Nic.network_id.in_(_ids_in(Network, query.networks)))
+    if query.macs:
+        statement = statement.where(Nic.mac.in_(query.macs))
+    if query.accounts:
+        statement = statement.where(Instance.account_id.in_(query.accounts))
+
+    def interfaces(shown: Sequence[Nic]) -> list[InterfaceView]:
+        owners = {nic.instance_id for nic in shown}
+        rows = session.execute(_own_rows(None).where(Instance.id.in_(owners))).all()
+        instances = {view.id: view for view in _views(session, rows)}
+        return [
+            InterfaceView(nic.id, nic.ref, nic.created_at, instances[nic.instance_id])
+            for nic in shown
+        ]
+
+    return paging.read_page(session, statement, Nic, query.window, interfaces)
 
 
 def views(session: Session, instances: Sequence[Instance]) -> list[InstanceView]:

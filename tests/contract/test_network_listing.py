@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from cs import CloudStack
 
 from core.views import NewAccount
+from tests.contract.conftest import ServedCloud
 from tests.contract.native import NativeUser
 
 
@@ -97,3 +98,37 @@ def test_native_network_and_address_listings(native_user: NativeUser) -> None:
     assert (one["count"], one["publicipaddress"][0]["id"]) == (1, addresses[1]["id"])
     page = cs.listPublicIpAddresses(isstaticnat=False, page=1, pagesize=2)
     assert (page["count"], len(page["publicipaddress"])) == (3, 2)
+
+
+def test_interfaces_filter_by_instance_and_mac_and_page(
+    ec2: Any, served_cloud: ServedCloud
+) -> None:
+    image = served_cloud.image()
+    launched = ec2.run_instances(
+        ImageId=f"ami-{image.ref}", MinCount=6, MaxCount=6, InstanceType="t2.nano"
+    )["Instances"]
+    mine = [i["InstanceId"] for i in launched]
+    try:
+        by_instance = [{"Name": "attachment.instance-id", "Values": mine}]
+        listed = ec2.describe_network_interfaces(Filters=by_instance)["NetworkInterfaces"]
+        assert sorted(i["Attachment"]["InstanceId"] for i in listed) == sorted(mine)
+        pages = ec2.get_paginator("describe_network_interfaces").paginate(
+            Filters=by_instance, PaginationConfig={"PageSize": 5}
+        )
+        seen = [[i["NetworkInterfaceId"] for i in p["NetworkInterfaces"]] for p in pages]
+        assert [len(p) for p in seen] == [5, 1]
+        assert sorted(n for p in seen for n in p) == sorted(i["NetworkInterfaceId"] for i in listed)
+        first = listed[0]
+        [named] = ec2.describe_network_interfaces(
+            NetworkInterfaceIds=[first["NetworkInterfaceId"]]
+        )["NetworkInterfaces"]
+        assert named == first
+        by_mac = [{"Name": "mac-address", "Values": [first["MacAddress"]]}]
+        assert ec2.describe_network_interfaces(Filters=by_mac)["NetworkInterfaces"] == [first]
+        tagged = [{"Name": "tag:role", "Values": ["web"]}]  # interfaces carry no tags here
+        assert ec2.describe_network_interfaces(Filters=tagged)["NetworkInterfaces"] == []
+        with pytest.raises(ClientError) as absent:
+            ec2.describe_network_interfaces(NetworkInterfaceIds=["eni-0123456789abcdef0"])
+        assert absent.value.response["Error"]["Code"] == "InvalidNetworkInterfaceID.NotFound"
+    finally:
+        ec2.terminate_instances(InstanceIds=mine)

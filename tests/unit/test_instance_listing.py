@@ -22,7 +22,7 @@ from core.errors import InvalidArgument
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
-from core.views import Caller, InstanceQuery, VolumeQuery
+from core.views import Caller, InstanceQuery, InterfaceQuery, VolumeQuery
 from tests.unit.conftest import make_settings
 
 
@@ -104,6 +104,35 @@ def test_statements_do_not_grow_with_the_instances(roomy: Services, query: Insta
     at_200 = statements_to_list(roomy, admin, query)
     assert at_200 == at_10
     assert at_10 <= 12
+
+
+def test_interface_listings_are_windowed_and_filtered_in_sql(roomy: Services) -> None:
+    admin = roomy.identity.caller_for(ADMIN_ACCOUNT)
+
+    def statements(query: InterfaceQuery) -> int:
+        with counted(roomy) as seen:
+            page = roomy.compute.list_interfaces(admin, query)
+        assert page.items and all(i.nic.ref == i.ref for i in page.items)
+        return len(seen)
+
+    refs = populate(roomy, admin, 10)
+    network = roomy.compute.get_instance(admin, refs[0]).nics[0].network_ref
+    queries = [InterfaceQuery(), InterfaceQuery(limit=5), InterfaceQuery(networks=[network])]
+    at_10 = [statements(q) for q in queries]
+    populate(roomy, admin, 190)
+    assert [statements(q) for q in queries] == at_10
+    assert max(at_10) <= 12
+
+    one = roomy.compute.get_instance(admin, refs[3])
+    [nic] = one.nics
+    by_instance = roomy.compute.list_interfaces(admin, InterfaceQuery(instances=[one.ref]))
+    assert [(i.ref, i.instance.ref) for i in by_instance.items] == [(nic.ref, one.ref)]
+    by_mac = roomy.compute.list_interfaces(admin, InterfaceQuery(macs=[nic.mac], ids=[nic.ref]))
+    assert [i.ref for i in by_mac.items] == [nic.ref]
+    roomy.compute.terminate_instances(admin, [one.ref])
+    roomy.workers.run_pending()
+    gone = roomy.compute.list_interfaces(admin, InterfaceQuery(instances=[one.ref]))
+    assert gone.items == [] and gone.total == 0
 
 
 def test_a_listing_shows_each_instance_with_its_related_resources(roomy: Services) -> None:

@@ -14,7 +14,15 @@ from typing import Any, Final, TypeVar
 
 from core.enums import NetworkState
 from core.errors import InvalidArgument
-from core.views import InstanceQuery, NetworkQuery, NetworkView, Page, VpcQuery, VpcView
+from core.views import (
+    InterfaceQuery,
+    InterfaceView,
+    NetworkQuery,
+    NetworkView,
+    Page,
+    VpcQuery,
+    VpcView,
+)
 from gateway.ec2 import filters, listing, paging
 from gateway.ec2.actions.instances import instance_item
 from gateway.ec2.call import Call, in_our_zone, owner_id, refuse, tag_list, tag_specs
@@ -60,6 +68,14 @@ _INTERFACE_FILTERS: Final = {
     "attachment.status": filters.path("Attachment.Status"),
     "interface-type": filters.path("InterfaceType"),
 }
+# Filters core applies in SQL; the rest match the rendered item (``_INTERFACE_FILTERS``).
+_INTERFACE_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
+    "network-interface-id": filters.as_refs(NETWORK_INTERFACE, "ids"),
+    "attachment.instance-id": filters.as_refs(INSTANCE, "instances"),
+    "subnet-id": filters.as_refs(SUBNET, "networks"),
+    "mac-address": filters.as_values("macs"),
+    "owner-id": filters.as_uuids("accounts"),
+}
 _STATES: Final = {NetworkState.AVAILABLE: "available", NetworkState.DELETING: "pending"}
 # Filters core applies in SQL; the rest match the rendered item (``_VPC_FILTERS``).
 _VPC_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
@@ -87,7 +103,7 @@ _SUBNET_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
 }
 _VPC_IDS: Final = ("VpcIds", "vpcIds")
 _SUBNET_IDS: Final = ("SubnetIds", "subnetIds")
-V = TypeVar("V", VpcView, NetworkView)
+V = TypeVar("V", VpcView, NetworkView, InterfaceView)
 
 
 def _vpc_item(vpc: VpcView) -> dict[str, Any]:
@@ -142,24 +158,28 @@ def _described(
     render: Callable[[V], dict[str, Any]],
     table: Mapping[str, filters.Lookup],
     sql: Mapping[str, filters.QueryField],
+    *,
+    tags: str = "Tags",
+    core_tags: bool = True,
 ) -> tuple[Sequence[dict[str, Any]], str | None]:
     """A Describe call over a core listing: explicit ids are read by id (every one must
     exist); otherwise the filters core can say go into ``read``'s query fields and the rest
-    match each rendered page."""
+    match each rendered page. ``tags`` is where an item shows its tags; ``core_tags``, whether
+    core's query takes them (interfaces have none)."""
     refs = call.refs(kind, ids[0])
     wanted = call.args.get("Filters")
     if refs:
         named = read({"ids": tuple(refs)}).items
         _missing(kind, refs, [v.ref for v in named])
         return paging.page(
-            call.args, filters.select([render(v) for v in named], wanted, table), ids
+            call.args, filters.select([render(v) for v in named], wanted, table, tags), ids
         )
-    fields, rest = filters.split(wanted, sql)
+    fields, rest = filters.split(wanted, sql, tags=core_tags)
 
     def fetch(limit: int | None, after: str | None) -> Page[V]:
         return read({**fields, "limit": limit, "after": after})
 
-    return listing.collect(call, fetch, render, table, rest, ids=ids)
+    return listing.collect(call, fetch, render, table, rest, ids=ids, tags=tags)
 
 
 def require_vpc(call: Call, ref: str) -> None:
@@ -251,31 +271,41 @@ def delete_subnet(call: Call) -> Mapping[str, Any]:
     return {}
 
 
+def _interface_item(view: InterfaceView) -> dict[str, Any]:
+    """The interface as its instance's description shows it, with what only an interface
+    listing adds: the attachment's instance, the zone."""
+    instance = view.instance
+    rendered = NETWORK_INTERFACE.render(view.ref)
+    [interface] = [
+        i
+        for i in instance_item(instance)["NetworkInterfaces"]
+        if i["NetworkInterfaceId"] == rendered
+    ]
+    attachment = {
+        **interface["Attachment"],
+        "InstanceId": INSTANCE.render(instance.ref),
+        "InstanceOwnerId": owner_id(instance.account_id),
+    }
+    return {
+        **{k: v for k, v in interface.items() if k != "Attachment"},
+        "Attachment": attachment,
+        "AvailabilityZone": instance.zone_name,
+        "Description": "",
+        "RequesterManaged": False,
+        "TagSet": [],
+    }
+
+
 def describe_network_interfaces(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(NETWORK_INTERFACE, "NetworkInterfaceIds")
-    items = []
-    for instance in call.services.compute.list_instances(call.caller, InstanceQuery()).items:
-        if instance.terminated_at is not None:
-            continue
-        for interface in instance_item(instance)["NetworkInterfaces"]:
-            attachment = {
-                **interface["Attachment"],
-                "InstanceId": INSTANCE.render(instance.ref),
-                "InstanceOwnerId": owner_id(instance.account_id),
-            }
-            items.append(
-                {
-                    **{k: v for k, v in interface.items() if k != "Attachment"},
-                    "Attachment": attachment,
-                    "AvailabilityZone": instance.zone_name,
-                    "Description": "",
-                    "RequesterManaged": False,
-                    "TagSet": [],
-                }
-            )
-    found_ids = [str(i["NetworkInterfaceId"]).removeprefix("eni-") for i in items]
-    _missing(NETWORK_INTERFACE, refs, found_ids)
-    chosen = [i for i in items if not refs or i["NetworkInterfaceId"] in {f"eni-{r}" for r in refs}]
-    found = filters.select(chosen, call.args.get("Filters"), _INTERFACE_FILTERS, "TagSet")
-    shown, token = paging.page(call.args, found, ("NetworkInterfaceIds", "networkInterfaceIds"))
+    shown, token = _described(
+        call,
+        NETWORK_INTERFACE,
+        ("NetworkInterfaceIds", "networkInterfaceIds"),
+        lambda fields: call.services.compute.list_interfaces(call.caller, InterfaceQuery(**fields)),
+        _interface_item,
+        _INTERFACE_FILTERS,
+        _INTERFACE_QUERY_FIELDS,
+        tags="TagSet",
+        core_tags=False,
+    )
     return {"NetworkInterfaces": shown, "NextToken": token}
