@@ -70,6 +70,8 @@ _DISK_OWNERS: Final = {
     "capture": ResourceKind.IMAGE,
 }
 _BACKUP_TIMEOUT: Final = 3600.0
+# How long a pool refresh waits for the pool's other jobs (a stream to or from a volume)
+_REFRESH_TIMEOUT: Final = 120.0
 
 
 def _silence_default_handler(_ctx: object, _err: object) -> None:
@@ -164,6 +166,23 @@ class LibvirtDriver:
     def _pool(self) -> libvirt.virStoragePool:
         with _host_errors("open the storage pool"):
             return self._connection().storagePoolLookupByName(self._pool_name)
+
+    def _refreshed_pool(self) -> libvirt.virStoragePool:
+        """The pool, refreshed so that files made beside libvirt (QEMU's console log, a
+        backup's target) are volumes. libvirt refuses a refresh while a stream of another job
+        reads or writes one of the pool's volumes (a config drive uploading as a guest
+        starts): the refresh waits for it, within a bound."""
+        pool = self._pool()
+        deadline = time.monotonic() + _REFRESH_TIMEOUT
+        while True:
+            try:
+                pool.refresh(0)
+                return pool
+            except libvirt.libvirtError as exc:
+                busy = "asynchronous jobs running" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(_POLL_SECONDS)
 
     def _find_volume(self, name: str) -> libvirt.virStorageVol | None:
         try:
@@ -378,8 +397,7 @@ class LibvirtDriver:
                 if dom.isActive():
                     dom.destroy()
                 dom.undefine()
-            pool = self._pool()
-            pool.refresh(0)
+            pool = self._refreshed_pool()
             for volume in pool.listAllVolumes(0):
                 if volume.name().startswith(f"{guest}-"):
                     volume.delete(0)
@@ -416,8 +434,7 @@ class LibvirtDriver:
 
     def volumes(self) -> list[VolumeInfo]:
         with _host_errors("list its volumes"):
-            pool = self._pool()
-            pool.refresh(0)
+            pool = self._refreshed_pool()
             found = []
             for volume in pool.listAllVolumes(0):
                 name = volume.name()
@@ -449,9 +466,11 @@ class LibvirtDriver:
         """The serial log, read through libvirt so it works for remote hosts too."""
         name = guest_volume_name(guest, "console.log")
         with _host_errors("read the console log"):
-            pool = self._pool()
-            pool.refresh(0)
+            # a volume's size is read afresh with it; only a new log needs the pool refreshed
             volume = self._find_volume(name)
+            if volume is None:
+                self._refreshed_pool()
+                volume = self._find_volume(name)
             if volume is None:
                 return b""
             try:
@@ -566,7 +585,7 @@ class LibvirtDriver:
             live = {} if dom is None else domain_xml.disk_targets(dom.XMLDesc(0))
             if dom is not None and self._hot_plug(dom) and original.path() in live:
                 self._backup(dom, live, live[original.path()], self._pool_path / name)
-                self._pool().refresh(0)
+                self._refreshed_pool()
                 return int(self._disk(target).info()[1])
             capacity = original.info()[1]
             xml = domain_xml.volume(name, capacity=capacity, disk_format=DiskFormat.QCOW2)
@@ -585,7 +604,7 @@ class LibvirtDriver:
             time.sleep(_POLL_SECONDS)
         stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
         if not stats.get("success", False):
-            self._pool().refresh(0)
+            self._refreshed_pool()
             self.delete_volume(target.name)
             raise HostError(f"the disk copy failed: {stats.get('errmsg', 'no reason given')}")
 
