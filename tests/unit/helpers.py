@@ -1,9 +1,14 @@
-"""Small readers shared by unit tests: they look at the database only through core's tables."""
+"""Small readers shared by unit tests: they look at the database only through core's tables
+(or its engine's events)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import libvirt
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.db.models import Event, Image, Instance, Job, Snapshot, Tag, Volume
 from core.hosts.driver import HostDriver
@@ -17,6 +22,21 @@ def row_counts(services: Services) -> dict[str, int]:
             model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
             for model in (Instance, Job, Event, Tag, Volume, Snapshot, Image)
         }
+
+
+@contextmanager
+def counted(services: Services) -> Iterator[list[str]]:
+    """The SQL statements the block sends, as a listing's fixed cost is asserted by them."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def host_driver(services: Services) -> HostDriver:

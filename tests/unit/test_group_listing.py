@@ -19,7 +19,7 @@ from core.views import (
     RuleRequest,
     SecurityGroupQuery,
 )
-from tests.unit.test_instance_listing import counted
+from tests.unit.helpers import counted
 
 
 def make_groups(services: Services, owner: Caller, start: int, count: int) -> list[str]:

@@ -13,7 +13,7 @@ from core.enums import ImageScope, ImageState, ResourceKind
 from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.views import Caller, ImageQuery, ImageView
-from tests.unit.test_instance_listing import counted
+from tests.unit.helpers import counted
 
 
 def copies(

@@ -9,12 +9,10 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from core.bootstrap import ADMIN_ACCOUNT, bootstrap
 from core.enums import ResourceKind
@@ -24,6 +22,7 @@ from core.services.container import Services
 from core.states import InstanceState
 from core.views import Caller, InstanceQuery, InterfaceQuery, VolumeQuery
 from tests.unit.conftest import make_settings
+from tests.unit.helpers import counted
 
 
 @pytest.fixture
@@ -43,20 +42,6 @@ def roomy(tmp_path: Path) -> Iterator[Services]:
     built.images.register(built.identity.caller_for(ADMIN_ACCOUNT), disk, name="tiny", public=True)
     yield built
     built.close()
-
-
-@contextmanager
-def counted(services: Services) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(services.db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def populate(services: Services, owner: Caller, count: int, *, start_index: int = 0) -> list[str]:

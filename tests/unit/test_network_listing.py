@@ -18,7 +18,7 @@ from core.services.container import Services
 from core.views import AddressQuery, Caller, ImageView, NetworkQuery, VpcQuery
 from tests.conftest import DatabaseTemplate
 from tests.unit.conftest import make_settings
-from tests.unit.test_instance_listing import counted
+from tests.unit.helpers import counted
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from core.enums import AccountState, ResourceKind
 from core.errors import InvalidArgument
 from core.services.container import Services
 from core.views import AccountQuery, Caller, TagQuery
-from tests.unit.test_instance_listing import counted
+from tests.unit.helpers import counted
 
 
 def make_tagged_groups(services: Services, owner: Caller, start: int, count: int) -> list[str]:
