@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, Protocol
+from typing import Final
 
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -12,6 +12,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from core.db.models import Tag
 from core.enums import ResourceKind
 from core.errors import InvalidArgument, QuotaExceeded
+from core.views import TaggedQuery
 
 MAX_TAGS: Final = 50
 MAX_KEY: Final = 128
@@ -65,21 +66,8 @@ def of(session: Session, resource_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, d
     return found
 
 
-class TagSelection(Protocol):
-    """The tag part of a listing's query (``InstanceQuery``, ``VolumeQuery`` …)."""
-
-    @property
-    def tags(self) -> Mapping[str, Sequence[str]]: ...  # key → any of the values (any if ())
-
-    @property
-    def tag_keys(self) -> Sequence[str]: ...
-
-    @property
-    def tag_values(self) -> Sequence[str]: ...
-
-
 def selecting(
-    resource_id: QueryableAttribute[uuid.UUID], query: TagSelection
+    resource_id: QueryableAttribute[uuid.UUID], query: TaggedQuery
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a listing's tag fields, for the resources ``resource_id`` names."""
     clauses = filter_clauses(resource_id, query.tags)

@@ -337,7 +337,16 @@ class WindowedQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class InstanceQuery(WindowedQuery):
+class TaggedQuery(WindowedQuery):
+    """The tag part of a listing's query, for kinds that carry tags."""
+
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)  # key → any of the values
+    tag_keys: Sequence[str] = ()  # has a tag with one of these keys
+    tag_values: Sequence[str] = ()  # has a tag with one of these values
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceQuery(TaggedQuery):
     """What an instance listing selects, all of it in SQL; empty tuples mean "any", values of
     one field are OR-ed and fields AND-ed. Refs and UUIDs both identify. Rows come in
     creation order: ``after`` (a cursor from ``Page.next_cursor``) and ``offset`` skip,
@@ -347,9 +356,6 @@ class InstanceQuery(WindowedQuery):
     states: Sequence[InstanceState] = ()
     names: Sequence[str] = ()
     name_contains: str = ""  # a case-insensitive part of the name
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)  # key → any of the values
-    tag_keys: Sequence[str] = ()  # has a tag with one of these keys
-    tag_values: Sequence[str] = ()  # has a tag with one of these values
     zones: Sequence[str] = ()  # names or UUIDs
     images: Sequence[str] = ()
     flavors: Sequence[str] = ()  # names, refs or UUIDs
@@ -433,7 +439,7 @@ class SnapshotView:
 
 
 @dataclass(frozen=True, slots=True)
-class VolumeQuery(WindowedQuery):
+class VolumeQuery(TaggedQuery):
     """What a volume listing selects, in SQL, like ``InstanceQuery``; empty means "any"."""
 
     ids: Sequence[str] = ()
@@ -443,14 +449,11 @@ class VolumeQuery(WindowedQuery):
     names: Sequence[str] = ()
     name_contains: str = ""
     zones: Sequence[str] = ()  # names or UUIDs
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
     include_deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotQuery(WindowedQuery):
+class SnapshotQuery(TaggedQuery):
     """What a snapshot listing selects, in SQL; empty means "any"."""
 
     ids: Sequence[str] = ()
@@ -458,14 +461,11 @@ class SnapshotQuery(WindowedQuery):
     states: Sequence[SnapshotState] = ()
     names: Sequence[str] = ()
     name_contains: str = ""
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
     include_deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class ImageQuery(WindowedQuery):
+class ImageQuery(TaggedQuery):
     """What an image listing selects, in SQL; empty means "any". ``owners`` and
     ``launchable`` each hold scopes or owning accounts, any of which admits an image."""
 
@@ -476,9 +476,6 @@ class ImageQuery(WindowedQuery):
     owners: Sequence[ImageScope | uuid.UUID] = ()
     launchable: Sequence[ImageScope] = ()
     public: bool | None = None
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,7 +506,7 @@ class SecurityGroupView:
 
 
 @dataclass(frozen=True, slots=True)
-class SecurityGroupQuery(WindowedQuery):
+class SecurityGroupQuery(TaggedQuery):
     """What a security group listing selects, in SQL; empty means "any". Groups belong to no
     network, so no field selects by one."""
 
@@ -517,9 +514,6 @@ class SecurityGroupQuery(WindowedQuery):
     names: Sequence[str] = ()
     name_contains: str = ""  # a case-insensitive part of the name
     instance: str | None = None  # the groups of this instance, which must exist
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
     accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
 
 
@@ -645,7 +639,7 @@ class AddressView:
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkQuery(WindowedQuery):
+class NetworkQuery(TaggedQuery):
     """What a network listing selects, in SQL, like ``InstanceQuery``; empty means "any".
     Deleted networks are never listed."""
 
@@ -658,14 +652,11 @@ class NetworkQuery(WindowedQuery):
     cidrs: Sequence[str] = ()
     shared: bool | None = None
     is_default: bool | None = None
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
     accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
 
 
 @dataclass(frozen=True, slots=True)
-class VpcQuery(WindowedQuery):
+class VpcQuery(TaggedQuery):
     """What a VPC listing selects, in SQL; empty means "any". Deleted VPCs are never listed."""
 
     ids: Sequence[str] = ()
@@ -673,14 +664,11 @@ class VpcQuery(WindowedQuery):
     zones: Sequence[str] = ()  # names or UUIDs
     cidrs: Sequence[str] = ()
     is_default: bool | None = None
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
     accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
 
 
 @dataclass(frozen=True, slots=True)
-class AddressQuery(WindowedQuery):
+class AddressQuery(TaggedQuery):
     """What a public address listing selects, in SQL; empty means "any"."""
 
     ids: Sequence[str] = ()  # refs, UUIDs or the addresses themselves
@@ -689,9 +677,6 @@ class AddressQuery(WindowedQuery):
     instances: Sequence[str] = ()  # bound to one of these (refs or UUIDs)
     networks: Sequence[str] = ()  # bound to an instance with an interface on one of these
     zones: Sequence[str] = ()  # names or UUIDs
-    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    tag_keys: Sequence[str] = ()
-    tag_values: Sequence[str] = ()
     accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
 
 
