@@ -63,6 +63,8 @@ def test_owners_select_by_scope_and_account(
     assert image_ids(ec2.describe_images(Owners=[str(ec2_account.account.id)])) == mine
     assert image_ids(ec2.describe_images(Owners=["self", "amazon"])) == [*ami(public), *mine]
     assert image_ids(ec2.describe_images(Owners=["123456789012"])) == []
+    mixed = ["123456789012", str(ec2_account.account.id)]  # an owner unknown here admits nothing
+    assert image_ids(ec2.describe_images(Owners=mixed)) == mine
     assert image_ids(ec2.describe_images(ExecutableUsers=["all"])) == ami(public, owned["web-5"])
     assert image_ids(ec2.describe_images(Owners=["self"], ExecutableUsers=["all"])) == ami(
         owned["web-5"]

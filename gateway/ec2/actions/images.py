@@ -52,7 +52,7 @@ _QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
     "image-id": filters.as_refs(IMAGE, "ids"),
     "name": filters.as_values("names"),
     "state": filters.as_states(IMAGE_STATES),
-    "owner-id": lambda values: _accounts(values, "owners"),
+    "owner-id": filters.as_uuids("owners"),
     "is-public": lambda values: (
         {"public": values[0] == "true"}
         if len(values) == 1 and values[0] in ("true", "false")
@@ -67,12 +67,18 @@ _OWNERS: Final = {"self": ImageScope.OWN, "amazon": ImageScope.SHARED}
 _USERS: Final = {"self": ImageScope.OWN, "all": ImageScope.PUBLIC}
 
 
-def _accounts(values: Sequence[str], field: str) -> dict[str, tuple[uuid.UUID, ...]] | None:
-    """Owner ids as account UUIDs; None when one is not a UUID (it matches nothing here)."""
-    try:
-        return {field: tuple(uuid.UUID(v) for v in values)}
-    except ValueError:
-        return None
+def _owner_accounts(owners: Sequence[str]) -> tuple[uuid.UUID, ...]:
+    """The owners written as EC2 shows an account (``OwnerId``); any other owner names no
+    account here and admits no image."""
+    found = []
+    for owner in owners:
+        try:
+            parsed = uuid.UUID(owner)
+        except ValueError:
+            continue
+        if str(parsed) == owner:
+            found.append(parsed)
+    return tuple(found)
 
 
 def image_item(image: ImageView, caller_account: uuid.UUID) -> dict[str, Any]:
@@ -125,8 +131,7 @@ def _scope(call: Call) -> dict[str, Any] | None:
     fields: dict[str, Any] = {}
     if owners := list(call.args.get("Owners") or ()):
         words = [_OWNERS[o] for o in owners if o in _OWNERS]
-        accounts = _accounts([o for o in owners if o not in _OWNERS], "owners")
-        fields["owners"] = (*words, *(accounts or {}).get("owners", ()))
+        fields["owners"] = (*words, *_owner_accounts([o for o in owners if o not in _OWNERS]))
     if users := list(call.args.get("ExecutableUsers") or ()):
         fields["launchable"] = tuple(_USERS[u] for u in users if u in _USERS)
     return None if any(not v for v in fields.values()) else fields
