@@ -166,8 +166,8 @@ class KeyPair(Model):
     fingerprint_sha256: Mapped[str | None] = mapped_column(String(64))  # of the OpenSSH blob
     public_der_md5: Mapped[str | None] = mapped_column(String(64))
     private_key_sha1: Mapped[str | None] = mapped_column(String(64))  # keys generated here
-    # The previous release's one fingerprint, kept while its replicas may run; nothing here
-    # reads or writes it, and a later migration drops it.
+    # The previous release's one fingerprint, kept while its replicas may run; read only for
+    # rows they wrote (core.services.keypairs.to_view), and dropped by a later migration.
     previous_release_fingerprint: Mapped[str | None] = mapped_column("fingerprint_aws", String(64))
 
     __table_args__ = (UniqueConstraint("account_id", "name"),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from typing import Final
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -26,13 +27,25 @@ from core.hosts.driver import GroupFilter, NetworkSpec, NicSpec
 from core.network.rules import Direction, RuleSpec
 from core.states import InstanceState
 
+_PREVIOUS_ANY: Final = -1  # see stored_ports
+
+
+def stored_ports(rule: SecurityGroupRule) -> tuple[int | None, int | None]:
+    """A rule's ports as core means them. The previous release stored an ICMP rule's "any"
+    type or code as -1, and a replica of it may still write one while replicas upgrade
+    (migration 0011 moved the rows it found to NULL): read -1 there as "any" too."""
+    low, high = rule.from_port, rule.to_port
+    if rule.protocol == Protocol.ICMP.value:
+        low = None if low == _PREVIOUS_ANY else low
+        high = None if high == _PREVIOUS_ANY else high
+    return low, high
+
 
 def rule_spec(rule: SecurityGroupRule) -> RuleSpec:
     return RuleSpec(
         Direction(rule.direction),
         Protocol(rule.protocol),
-        rule.from_port,
-        rule.to_port,
+        *stored_ports(rule),
         rule.cidr,
         rule.source_group_id,
     )

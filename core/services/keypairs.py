@@ -22,11 +22,16 @@ _NAME: Final = re.compile(r"[\x20-\x7e]{1,255}")
 
 def to_view(pair: KeyPair) -> KeyPairView:
     """The pair's fingerprints are worked out from its public key where a replica of the
-    previous release stored none (migration 0010), which costs a parse only for those rows."""
+    previous release stored none (migration 0010), which costs a parse only for those rows;
+    the private key's SHA-1 of an RSA key it generated is its one stored fingerprint then."""
     sha256, der_md5 = pair.fingerprint_sha256, pair.public_der_md5
+    private_sha1 = pair.private_key_sha1
     if sha256 is None or der_md5 is None:
         public = keys.parse_public_key(pair.public_key)
         sha256, der_md5 = keys.ssh_sha256(public), keys.public_der_md5(public)
+        previous = pair.previous_release_fingerprint
+        if pair.key_type == "rsa" and previous not in (None, der_md5):
+            private_sha1 = previous  # an RSA key that release generated: what it showed
     return KeyPairView(
         pair.id,
         pair.ref,
@@ -38,7 +43,7 @@ def to_view(pair: KeyPair) -> KeyPairView:
         pair.fingerprint_md5,
         sha256,
         der_md5,
-        pair.private_key_sha1,
+        private_sha1,
         pair.created_at,
     )
 

@@ -27,7 +27,7 @@ from core.enums import EventState, EventType, JobKind, ResourceKind
 from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue
 from core.network import rules as rule_rules
-from core.network.filters import rule_spec
+from core.network.filters import rule_spec, stored_ports
 from core.network.rules import Direction, RuleSpec
 from core.services import instance_reads
 from core.services.lookup import contains_text, identity_clause, identity_clauses
@@ -65,8 +65,8 @@ def group_view(group: SecurityGroup, group_tags: Mapping[str, str]) -> SecurityG
                 ref=rule.ref,
                 direction=rule.direction,
                 protocol=rule.protocol,
-                from_port=rule.from_port,
-                to_port=rule.to_port,
+                from_port=stored_ports(rule)[0],
+                to_port=stored_ports(rule)[1],
                 cidr=rule.cidr,
                 source_group_id=rule.source_group_id,
                 source_group_name=rule.source_group.name if rule.source_group else None,

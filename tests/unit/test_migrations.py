@@ -13,8 +13,9 @@ from sqlalchemy import inspect, text
 from core.db import migrate
 from core.db.base import Base
 from core.db.database import Database
-from core.db.models import KeyPair
+from core.db.models import KeyPair, SecurityGroupRule
 from core.ids import new_ref
+from core.network.filters import rule_spec
 from core.services import keypairs
 
 DATA = Path(__file__).parent / "data"
@@ -158,9 +159,9 @@ def test_data_written_by_the_previous_release_migrates_both_ways(tmp_path: Path)
 
 
 def test_both_releases_share_the_key_pairs_while_replicas_upgrade(tmp_path: Path) -> None:
-    """At 0010 a replica of the previous release still writes key pairs as it did (only
-    ``fingerprint_aws``) and this release reads their fingerprints from the public key; a row
-    this release wrote gets its ``fingerprint_aws`` back on a downgrade."""
+    """At head a replica of the previous release still writes key pairs as it did (only
+    ``fingerprint_aws``) and ICMP rules with -1 for "any", and this release reads both as it
+    means them; a key pair this release wrote gets its ``fingerprint_aws`` back on a downgrade."""
     db = Database(f"sqlite:///{tmp_path}/mixed.db")
     tables = _at(db, "head")
     _fill_previous_release(db, tables)  # the previous release's inserts still work
@@ -172,6 +173,16 @@ def test_both_releases_share_the_key_pairs_while_replicas_upgrade(tmp_path: Path
         _RSA_MD5,
     )
     assert views["ed25519"].fingerprint_sha256 == _ED25519_SHA256
+    assert (views["made-rsa"].private_key_sha1, views["imported-rsa"].private_key_sha1) == (
+        _RSA_SHA1,
+        None,
+    )
+    with db.transaction() as session:  # its ICMP rules still say "any" with -1
+        read = {
+            (r.protocol, rule_spec(r).from_port, rule_spec(r).to_port)
+            for r in session.scalars(sa.select(SecurityGroupRule))
+        }
+    assert read == set(_OLD_RULES.values())
     with db.engine.begin() as connection:  # as this release writes one: no fingerprint_aws
         connection.execute(sa.text("UPDATE key_pairs SET fingerprint_aws = NULL"))
     command.downgrade(migrate.alembic_config(db), "0009")
