@@ -152,11 +152,6 @@ PROTOCOLS: Final[Mapping[Protocol, str]] = MappingProxyType(
 )
 
 
-def core_protocol(text: str) -> str:
-    """Core's word for an ``IpProtocol``: ``-1`` is all; names and numbers pass on."""
-    return Protocol.ALL.value if text == PROTOCOLS[Protocol.ALL] else text
-
-
 def key_fingerprint(pair: KeyPairView) -> str:
     """The fingerprint AWS shows for a key pair (its 'Verify your key pair' page): an ed25519
     key's SHA-256 in padded base64; for an RSA key it generated, the SHA-1 of the PKCS#8

@@ -1,4 +1,5 @@
-"""Security-group rule ports as EC2 and CloudStack write them: both say "any" with ``-1``.
+"""Security-group rules as EC2 and CloudStack write them: both say "any" with ``-1`` (ports,
+ICMP type or code, and protocol).
 
 Core holds neutral values: ``None`` for any ICMP type or code and for the ports of a rule for
 all protocols, and ``0..65535`` for a tcp or udp rule on every port (what EC2 shows for a rule
@@ -13,6 +14,12 @@ from core.enums import Protocol
 
 ANY: Final = -1
 EVERY_PORT: Final = (0, 65535)
+
+
+def core_protocol(text: str) -> str:
+    """Core's word for a rule's protocol as a caller sent it: ``-1`` is all protocols in both
+    APIs; names and numbers pass on for core to judge."""
+    return Protocol.ALL.value if text == str(ANY) else text
 
 
 def core_ports(protocol: str, low: int | None, high: int | None) -> tuple[int | None, int | None]:

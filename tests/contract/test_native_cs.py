@@ -85,6 +85,9 @@ def test_icmp_any_is_minus_one_and_refusals_name_cloudstack_parameters(
     cs.authorizeSecurityGroupIngress(protocol="icmp", icmptype=-1, icmpcode=-1, **rule)
     [shown] = cs.listSecurityGroups(id=group)["securitygroup"][0]["ingressrule"]
     assert (shown["protocol"], shown["icmptype"], shown["icmpcode"]) == ("icmp", -1, -1)
+    cs.authorizeSecurityGroupIngress(protocol="-1", **rule)  # all protocols
+    rules = cs.listSecurityGroups(id=group)["securitygroup"][0]["ingressrule"]
+    assert sorted(r["protocol"] for r in rules) == ["all", "icmp"]
     with pytest.raises(CloudStackApiException) as refused:
         cs.authorizeSecurityGroupIngress(protocol="tcp", startport=70000, endport=70000, **rule)
     assert refused.value.error["errortext"].startswith("startport: port 70000 is outside")

@@ -22,8 +22,7 @@ from core.network.rules import (
     normalize_rule,
     parse_protocol,
 )
-from translations.ec2 import core_protocol
-from translations.rules import core_ports, wire_ports
+from translations.rules import core_ports, core_protocol, wire_ports
 
 IN = Direction.INGRESS
 OUT = Direction.EGRESS

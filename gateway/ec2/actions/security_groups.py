@@ -19,8 +19,8 @@ from gateway.ec2 import filters, listing, paging
 from gateway.ec2.actions.vpcs import default_vpc, require_vpc
 from gateway.ec2.call import Call, owner_id, ref, tag_list, tag_specs
 from gateway.ec2.errors import Ec2Error, missing, not_found
-from translations.ec2 import PROTOCOLS, SECURITY_GROUP, SECURITY_GROUP_RULE, VPC, core_protocol
-from translations.rules import core_ports, wire_ports
+from translations.ec2 import PROTOCOLS, SECURITY_GROUP, SECURITY_GROUP_RULE, VPC
+from translations.rules import core_ports, core_protocol, wire_ports
 
 _FILTERS: Final = {
     "group-id": filters.path("GroupId"),

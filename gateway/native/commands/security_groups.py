@@ -23,7 +23,7 @@ from gateway.native.registry import (
     Submitted,
     param_error,
 )
-from translations.rules import core_ports
+from translations.rules import core_ports, core_protocol
 
 commands = CommandSet()
 
@@ -50,7 +50,7 @@ def _group_ref(call: Call) -> str:
 
 
 def _rules(call: Call) -> list[RuleRequest]:
-    protocol = call.args.get("protocol") or "tcp"
+    protocol = core_protocol(call.args.get("protocol") or "tcp")
     if Protocol.named(protocol) is Protocol.ICMP:
         low, high = call.args.get("icmptype"), call.args.get("icmpcode")
     else:
