@@ -97,11 +97,12 @@ def paged(
     view: Callable[[Sequence[Row]], Sequence[View]],
     cursor: Callable[[View], str],
 ) -> Page[View]:
-    """The page of ``rows`` (read by ``windowed``) as views, with the next page's cursor,
-    which ``cursor`` makes of the page's last view."""
+    """The page of ``rows`` (read by ``windowed``) as views, with the cursor ``cursor``
+    makes after each of them; the last one's asks for the next page, if there is one."""
     more = window.limit is not None and len(rows) > window.limit
     shown = view(rows[: window.limit] if more else rows)
-    return Page(shown, total, cursor(shown[-1]) if more and shown else None)
+    cursors = [cursor(item) for item in shown]
+    return Page(shown, total, cursors[-1] if more and cursors else None, cursors)
 
 
 M = TypeVar("M", bound=Model)

@@ -43,11 +43,13 @@ class Caller:
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One window of a listing: ``total`` counts every match, ``next_cursor`` (None on the
-    last page) asks for the rows after these."""
+    last page) asks for the rows after these, and ``cursors`` hold the cursor after each item,
+    for a caller that stops partway through the page (a front end filtering it further)."""
 
     items: Sequence[T]
     total: int
     next_cursor: str | None = None
+    cursors: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)

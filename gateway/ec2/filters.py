@@ -88,13 +88,13 @@ def _tag_lookup(name: str, tags: Lookup) -> Lookup | None:
     return None
 
 
-def select(
-    items: Sequence[T],
+def matcher(
     filters: Sequence[Mapping[str, Any]] | None,
     table: Mapping[str, Lookup],
     tags: str = "Tags",
-) -> list[T]:
-    """The items every filter matches; ``tags`` is the path to the item's tag list."""
+) -> Callable[[Item], bool]:
+    """Whether an item matches every filter; ``tags`` is the path to the item's tag list.
+    Names and values are checked here, once, before any item is."""
     checks: list[tuple[Lookup, list[re.Pattern[str]]]] = []
     for wanted in filters or ():
         name = wanted.get("Name")
@@ -106,14 +106,25 @@ def select(
         if not values:
             raise Ec2Error("InvalidParameterValue", f"The filter '{name}' has no values")
         checks.append((lookup, [pattern(v) for v in values]))
-    return [
-        item
-        for item in items
-        if all(
+
+    def matches(item: Item) -> bool:
+        return all(
             any(p.fullmatch(_text(v)) for v in lookup(item) for p in patterns)
             for lookup, patterns in checks
         )
-    ]
+
+    return matches
+
+
+def select(
+    items: Sequence[T],
+    filters: Sequence[Mapping[str, Any]] | None,
+    table: Mapping[str, Lookup],
+    tags: str = "Tags",
+) -> list[T]:
+    """The items every filter matches (``matcher``)."""
+    matches = matcher(filters, table, tags)
+    return [item for item in items if matches(item)]
 
 
 def split(
