@@ -63,6 +63,10 @@ def test_a_page_filter_beside_sql_ones_still_fills_the_page(ec2: Any, tagged: li
     assert ec2.describe_tags(Filters=[{"Name": "value", "Values": ["3"]}])["Tags"] == [
         {"ResourceId": tagged[3], "ResourceType": "security-group", "Key": "n", "Value": "3"}
     ]
+    other_kind = "vol-" + tagged[3].removeprefix("sg-")  # the group's ref under another kind
+    assert (
+        ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [other_kind]}])["Tags"] == []
+    )
 
 
 def _cs(served_cloud: ServedCloud, account: NewAccount) -> CloudStack:

@@ -110,8 +110,12 @@ def _tag_item(tag: TagView) -> dict[str, Any]:
 def describe_tags(call: Call) -> Mapping[str, Any]:
     """Filters with wildcards, and ``tag:K``, ``tag-key`` and ``tag-value`` (which match no
     tag: a tag has no tags), are applied to the rendered page."""
-    fields, rest = filters.split(call.args.get("Filters"), _QUERY_FIELDS, tags=False)
+    wanted = call.args.get("Filters")
+    fields, rest = filters.split(wanted, _QUERY_FIELDS, tags=False)
     fields.setdefault("kinds", tuple(_SHOWN))  # the kinds EC2 has ids for, unless narrowed
+    # core matches a resource-id by its ref alone; the page checks the prefix too, so that
+    # vol-<a group's ref> does not name the group
+    rest = [*rest, *(f for f in wanted or () if f.get("Name") == "resource-id" and f not in rest)]
     query = TagQuery(**fields)
 
     def fetch(limit: int | None, after: str | None) -> Page[TagView]:
