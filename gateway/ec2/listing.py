@@ -12,14 +12,24 @@ gave for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from core.views import Page
 from gateway.ec2 import filters, paging
 from gateway.ec2.call import Call
+from gateway.ec2.errors import not_found
+from translations.ec2 import IdKind
 
 MAX_READS: Final = 3
 V = TypeVar("V")
+
+
+class Referenced(Protocol):
+    @property
+    def ref(self) -> str: ...
+
+
+R = TypeVar("R", bound=Referenced)
 Fetch = Callable[[int | None, str | None], Page[V]]
 """Core's listing for a window: at most ``limit`` rows after the ``after`` cursor."""
 
@@ -56,3 +66,43 @@ def collect(
         if page.next_cursor is None:
             return shown, None
     return shown, paging.cursor_token(after, call.args)
+
+
+def require_all(kind: IdKind, refs: Sequence[str], found: Sequence[Referenced]) -> None:
+    """Every ref a call named is among what core found, or EC2's NotFound for the first not."""
+    known = {item.ref for item in found}
+    if absent := [r for r in refs if r not in known]:
+        raise not_found(kind, kind.render(absent[0]))
+
+
+def describe(
+    call: Call,
+    kind: IdKind,
+    ids: tuple[str, str],
+    read: Callable[[Mapping[str, Any]], Page[R]],
+    render: Callable[[R], dict[str, Any]],
+    table: Mapping[str, filters.Lookup],
+    sql: Mapping[str, filters.QueryField],
+    *,
+    tags: str = "Tags",
+    core_tags: bool = True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A Describe call over a core listing: explicit ids (the member ``ids`` names) are read
+    by id, and every one must exist; otherwise the filters core can say go into ``read``'s
+    query fields and the rest match each rendered window (``collect``). ``tags`` is where an
+    item shows its tags; ``core_tags``, whether core's query takes them."""
+    refs = call.refs(kind, ids[0])
+    wanted = call.args.get("Filters")
+    if refs:
+        named = read({"ids": tuple(refs)}).items
+        require_all(kind, refs, named)
+        shown, token = paging.page(
+            call.args, filters.select([render(v) for v in named], wanted, table, tags), ids
+        )
+        return list(shown), token
+    fields, rest = filters.split(wanted, sql, tags=core_tags)
+
+    def fetch(limit: int | None, after: str | None) -> Page[R]:
+        return read({**fields, "limit": limit, "after": after})
+
+    return collect(call, fetch, render, table, rest, ids=ids, tags=tags)

@@ -153,24 +153,14 @@ def create_volume(call: Call) -> Mapping[str, Any]:
 
 
 def describe_volumes(call: Call) -> Mapping[str, Any]:
-    refs = call.refs(VOLUME, "VolumeIds")
-    wanted = call.args.get("Filters")
-    if refs:  # a handful, read by id; every one must exist
-        named = call.services.storage.list_volumes(call.caller, VolumeQuery(ids=tuple(refs))).items
-        if absent := [r for r in refs if r not in {v.ref for v in named}]:
-            raise not_found(VOLUME, VOLUME.render(absent[0]))
-        items = filters.select([volume_item(v) for v in named], wanted, _VOLUME_FILTERS)
-        shown, token = paging.page(call.args, items, _VOLUME_IDS)
-        return {"Volumes": shown, "NextToken": token}
-    fields, rest = filters.split(wanted, _VOLUME_QUERY_FIELDS)
-    query = VolumeQuery(**fields)
-
-    def fetch(limit: int | None, after: str | None) -> Page[VolumeView]:
-        window = dataclasses.replace(query, limit=limit, after=after)
-        return call.services.storage.list_volumes(call.caller, window)
-
-    listed, next_token = listing.collect(
-        call, fetch, volume_item, _VOLUME_FILTERS, rest, ids=_VOLUME_IDS
+    listed, next_token = listing.describe(
+        call,
+        VOLUME,
+        _VOLUME_IDS,
+        lambda fields: call.services.storage.list_volumes(call.caller, VolumeQuery(**fields)),
+        volume_item,
+        _VOLUME_FILTERS,
+        _VOLUME_QUERY_FIELDS,
     )
     return {"Volumes": listed, "NextToken": next_token}
 

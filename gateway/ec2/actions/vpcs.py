@@ -9,8 +9,8 @@ belong to the default VPC too. Instances run in one subnet, through one interfac
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Mapping
+from typing import Any, Final
 
 from core.enums import NetworkState
 from core.errors import InvalidArgument
@@ -19,15 +19,14 @@ from core.views import (
     InterfaceView,
     NetworkQuery,
     NetworkView,
-    Page,
     VpcQuery,
     VpcView,
 )
-from gateway.ec2 import filters, listing, paging
+from gateway.ec2 import filters, listing
 from gateway.ec2.actions.instances import instance_item
 from gateway.ec2.call import Call, in_our_zone, owner_id, refuse, tag_list, tag_specs
-from gateway.ec2.errors import Ec2Error, not_found, unsupported
-from translations.ec2 import INSTANCE, NETWORK_INTERFACE, SUBNET, VPC, IdKind
+from gateway.ec2.errors import Ec2Error, unsupported
+from translations.ec2 import INSTANCE, NETWORK_INTERFACE, SUBNET, VPC
 
 _VPC_FILTERS: Final = {
     "vpc-id": filters.path("VpcId"),
@@ -103,7 +102,6 @@ _SUBNET_QUERY_FIELDS: Final[Mapping[str, filters.QueryField]] = {
 }
 _VPC_IDS: Final = ("VpcIds", "vpcIds")
 _SUBNET_IDS: Final = ("SubnetIds", "subnetIds")
-V = TypeVar("V", VpcView, NetworkView, InterfaceView)
 
 
 def _vpc_item(vpc: VpcView) -> dict[str, Any]:
@@ -145,47 +143,10 @@ def _subnet_item(network: NetworkView) -> dict[str, Any]:
     }
 
 
-def _missing(kind: IdKind, wanted: Sequence[str], found: Sequence[str]) -> None:
-    if absent := [r for r in wanted if r not in set(found)]:
-        raise not_found(kind, kind.render(absent[0]))
-
-
-def _described(
-    call: Call,
-    kind: IdKind,
-    ids: tuple[str, str],
-    read: Callable[[Mapping[str, Any]], Page[V]],
-    render: Callable[[V], dict[str, Any]],
-    table: Mapping[str, filters.Lookup],
-    sql: Mapping[str, filters.QueryField],
-    *,
-    tags: str = "Tags",
-    core_tags: bool = True,
-) -> tuple[Sequence[dict[str, Any]], str | None]:
-    """A Describe call over a core listing: explicit ids are read by id (every one must
-    exist); otherwise the filters core can say go into ``read``'s query fields and the rest
-    match each rendered page. ``tags`` is where an item shows its tags; ``core_tags``, whether
-    core's query takes them (interfaces have none)."""
-    refs = call.refs(kind, ids[0])
-    wanted = call.args.get("Filters")
-    if refs:
-        named = read({"ids": tuple(refs)}).items
-        _missing(kind, refs, [v.ref for v in named])
-        return paging.page(
-            call.args, filters.select([render(v) for v in named], wanted, table, tags), ids
-        )
-    fields, rest = filters.split(wanted, sql, tags=core_tags)
-
-    def fetch(limit: int | None, after: str | None) -> Page[V]:
-        return read({**fields, "limit": limit, "after": after})
-
-    return listing.collect(call, fetch, render, table, rest, ids=ids, tags=tags)
-
-
 def require_vpc(call: Call, ref: str) -> None:
     """The VPC a call names exists and is the caller's (or the zone's default one)."""
     found = call.services.networks.list_vpcs(call.caller, VpcQuery(ids=(ref,))).items
-    _missing(VPC, [ref], [v.ref for v in found])
+    listing.require_all(VPC, [ref], found)
 
 
 def default_vpc(call: Call) -> str | None:
@@ -195,7 +156,7 @@ def default_vpc(call: Call) -> str | None:
 
 
 def describe_vpcs(call: Call) -> Mapping[str, Any]:
-    shown, token = _described(
+    shown, token = listing.describe(
         call,
         VPC,
         _VPC_IDS,
@@ -226,7 +187,7 @@ def delete_vpc(call: Call) -> Mapping[str, Any]:
 
 
 def describe_subnets(call: Call) -> Mapping[str, Any]:
-    shown, token = _described(
+    shown, token = listing.describe(
         call,
         SUBNET,
         _SUBNET_IDS,
@@ -297,7 +258,7 @@ def _interface_item(view: InterfaceView) -> dict[str, Any]:
 
 
 def describe_network_interfaces(call: Call) -> Mapping[str, Any]:
-    shown, token = _described(
+    shown, token = listing.describe(
         call,
         NETWORK_INTERFACE,
         ("NetworkInterfaceIds", "networkInterfaceIds"),
