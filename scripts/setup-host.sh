@@ -19,6 +19,11 @@ PACKAGES=(
   postgresql
   # building libvirt-python and the project's virtualenv
   gcc python3-dev python3-venv
+  # the real rOCCI-cli (OCCI client) the tests drive, run from its sources by Debian's Ruby 3.1
+  # with the gems it needs packaged by Debian (no rubygems), and git for scripts/setup-rocci.sh
+  # to fetch those sources when ../shared/tools/rocci is not beside the repository
+  ruby ruby-httparty ruby-hashie ruby-uuidtools ruby-activesupport ruby-settingslogic ruby-json
+  ruby-highline git
 )
 
 if [ "$(id -u)" -ne 0 ]; then
