@@ -153,16 +153,18 @@ class OcciClient:
         content: str = "",
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
+        """One request; ``accept=None`` sends no ``Accept`` header at all (httpx would add
+        ``*/*``), to see what the server answers by default."""
         sent = {"User-Agent": USER_AGENT, **self.auth_headers, **(headers or {})}
         if accept is not None:
             sent["Accept"] = accept
-        return self.http.request(
-            method,
-            url,
-            headers=sent,
-            content=content.encode(),
-            params=params,
-            auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT,
+        request = self.http.build_request(
+            method, url, headers=sent, content=content.encode(), params=params
+        )
+        if accept is None:
+            del request.headers["Accept"]
+        return self.http.send(
+            request, auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
         )
 
     def get(
