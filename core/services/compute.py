@@ -17,7 +17,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import events, idempotency, ids, tags
+from core import events, idempotency, ids, keys, tags
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Flavor, Image, Instance, InstanceSecurityGroup, Volume, Zone
@@ -45,7 +45,7 @@ from core.services import instance_reads
 from core.services.catalog import find_flavor
 from core.services.images import find_image
 from core.services.keypairs import find_key_pair
-from core.services.lookup import identity_clauses
+from core.services.lookup import chosen_id, identity_clauses
 from core.services.networks import default_network, find_network, new_nic
 from core.services.security_groups import default_group, find_group
 from core.settings import CoreSettings
@@ -86,6 +86,9 @@ class LaunchRequest:
     termination_protected: bool = False
     stop_protected: bool = False
     root_volume_tags: Mapping[str, str] = field(default_factory=dict)
+    instance_id: uuid.UUID | None = None  # the client's choice of UUID (OCCI), for one instance
+    public_key: str | None = None  # an OpenSSH key given inline, instead of a key pair's
+    hostname: str | None = None  # derived from the name when None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +190,14 @@ class ComputeService:
         tags.validate(request.tags)
         tags.validate(request.root_volume_tags)
         idempotency.check(request.client_token)
+        if request.instance_id is not None and request.count != 1:
+            raise InvalidArgument("instance_id", "a chosen id names exactly one instance")
+        if request.public_key is not None and request.key_name is not None:
+            raise InvalidArgument("public_key", "give a key pair's name or a key, not both")
+        if request.hostname is not None and not _HOSTNAME.fullmatch(request.hostname):
+            raise InvalidArgument(
+                "hostname", "1-63 lower-case letters, digits and inner hyphens (RFC 1123)"
+            )
 
     def _replay(
         self, session: Session, caller: Caller, request: LaunchRequest, image: Image, flavor: Flavor
@@ -224,6 +235,9 @@ class ComputeService:
             key = None
             if request.key_name is not None:
                 key = find_key_pair(session, caller.account_id, request.key_name)
+            public_key = key.public_key if key else None
+            if request.public_key is not None:
+                public_key = keys.parse_public_key(request.public_key).openssh
             zone = session.scalar(select(Zone).where(Zone.name == self._settings.zone))
             if zone is None:
                 raise NotFound("zone", self._settings.zone)
@@ -254,6 +268,7 @@ class ComputeService:
             for index, host in enumerate(hosts):
                 ref = ids.new_ref()
                 instance = Instance(
+                    id=chosen_id(session, Instance, request.instance_id),
                     ref=ref,
                     account_id=caller.account_id,
                     zone=zone,
@@ -261,10 +276,10 @@ class ComputeService:
                     image=image,
                     flavor=flavor,
                     name=request.name or default_name(ref),
-                    hostname=hostname_for(request.name, ref),
+                    hostname=request.hostname or hostname_for(request.name, ref),
                     state=InstanceState.PENDING,
                     key_name=key.name if key else None,
-                    public_key=key.public_key if key else None,
+                    public_key=public_key,
                     user_data=request.user_data,
                     reservation_ref=reservation,
                     launch_index=index,

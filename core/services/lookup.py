@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from core import ids
 from core.db.base import Model
 from core.db.models import Zone
+from core.errors import Conflict
 
 
 def identity_clause(model: type[Model], text: str) -> ColumnElement[bool] | None:
@@ -39,3 +40,13 @@ def contains_text(text: str, *columns: QueryableAttribute[str]) -> ColumnElement
     or CloudStack's ``keyword``. ``%`` and ``_`` in the text are literal."""
     lowered = text.lower()
     return or_(*(func.lower(c).contains(lowered, autoescape=True) for c in columns))
+
+
+def chosen_id(session: Session, model: type[Model], wanted: uuid.UUID | None) -> uuid.UUID:
+    """The id a new row takes: the client's choice (OCCI lets a client name what it creates)
+    when no row of any account holds it yet, else a fresh one."""
+    if wanted is None:
+        return ids.new_uuid()
+    if session.get(model, wanted) is not None:
+        raise Conflict(model.__tablename__.rstrip("s"), str(wanted), "the id is taken")
+    return wanted

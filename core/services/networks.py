@@ -27,7 +27,13 @@ from core.enums import EventState, EventType, JobKind, NetworkState, ResourceKin
 from core.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 from core.jobs import queue, settling
 from core.network import addressing
-from core.services.lookup import contains_text, identity_clause, identity_clauses, zone_clause
+from core.services.lookup import (
+    chosen_id,
+    contains_text,
+    identity_clause,
+    identity_clauses,
+    zone_clause,
+)
 from core.settings import CoreSettings
 from core.states import NETWORKS, VPCS, InstanceState, NetworkTransition
 from core.views import (
@@ -391,6 +397,7 @@ class NetworkService:
         description: str = "",
         network_tags: Mapping[str, str] | None = None,
         vpc: str | None = None,
+        network_id: uuid.UUID | None = None,
     ) -> NetworkView:
         """A network of the zone, in ``vpc`` (its CIDR must lie inside the VPC's) or, without
         one, in the default VPC with a free /24 of the supernet when no CIDR is given."""
@@ -419,6 +426,7 @@ class NetworkService:
                 if taken.overlaps(block):
                     raise Conflict("network", str(block), f"overlaps {taken} on the host")
             network = Network(
+                id=chosen_id(session, Network, network_id),
                 account_id=caller.account_id,
                 zone=zone,
                 vpc_id=None if parent is None else parent.id,

@@ -7,6 +7,7 @@ do the libvirt work. A volume lives on one host's pool and attaches to instances
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final, Protocol, TypeVar
 
@@ -37,7 +38,13 @@ from core.hosts import scheduler
 from core.jobs import queue, settling
 from core.services.catalog import find_disk_offering
 from core.services.compute import overcommit
-from core.services.lookup import contains_text, identity_clause, identity_clauses, zone_clause
+from core.services.lookup import (
+    chosen_id,
+    contains_text,
+    identity_clause,
+    identity_clauses,
+    zone_clause,
+)
 from core.settings import CoreSettings
 from core.states import (
     SNAPSHOTS,
@@ -194,6 +201,7 @@ class StorageService:
         volume_tags: Mapping[str, str] | None = None,
         disk_offering: str | None = None,
         client_token: str | None = None,
+        volume_id: uuid.UUID | None = None,
     ) -> Accepted[VolumeView]:
         """An empty volume of ``size_gib`` (or of the offering's size), or a copy of a snapshot
         (at least its size). A ``client_token`` the account used before returns that volume
@@ -252,6 +260,7 @@ class StorageService:
                     return Accepted(volume_view(earlier, found), None)
             ref = ids.new_ref()
             volume = Volume(
+                id=chosen_id(session, Volume, volume_id),
                 ref=ref,
                 account_id=caller.account_id,
                 zone=zone,
