@@ -25,6 +25,7 @@ from gateway.common import DEFAULT_MAX_REQUEST_BYTES, Limits, RateLimit, Throttl
 from gateway.ec2.app import Ec2Api
 from gateway.ec2.model import service_model
 from gateway.native.app import NativeApi
+from gateway.occi.app import OcciApi
 
 
 def create_app(
@@ -52,6 +53,7 @@ def create_app(
     routes = [
         Route("/healthz", healthz),
         Mount("/client", app=NativeApi(services).app(limits)),
+        Mount("/occi", app=OcciApi(services).app(limits)),
         Mount("", app=Ec2Api(services).app(limits)),  # EC2 answers at "/": matched last
     ]
     return Starlette(routes=routes, lifespan=lifespan)

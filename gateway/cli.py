@@ -82,6 +82,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
         port=config.port,
         log_level="info",
         access_log=False,  # uvicorn's writes query strings (signatures); gateway.access doesn't
+        server_header=False,  # each API names the server itself (OCCI: "OCCI/1.1")
     )
     return 0
 

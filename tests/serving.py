@@ -21,7 +21,14 @@ def served(app: Starlette, *, lifespan: Literal["on", "off"] = "on") -> Iterator
     """Yields the base URL; the server stops when the block ends. With ``lifespan="off"`` the
     caller owns start-up and shutdown of the services behind the app."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan=lifespan,
+            server_header=False,  # as `cloudgate serve`: each API names the server itself
+        )
     )
     thread = threading.Thread(target=server.run, name="uvicorn-under-test", daemon=True)
     thread.start()
