@@ -195,7 +195,7 @@ class OcciApi:
         ctx = self._context(caller, exchange)
         answers = Answers(exchange)
         if method == "DELETE":
-            handler.delete(ctx, [_id_of(e) for e in handler.list(ctx)])
+            handler.delete(ctx, [_id_of(e) for e in handler.list(ctx)], whole_collection=True)
             return answers.done()
         doc = read(request.headers, request.body)
         action = _action(request, doc, handler)

@@ -41,8 +41,6 @@ ACTIONS_NOW: Final[Mapping[InstanceState, tuple[Category, ...]]] = {
     InstanceState.RUNNING: (STOP, RESTART),
     InstanceState.STOPPED: (START,),
 }
-# A compute being deleted is gone for OCCI at once: rOCCI-cli's describe lists, then reads
-# each member, so a listing must never hold what a read answers 404 for.
 LISTED: Final = tuple(
     s for s in InstanceState if s not in (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
 )
@@ -183,8 +181,7 @@ class Computes:
 
     def get(self, ctx: Context, id_: uuid.UUID) -> Entity:
         instance = ctx.services.compute.get_instance(ctx.caller, str(id_))
-        if instance.state not in LISTED:
-            raise OcciError(404, f"compute {id_} is deleted")
+        kinds.require_listed(instance.state in LISTED, COMPUTE, id_)
         return compute_entity(instance, ctx.version)
 
     def create(self, ctx: Context, doc: Document) -> Entity:
@@ -237,7 +234,9 @@ class Computes:
             ctx.services.compute.update_instance(ctx.caller, str(id_), name=title)
         return self.get(ctx, id_)
 
-    def delete(self, ctx: Context, ids: Sequence[uuid.UUID]) -> None:
+    def delete(
+        self, ctx: Context, ids: Sequence[uuid.UUID], *, whole_collection: bool = False
+    ) -> None:
         ctx.services.compute.terminate_instances(ctx.caller, [str(i) for i in ids])
 
     def act(

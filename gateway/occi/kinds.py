@@ -46,8 +46,11 @@ class KindHandler(Protocol):
 
     def update(self, ctx: Context, id_: uuid.UUID, doc: Document) -> Entity: ...
 
-    def delete(self, ctx: Context, ids: Sequence[uuid.UUID]) -> None:
-        """Deletes all of ``ids`` or, where core can refuse the batch at once, none."""
+    def delete(
+        self, ctx: Context, ids: Sequence[uuid.UUID], *, whole_collection: bool = False
+    ) -> None:
+        """Deletes all of ``ids`` or, where core can refuse the batch at once, none;
+        ``whole_collection`` when they are every member listed (a DELETE of the collection)."""
 
     def act(
         self,
@@ -73,6 +76,13 @@ def id_in(path: str, kind: Category) -> uuid.UUID:
         return uuid.UUID(tail)
     except ValueError:
         raise OcciError(400, f"{path!r} is not the location of a {kind.term}") from None
+
+
+def require_listed(listed: bool, kind: Category, id_: uuid.UUID) -> None:
+    """What is being deleted is gone for OCCI at once: rOCCI-cli's describe lists a collection,
+    then reads each member, so a read must answer 404 for what a listing leaves out."""
+    if not listed:
+        raise OcciError(404, f"{kind.term} {id_} is deleted")
 
 
 def chosen_id(doc: Document) -> uuid.UUID | None:

@@ -89,11 +89,20 @@ def _volume_link(volume: VolumeView) -> Entity:
     return storage_link_entity(volume.instance_id, volume.id, volume.device, volume.state)
 
 
-def _no_actions(kind: Category) -> OcciError:
-    return OcciError(400, f"a {kind.term} link has no actions")
+class _WithoutActions:
+    kind: Category
+
+    def act(
+        self,
+        ctx: Context,
+        ids: Sequence[uuid.UUID],
+        action: Category,
+        attributes: Mapping[str, Value],
+    ) -> None:
+        raise OcciError(400, f"a {self.kind.term} link has no actions")
 
 
-class NetworkInterfaces:
+class NetworkInterfaces(_WithoutActions):
     kind = NETWORKINTERFACE
 
     def list(self, ctx: Context) -> list[Entity]:
@@ -117,24 +126,17 @@ class NetworkInterfaces:
     def update(self, ctx: Context, id_: uuid.UUID, doc: Document) -> Entity:
         raise OcciError(400, "a networkinterface has no attribute that can change")
 
-    def delete(self, ctx: Context, ids: Sequence[uuid.UUID]) -> None:
+    def delete(
+        self, ctx: Context, ids: Sequence[uuid.UUID], *, whole_collection: bool = False
+    ) -> None:
         for id_ in ids:
             self.get(ctx, id_)
         raise OcciError(
             400, "a compute keeps its network interface for life: delete the compute instead"
         )
 
-    def act(
-        self,
-        ctx: Context,
-        ids: Sequence[uuid.UUID],
-        action: Category,
-        attributes: Mapping[str, Value],
-    ) -> None:
-        raise _no_actions(self.kind)
 
-
-class StorageLinks:
+class StorageLinks(_WithoutActions):
     kind = STORAGELINK
 
     def list(self, ctx: Context) -> list[Entity]:
@@ -159,16 +161,9 @@ class StorageLinks:
     def update(self, ctx: Context, id_: uuid.UUID, doc: Document) -> Entity:
         raise OcciError(400, "a storagelink has no attribute that can change: relink instead")
 
-    def delete(self, ctx: Context, ids: Sequence[uuid.UUID]) -> None:
+    def delete(
+        self, ctx: Context, ids: Sequence[uuid.UUID], *, whole_collection: bool = False
+    ) -> None:
         for id_ in ids:
             self.get(ctx, id_)
             ctx.services.storage.detach_volume(ctx.caller, str(id_))
-
-    def act(
-        self,
-        ctx: Context,
-        ids: Sequence[uuid.UUID],
-        action: Category,
-        attributes: Mapping[str, Value],
-    ) -> None:
-        raise _no_actions(self.kind)

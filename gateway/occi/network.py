@@ -49,10 +49,8 @@ class Networks:
         return [network_entity(n) for n in page.items]
 
     def get(self, ctx: Context, id_: uuid.UUID) -> Entity:
-        """A network being deleted is gone at once, as a compute is (see ``compute.LISTED``)."""
         network = ctx.services.networks.get_network(ctx.caller, str(id_))
-        if network.state is not NetworkState.AVAILABLE:
-            raise OcciError(404, f"network {id_} is deleted")
+        kinds.require_listed(network.state is NetworkState.AVAILABLE, NETWORK, id_)
         return network_entity(network)
 
     def create(self, ctx: Context, doc: Document) -> Entity:
@@ -81,9 +79,17 @@ class Networks:
             raise OcciError(400, "a network keeps the title it was created with")
         return network_entity(current)
 
-    def delete(self, ctx: Context, ids: Sequence[uuid.UUID]) -> None:
+    def delete(
+        self, ctx: Context, ids: Sequence[uuid.UUID], *, whole_collection: bool = False
+    ) -> None:
+        """A collection's DELETE removes the caller's own networks: the zone's shared network
+        is listed to every account and belongs to none of them."""
+        networks = ctx.services.networks
         for id_ in ids:
-            ctx.services.networks.delete_network(ctx.caller, str(id_))
+            network = networks.get_network(ctx.caller, str(id_))
+            if whole_collection and network.account_id != ctx.caller.account_id:
+                continue
+            networks.delete_network(ctx.caller, str(id_))
 
     def act(
         self,

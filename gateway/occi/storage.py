@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from core.enums import VolumeState
+from core.enums import VolumeState, VolumeType
 from core.views import VolumeQuery, VolumeView
 from gateway.occi import kinds
 from gateway.occi.categories import Category, Value
@@ -59,10 +59,8 @@ class Storages:
         return [storage_entity(v, ctx.version) for v in page.items]
 
     def get(self, ctx: Context, id_: uuid.UUID) -> Entity:
-        """A volume being deleted is gone at once, as a compute is (see ``compute.LISTED``)."""
         volume = ctx.services.storage.get_volume(ctx.caller, str(id_))
-        if volume.state not in LISTED:
-            raise OcciError(404, f"storage {id_} is deleted")
+        kinds.require_listed(volume.state in LISTED, STORAGE, id_)
         return storage_entity(volume, ctx.version)
 
     def create(self, ctx: Context, doc: Document) -> Entity:
@@ -92,9 +90,19 @@ class Storages:
                 ctx.services.storage.resize_volume(ctx.caller, str(id_), size_gib=size)
         return self.get(ctx, id_)
 
-    def delete(self, ctx: Context, ids: Sequence[uuid.UUID]) -> None:
+    def delete(
+        self, ctx: Context, ids: Sequence[uuid.UUID], *, whole_collection: bool = False
+    ) -> None:
+        """Refuses the whole batch up front when one of its volumes cannot go (a root disk, an
+        attached volume), so a collection's DELETE removes all or nothing."""
+        storage = ctx.services.storage
+        for volume in [storage.get_volume(ctx.caller, str(id_)) for id_ in ids]:
+            if volume.volume_type is VolumeType.ROOT:
+                raise OcciError(409, f"storage {volume.id} is a compute's root disk")
+            if volume.instance_id is not None:
+                raise OcciError(409, f"storage {volume.id} is linked: delete its storagelink")
         for id_ in ids:
-            ctx.services.storage.delete_volume(ctx.caller, str(id_))
+            storage.delete_volume(ctx.caller, str(id_))
 
     def act(
         self,

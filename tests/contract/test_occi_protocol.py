@@ -304,3 +304,43 @@ def test_json_collections_render_every_member(
         answer = http.get("/occi/compute/", headers={"Accept": "application/occi+json"})
     members = json.loads(answer.text)["resources"]
     assert [m["location"] for m in members] == [location]
+
+
+def test_a_collection_delete_removes_all_or_nothing(
+    user: OcciUser, services: Services, image: ImageView, flavor_id: str
+) -> None:
+    """Storage: a compute's root disk is listed and cannot go, so nothing goes. Networks: the
+    caller's own go, the zone's shared one (listed to every account) stays."""
+    storage_kind = f'Category: storage;scheme="{INFRA}";class="kind"'
+    network_kind = f'Category: network;scheme="{INFRA}";class="kind"'
+    caller = _caller(services, user)
+    user.create_compute(str(image.id), flavor_id, "has-a-root-disk")
+    with user.http() as http:
+        data = http.post(
+            "/occi/storage/",
+            content=f"{storage_kind}\nX-OCCI-Attribute: occi.storage.size=1\n",
+            headers={"Content-Type": "text/plain"},
+        ).headers["location"]
+        own = http.post(
+            "/occi/network/",
+            content=f'{network_kind}\nX-OCCI-Attribute: occi.core.title="own"\n',
+            headers={"Content-Type": "text/plain"},
+        ).headers["location"]
+        listed = http.get("/occi/network/", headers={"Accept": "text/uri-list"}).text.split()
+        refused = http.delete("/occi/storage/")
+        still = http.get(data)
+        networks_deleted = http.delete("/occi/network/")
+        left = http.get("/occi/network/", headers={"Accept": "text/uri-list"}).text.split()
+    assert refused.status_code == 409
+    assert "root disk" in refused.text
+    assert still.status_code == 200
+    assert networks_deleted.status_code == 200
+    assert own in listed
+    assert left == [n for n in listed if n != own] and left
+    until(
+        lambda: (
+            services.storage.get_volume(caller, data.rsplit("/", 1)[1]).state.value == "available"
+        )
+    )
+    with user.http() as http:
+        assert http.delete(data).status_code == 200
