@@ -2,8 +2,8 @@
 # Makes the real rOCCI-cli ready for the OCCI tests: the unmodified source trees of rOCCI-cli
 # 4.3.10, rOCCI-api 4.3.14 and rOCCI-core 4.3.6 go into $CLOUDGATE_ROCCI_HOME (by default
 # $CLOUDGATE_TEST_CACHE/rocci), linked from ../shared/tools/rocci when that folder sits beside
-# this repository, else cloned at their tags from github.com/gwdg. tools/rocci/occi runs them with
-# Debian's Ruby (scripts/setup-host.sh installs it and the gems) and our tools/rocci/shim.rb.
+# this repository, else cloned at their tags from github.com/gwdg. scripts/rocci/occi runs them with
+# Debian's Ruby (scripts/setup-host.sh installs it and the gems) and our scripts/rocci/shim.rb.
 # Idempotent: a second run only checks that the client answers with its version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +50,8 @@ for tree in "${TREES[@]}"; do
     || fail "$home/$name is not $name $tag (see $version_file); remove it and run again"
 done
 
-answer=$(CLOUDGATE_ROCCI_HOME=$home tools/rocci/occi --version 2>&1) \
-  || fail "tools/rocci/occi --version failed: $answer"
+answer=$(CLOUDGATE_ROCCI_HOME=$home scripts/rocci/occi --version 2>&1) \
+  || fail "scripts/rocci/occi --version failed: $answer"
 [ "$answer" = "$CLI_VERSION" ] \
-  || fail "tools/rocci/occi --version printed '$answer', expected $CLI_VERSION"
+  || fail "scripts/rocci/occi --version printed '$answer', expected $CLI_VERSION"
 echo "setup-rocci: rOCCI-cli $answer ready in $home"

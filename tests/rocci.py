@@ -1,6 +1,6 @@
 """The real rOCCI-cli 4.3.10, run the way an EGI user runs it: one process per command.
 
-``tools/rocci/occi`` starts it from the source trees ``scripts/setup-rocci.sh`` put in the test
+``scripts/rocci/occi`` starts it from the source trees ``scripts/setup-rocci.sh`` put in the test
 cache, with Debian's Ruby and our shim. Tests read what it prints and its exit status.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeAlias
 
-OCCI: Final = Path(__file__).resolve().parent.parent / "tools" / "rocci" / "occi"
+OCCI: Final = Path(__file__).resolve().parent.parent / "scripts" / "rocci" / "occi"
 VERSION: Final = "4.3.10"
 
 

@@ -1,6 +1,6 @@
 # Cloudgate's adapter between rOCCI-cli 4.3.10 (rOCCI-api 4.3.14, rOCCI-core 4.3.6), written for
 # Ruby 2 with highline 1 and hashie 3, and what Debian 12 packages: Ruby 3.1, highline 2.0,
-# hashie 5.0. tools/rocci/occi loads it with `ruby -r` before the client, so the client's own
+# hashie 5.0. scripts/rocci/occi loads it with `ruby -r` before the client, so the client's own
 # sources stay exactly as tagged upstream. Each section names the symptom it prevents.
 
 # The client ends --version, --help and every failure with `exit!`, which skips flushing Ruby's
