@@ -214,6 +214,10 @@ def test_rocci_deletes_the_whole_compute_collection_of_its_account_only(
         return all(_state(services, user, location) in states for location in mine)
 
     until(lambda: mine_in(InstanceState.RUNNING))
+    described = user.occi("--action", "describe", "--resource", "compute")
+    assert described.count("occi.compute.state = active") == 2
+    assert "occi.core.title = mine-0" in described and "occi.core.title = mine-1" in described
+    assert "theirs" not in described
     user.occi("--action", "delete", "--resource", "compute")
     until(lambda: mine_in(InstanceState.TERMINATED, InstanceState.SHUTTING_DOWN))
     assert user.occi("--action", "list", "--resource", "compute").strip() == ""
