@@ -17,7 +17,14 @@ import pytest
 from tests.unit.core_source import invalid_argument_fields
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
-PUBLIC_CORE_MODULES = {"core.enums", "core.errors", "core.settings", "core.states", "core.views"}
+PUBLIC_CORE_MODULES = {
+    "core.enums",
+    "core.errors",
+    "core.predicates",
+    "core.settings",
+    "core.states",
+    "core.views",
+}
 
 FORBIDDEN_FOR_TRANSLATIONS = (
     "gateway",
