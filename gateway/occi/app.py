@@ -9,8 +9,6 @@ this API's headers.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import uuid
 from collections.abc import Sequence
@@ -31,6 +29,7 @@ from gateway.common import (
     Throttled,
     api_app,
 )
+from gateway.common.http_auth import Unauthenticated, caller_of
 from gateway.occi import text
 from gateway.occi.categories import Category, Class, Value
 from gateway.occi.compute import Computes
@@ -101,27 +100,10 @@ class OcciApi:
     # identity
 
     def _authenticate(self, request: ApiRequest) -> Caller:
-        """HTTP Basic with an account's username and password (the native API's login), or
-        ``X-Auth-Token`` with a session key that login gave."""
-        identity = self._services.identity
-        token = request.headers.get("x-auth-token")
-        authorization = request.headers.get("authorization", "")
         try:
-            if token:
-                return identity.session_caller(token)
-            scheme, _, encoded = authorization.partition(" ")
-            if scheme.lower() == "basic":
-                username, _, password = (
-                    base64.b64decode(encoded, validate=True).decode().partition(":")
-                )
-                return identity.authenticate_password(username, password)
-        except (NotFound, binascii.Error, UnicodeDecodeError):
-            raise OcciError(401, "wrong credentials", {"WWW-Authenticate": REALM}) from None
-        raise OcciError(
-            401,
-            "authenticate with HTTP Basic (an account's username and password) or X-Auth-Token",
-            {"WWW-Authenticate": REALM},
-        )
+            return caller_of(self._services, request.headers)
+        except Unauthenticated as exc:
+            raise OcciError(401, str(exc), {"WWW-Authenticate": REALM}) from None
 
     def _context(self, caller: Caller, exchange: Exchange) -> Context:
         return Context(self._services, caller, exchange.version)
