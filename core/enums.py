@@ -23,6 +23,7 @@ class ResourceKind(enum.Enum):
     VPC = "vpc"
     SECURITY_GROUP = "security-group"
     ADDRESS = "address"
+    LAUNCH_TEMPLATE = "launch-template"
 
 
 class AccountState(enum.Enum):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from core.enums import (
     AccountState,
@@ -528,6 +529,51 @@ class KeyPairQuery(WindowedQuery):
     name_contains: str = ""  # a case-insensitive part of the name
     fingerprints: Sequence[str] = ()  # MD5 fingerprints of the public key
     accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchTemplateView:
+    """A stored set of launch parameters, with the names of what it refers to."""
+
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    account_name: str
+    name: str
+    description: str
+    image_id: uuid.UUID
+    image_name: str
+    flavor_id: uuid.UUID
+    flavor_name: str
+    key_name: str | None  # None: no key, or its key pair has since been deleted
+    user_data: bytes
+    network_id: uuid.UUID | None  # None: the zone's default network
+    start: bool  # the instance's first state: started, or left stopped
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchTemplateQuery(TaggedQuery):
+    """What a launch template listing selects, in SQL; empty means "any"."""
+
+    ids: Sequence[str] = ()  # refs or UUIDs
+    names: Sequence[str] = ()
+    name_contains: str = ""  # a case-insensitive part of the name
+    images: Sequence[uuid.UUID] = ()
+    flavors: Sequence[uuid.UUID] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
+class Unchanged(enum.Enum):
+    """An update's "leave it as it is", for a field where None is a value of its own (a
+    launch template's key or network: None is none, or the default one)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ RESOURCE_TYPES: Final[Mapping[ResourceKind, str]] = MappingProxyType(
         ResourceKind.VPC: "Vpc",
         ResourceKind.SECURITY_GROUP: "SecurityGroup",
         ResourceKind.ADDRESS: "PublicIpAddress",
+        ResourceKind.LAUNCH_TEMPLATE: "LaunchTemplate",  # CloudStack has none; core's own name
     }
 )
 

@@ -356,6 +356,29 @@ class Address(Model):
     instance: Mapped[Instance | None] = relationship()
 
 
+class LaunchTemplate(Model):
+    """A named set of launch parameters an account keeps (CIMI MachineTemplate, EC2 launch
+    template). A deleted key pair leaves its templates without a key, as EC2's DeleteKeyPair
+    never refuses; the view shows that none is left."""
+
+    __tablename__ = "launch_templates"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[name_column]
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("images.id"), index=True)
+    flavor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flavors.id"), index=True)
+    key_pair_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("key_pairs.id", ondelete="SET NULL"), index=True
+    )
+    user_data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    network_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("networks.id"), index=True)
+    start: Mapped[bool] = mapped_column(default=True)  # False: the instance is left stopped
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
 class Tag(Base):
     __tablename__ = "tags"
 

@@ -29,6 +29,7 @@ from core.services.compute import ComputeService
 from core.services.identity import IdentityService
 from core.services.images import ImageService
 from core.services.keypairs import KeyPairService
+from core.services.launch_templates import LaunchTemplateService
 from core.services.networks import NetworkService
 from core.services.security_groups import SecurityGroupService
 from core.services.storage import StorageService
@@ -64,6 +65,7 @@ class Services:
         self.catalog = CatalogService(self.db, self.drivers)
         self.images = ImageService(self.db, settings.images_dir, self.workers.wake)
         self.key_pairs = KeyPairService(self.db)
+        self.launch_templates = LaunchTemplateService(self.db)
         self.compute = ComputeService(self.db, self.drivers, settings, self.workers.wake)
         self.storage = StorageService(self.db, settings, self.workers.wake)
         self.networks = NetworkService(self.db, settings, self.workers.wake)
