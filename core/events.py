@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Final
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from core import filtering
 from core.db.database import Database
-from core.db.models import Event
+from core.db.models import Account, Event
 from core.enums import EventLevel, EventState, EventType, ResourceKind
+from core.predicates import Predicate
 from core.views import Caller, EventView, Page
 
 
@@ -65,6 +68,36 @@ def to_view(event: Event, parent_id: uuid.UUID | None = None) -> EventView:
     )
 
 
+_PARENT: Final = aliased(Event)
+
+#: What ``list_events``'s ``where`` can name: the view's fields, the parent's id read by its
+#: ``seq`` as ``list_events`` reads it.
+FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(Event, name)
+            for name in (
+                "id",
+                "seq",
+                "account_id",
+                "user_id",
+                "type",
+                "state",
+                "level",
+                "description",
+                "resource_kind",
+                "resource_id",
+                "job_id",
+                "parent_seq",
+                "created_at",
+            )
+        },
+        "account_name": filtering.scalar(Account.name, Account.id == Event.account_id),
+        "parent_id": filtering.scalar(_PARENT.id, _PARENT.seq == Event.parent_seq),
+    }
+)
+
+
 class EventService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -83,10 +116,11 @@ class EventService:
         keyword: str | None = None,
         offset: int = 0,
         limit: int | None = None,
+        where: Predicate | None = None,
     ) -> Page[EventView]:
         """Newest first, as CloudStack's listEvents and its consumers expect. ``keyword`` is a
         case-insensitive substring of the description or the type."""
-        query = select(Event)
+        query = select(Event).where(*FIELDS.selecting(where))
         if not caller.is_admin:
             query = query.where(Event.account_id == caller.account_id)
         if types:

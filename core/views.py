@@ -27,6 +27,7 @@ from core.enums import (
     VolumeType,
 )
 from core.errors import ErrorKind
+from core.predicates import Predicate
 from core.states import InstanceState
 
 T = TypeVar("T")
@@ -333,6 +334,7 @@ class WindowedQuery:
     offset: int = 0
     limit: int | None = None
     after: str | None = None
+    where: Predicate | None = None  # a whole filter expression, AND-ed with the other fields
 
     @property
     def window(self) -> Window:

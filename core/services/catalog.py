@@ -7,12 +7,13 @@ from typing import Final
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core import events
+from core import events, filtering
 from core.db.database import Database
 from core.db.models import Account, DiskOffering, Flavor, Host, Zone
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound
 from core.hosts.registry import HostDrivers
+from core.predicates import Predicate
 from core.services.lookup import identity_clause
 from core.views import Caller, DiskOfferingView, FlavorView, HostView, ZoneView
 
@@ -97,6 +98,15 @@ def find_flavor(session: Session, text: str) -> Flavor:
     return flavor
 
 
+#: What ``list_flavors``'s ``where`` can name: every field of the view.
+FLAVOR_FIELDS: Final = filtering.Fields(
+    {
+        name: getattr(Flavor, name)
+        for name in ("id", "ref", "name", "vcpus", "memory_mib", "disk_gib")
+    }
+)
+
+
 class CatalogService:
     def __init__(self, db: Database, drivers: HostDrivers) -> None:
         self._db = db
@@ -162,9 +172,11 @@ class CatalogService:
             )
             return [disk_offering_view(o) for o in rows]
 
-    def list_flavors(self) -> list[FlavorView]:
+    def list_flavors(self, *, where: Predicate | None = None) -> list[FlavorView]:
+        """Every flavor, or those ``where`` selects (in SQL), smallest first."""
+        statement = select(Flavor).where(*FLAVOR_FIELDS.selecting(where))
         with self._db.transaction() as session:
-            rows = session.scalars(select(Flavor).order_by(Flavor.vcpus, Flavor.memory_mib))
+            rows = session.scalars(statement.order_by(Flavor.vcpus, Flavor.memory_mib))
             return [flavor_view(f) for f in rows]
 
     def create_flavor(

@@ -25,9 +25,9 @@ from typing import Final
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from core import events, idempotency, paging, tags
+from core import events, filtering, idempotency, paging, tags
 from core.db.database import Database, rehearsing
-from core.db.models import Image, Instance, Job
+from core.db.models import Account, Image, Instance, Job
 from core.enums import (
     DiskFormat,
     EventState,
@@ -160,6 +160,41 @@ def _whose(caller: Caller, owners: Sequence[ImageScope | uuid.UUID]) -> ColumnEl
     accounts = [o for o in owners if isinstance(o, uuid.UUID)]
     clauses = [scopes[o] for o in owners if isinstance(o, ImageScope)]
     return or_(*clauses, Image.account_id.in_(accounts))
+
+
+def listing_fields(caller: Caller) -> filtering.Fields:
+    """What ``ImageQuery.where`` can name: the view's fields, as ``caller`` sees them (the
+    tags of others' public images and instances it may not see are not shown, so they match
+    nothing)."""
+    source = [Instance.id == Image.source_instance_id]
+    tags_shown = None
+    if not caller.is_admin:
+        source.append(Instance.account_id == caller.account_id)
+        tags_shown = Image.account_id == caller.account_id
+    own = (
+        "id",
+        "ref",
+        "name",
+        "description",
+        "account_id",
+        "is_public",
+        "disk_format",
+        "virtual_size",
+        "checksum",
+        "state",
+        "created_at",
+        "state_reason",
+        "source_instance_id",
+    )
+    return filtering.Fields(
+        {
+            **{name: getattr(Image, name) for name in own},
+            "owner_account_id": Image.account_id,
+            "account_name": filtering.scalar(Account.name, Account.id == Image.account_id),
+            "source_instance_ref": filtering.scalar(Instance.ref, *source),
+        },
+        filtering.Tagged(ResourceKind.IMAGE, Image.id, tags_shown),
+    )
 
 
 def _rich_views(session: Session, caller: Caller, images: Sequence[Image]) -> list[ImageView]:
@@ -586,7 +621,9 @@ class ImageService:
             statement = statement.where(_whose(caller, query.launchable))
         if query.public is not None:
             statement = statement.where(Image.is_public.is_(query.public))
-        statement = statement.where(*tags.selecting(Image.id, query))
+        statement = statement.where(
+            *tags.selecting(Image.id, query), *listing_fields(caller).selecting(query.where)
+        )
         with self._db.transaction() as session:
             return paging.read_page(
                 session,

@@ -19,7 +19,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from core import paging, tags
+from core import filtering, paging, tags
 from core.db.models import (
     Account,
     Address,
@@ -34,7 +34,7 @@ from core.db.models import (
     Vpc,
     Zone,
 )
-from core.enums import NetworkState, VolumeState, VolumeType
+from core.enums import NetworkState, ResourceKind, VolumeState, VolumeType
 from core.errors import NotFound
 from core.network import addressing
 from core.services.lookup import contains_text, identity_clause, identity_clauses, zone_clause
@@ -140,7 +140,7 @@ def conditions(query: InstanceQuery) -> list[ColumnElement[bool]]:
 
 def list_page(session: Session, caller: Caller, query: InstanceQuery) -> Page[InstanceView]:
     """One window of the instances ``query`` selects, with the total that match."""
-    statement = _own_rows(caller).where(*conditions(query))
+    statement = _own_rows(caller).where(*conditions(query), *FIELDS.selecting(query.where))
     return paging.read_rows(
         session, statement, Instance, query.window, lambda shown: _views(session, shown)
     )
@@ -215,6 +215,24 @@ _OWN: Final = (
     "terminated_at",
     "termination_protected",
     "stop_protected",
+)
+
+
+#: What ``InstanceQuery.where`` can name: the view's fields of the instance's own row and of
+#: the rows ``_own_rows`` joins.
+FIELDS: Final = filtering.Fields(
+    {
+        **{name: getattr(Instance, name) for name in _OWN if name != "user_data"},
+        "account_name": Account.name,
+        "zone_name": Zone.name,
+        "image_ref": Image.ref,
+        "image_name": Image.name,
+        "flavor_name": Flavor.name,
+        "vcpus": Flavor.vcpus,
+        "memory_mib": Flavor.memory_mib,
+        "disk_gib": Flavor.disk_gib,
+    },
+    filtering.Tagged(ResourceKind.INSTANCE, Instance.id),
 )
 
 

@@ -9,9 +9,9 @@ from typing import Final
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from core import events, keys, paging
+from core import events, filtering, keys, paging
 from core.db.database import Database
-from core.db.models import KeyPair
+from core.db.models import Account, KeyPair
 from core.enums import EventState, EventType, ResourceKind
 from core.errors import Conflict, InvalidArgument, NotFound
 from core.services.lookup import contains_text, identity_clauses
@@ -123,13 +123,36 @@ class KeyPairService:
 
     def list_key_pairs(self, caller: Caller, query: KeyPairQuery) -> Page[KeyPairView]:
         """The key pairs ``query`` selects, filtered and windowed in SQL."""
-        statement = select(KeyPair).where(*_selected(query))
+        statement = select(KeyPair).where(*_selected(query), *FIELDS.selecting(query.where))
         if not caller.is_admin:
             statement = statement.where(KeyPair.account_id == caller.account_id)
         with self._db.transaction() as session:
             return paging.read_page(
                 session, statement, KeyPair, query.window, lambda shown: [to_view(p) for p in shown]
             )
+
+
+#: What ``KeyPairQuery.where`` can name: the view's stored fields. The SHA-256 and DER
+#: fingerprints are left out: rows of the previous release hold none, and their views work
+#: them out from the public key (``to_view``), which SQL cannot.
+FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(KeyPair, name)
+            for name in (
+                "id",
+                "ref",
+                "account_id",
+                "name",
+                "key_type",
+                "public_key",
+                "fingerprint_md5",
+                "created_at",
+            )
+        },
+        "account_name": filtering.scalar(Account.name, Account.id == KeyPair.account_id),
+    }
+)
 
 
 def _selected(query: KeyPairQuery) -> list[ColumnElement[bool]]:

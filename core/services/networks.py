@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import events, ids, paging, tags
+from core import events, filtering, ids, paging, tags
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Address, Instance, Network, Nic, Vpc, Zone
@@ -195,6 +195,52 @@ def _visible(caller: Caller) -> Select[Network]:
     if caller.is_admin:
         return query
     return query.where((Network.account_id == caller.account_id) | Network.shared.is_(True))
+
+
+#: What ``NetworkQuery.where`` can name: the view's fields but the gateway (worked out from
+#: the CIDR in Python), those of other rows by correlated subqueries. ``vpc_ref`` is the
+#: network's own VPC's, or its zone's default VPC's for a network outside any, as shown.
+NETWORK_FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(Network, name)
+            for name in (
+                "id",
+                "ref",
+                "account_id",
+                "name",
+                "description",
+                "cidr",
+                "is_default",
+                "shared",
+                "state",
+                "zone_id",
+                "created_at",
+                "vpc_id",
+            )
+        },
+        "account_name": filtering.scalar(Account.name, Account.id == Network.account_id),
+        "zone_name": filtering.scalar(Zone.name, Zone.id == Network.zone_id),
+        "addresses_in_use": select(func.count(Nic.id))
+        .where(Nic.network_id == Network.id, Nic.released.is_(False))
+        .scalar_subquery(),
+        "vpc_ref": case(
+            (
+                Network.vpc_id.is_(None),
+                select(Vpc.ref)
+                .where(
+                    Vpc.is_default.is_(True),
+                    Vpc.zone_id == Network.zone_id,
+                    Vpc.state != NetworkState.DELETED,
+                )
+                .limit(1)
+                .scalar_subquery(),
+            ),
+            else_=filtering.scalar(Vpc.ref, Vpc.id == Network.vpc_id),
+        ),
+    },
+    filtering.Tagged(ResourceKind.NETWORK, Network.id),
+)
 
 
 def find_network(session: Session, caller: Caller, text: str, *, lock: bool = False) -> Network:
@@ -502,7 +548,9 @@ class NetworkService:
     def list_networks(self, caller: Caller, query: NetworkQuery) -> Page[NetworkView]:
         """The live networks ``query`` selects, filtered and windowed in SQL (the zone's
         default network is made on first use, so it is always among them)."""
-        statement = _visible(caller).where(*_network_conditions(query))
+        statement = _visible(caller).where(
+            *_network_conditions(query), *NETWORK_FIELDS.selecting(query.where)
+        )
         with self._db.transaction() as session:
             default_network(session, self._zone(session), self._settings)
             return paging.read_page(

@@ -14,9 +14,9 @@ from typing import Final, Protocol, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import idempotency, ids, paging, tags
+from core import filtering, idempotency, ids, paging, tags
 from core.db.database import Database
-from core.db.models import Host, Instance, Snapshot, Volume, Zone
+from core.db.models import Account, DiskOffering, Host, Instance, Snapshot, Volume, Zone
 from core.enums import (
     EventType,
     JobKind,
@@ -138,9 +138,80 @@ def _volumes(caller: Caller) -> Select[Volume]:
     return query if caller.is_admin else query.where(Volume.account_id == caller.account_id)
 
 
+#: What ``VolumeQuery.where`` can name: the view's fields, those of other rows read by
+#: correlated subqueries (the listing's joins are the ORM's, under names of its own).
+VOLUME_FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(Volume, name)
+            for name in (
+                "id",
+                "ref",
+                "account_id",
+                "name",
+                "volume_type",
+                "state",
+                "state_reason",
+                "size_bytes",
+                "zone_id",
+                "instance_id",
+                "device",
+                "snapshot_id",
+                "created_at",
+                "attached_at",
+                "disk_offering_id",
+            )
+        },
+        "size_gib": (Volume.size_bytes + (GIB - 1)) // GIB,
+        "account_name": filtering.scalar(Account.name, Account.id == Volume.account_id),
+        "zone_name": filtering.scalar(Zone.name, Zone.id == Volume.zone_id),
+        "instance_name": filtering.scalar(Instance.name, Instance.id == Volume.instance_id),
+        "instance_ref": filtering.scalar(Instance.ref, Instance.id == Volume.instance_id),
+        "disk_offering_name": filtering.scalar(
+            DiskOffering.name, DiskOffering.id == Volume.disk_offering_id
+        ),
+        "disk_offering_description": filtering.scalar(
+            DiskOffering.description, DiskOffering.id == Volume.disk_offering_id
+        ),
+        "snapshot_ref": filtering.scalar(Snapshot.ref, Snapshot.id == Volume.snapshot_id),
+    },
+    filtering.Tagged(ResourceKind.VOLUME, Volume.id),
+)
+
+
 def _snapshots(caller: Caller) -> Select[Snapshot]:
     query = select(Snapshot).options(joinedload(Snapshot.volume))
     return query if caller.is_admin else query.where(Snapshot.account_id == caller.account_id)
+
+
+#: What ``SnapshotQuery.where`` can name: the view's fields, its volume's by subqueries.
+SNAPSHOT_FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(Snapshot, name)
+            for name in (
+                "id",
+                "ref",
+                "account_id",
+                "volume_id",
+                "name",
+                "description",
+                "state",
+                "state_reason",
+                "size_bytes",
+                "created_at",
+            )
+        },
+        "account_name": filtering.scalar(Account.name, Account.id == Snapshot.account_id),
+        "zone_id": filtering.scalar(Volume.zone_id, Volume.id == Snapshot.volume_id),
+        "zone_name": filtering.scalar(
+            Zone.name, Zone.id == Volume.zone_id, Volume.id == Snapshot.volume_id
+        ),
+        "volume_ref": filtering.scalar(Volume.ref, Volume.id == Snapshot.volume_id),
+        "volume_type": filtering.scalar(Volume.volume_type, Volume.id == Snapshot.volume_id),
+    },
+    filtering.Tagged(ResourceKind.SNAPSHOT, Snapshot.id),
+)
 
 
 def _instances(caller: Caller) -> Select[Instance]:
@@ -529,7 +600,9 @@ class StorageService:
             statement = statement.where(contains_text(query.name_contains, Volume.name))
         if query.zones:
             statement = statement.where(zone_clause(Volume.zone_id, query.zones))
-        statement = statement.where(*tags.selecting(Volume.id, query))
+        statement = statement.where(
+            *tags.selecting(Volume.id, query), *VOLUME_FIELDS.selecting(query.where)
+        )
         with self._db.transaction() as session:
             if query.instance is not None:
                 instance = _one(
@@ -696,7 +769,9 @@ class StorageService:
             statement = statement.where(Snapshot.name.in_(query.names))
         if query.name_contains:
             statement = statement.where(contains_text(query.name_contains, Snapshot.name))
-        statement = statement.where(*tags.selecting(Snapshot.id, query))
+        statement = statement.where(
+            *tags.selecting(Snapshot.id, query), *SNAPSHOT_FIELDS.selecting(query.where)
+        )
         with self._db.transaction() as session:
             if query.volume is not None:
                 volume = find_volume(session, caller, query.volume)
