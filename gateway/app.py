@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from core import Services
+from gateway.cimi.app import CimiApi
 from gateway.common import DEFAULT_MAX_REQUEST_BYTES, Limits, RateLimit, Throttle
 from gateway.ec2.app import Ec2Api
 from gateway.ec2.model import service_model
@@ -54,6 +55,7 @@ def create_app(
         Route("/healthz", healthz),
         Mount("/client", app=NativeApi(services).app(limits)),
         Mount("/occi", app=OcciApi(services).app(limits)),
+        Mount("/cimi", app=CimiApi(services).app(limits)),
         Mount("", app=Ec2Api(services).app(limits)),  # EC2 answers at "/": matched last
     ]
     return Starlette(routes=routes, lifespan=lifespan)

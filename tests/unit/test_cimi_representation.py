@@ -773,7 +773,7 @@ LAUGHS: Final = b"""<?xml version="1.0"?>
         (b'{"machineTemplate": "http://h/t/1"}', "json", "MachineCreate", "expected an object"),
         (b'{"properties": {"a": 1}}', "json", "MachineCreate", "expected a string"),
         (
-            b'{"credentialTemplate": {"key": "ssh-rsa AAAA"}}',
+            b'{"credentialTemplate": {"key": "not*base64"}}',
             "json",
             "CredentialCreate",
             "expected base64",

@@ -1,0 +1,90 @@
+"""``/cimi/``: authenticate, negotiate, route by path, one core call, render (DESIGN rule 2).
+
+Everything hangs off the CloudEntryPoint (``/cimi/cloudEntryPoint``, also ``/cimi/``); clients
+follow its hrefs and the ``operations`` of each resource, never a URI layout of their own. An
+asynchronous change answers 202 with ``Location`` and ``CIMI-Job-URI`` and the Job in the body:
+every core job is a CIMI Job, whichever API started it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+
+from core import Services
+from core.errors import CoreError
+from core.views import Caller
+from gateway.cimi import handlers, wire
+from gateway.cimi.handlers import CimiError, Context
+from gateway.cimi.paths import PREFIX, Urls
+from gateway.cimi.query import BadQuery
+from gateway.common import (
+    ApiRequest,
+    Endpoint,
+    ErrorRenderers,
+    Limits,
+    RequestTooLarge,
+    Throttled,
+    api_app,
+)
+from gateway.common.http_auth import Unauthenticated, caller_of
+from translations.errors import names_of
+
+METHODS: Final = ("GET", "POST", "PUT", "DELETE")
+REALM: Final = 'Basic realm="Cloudgate CIMI"'
+
+
+class CimiApi:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def app(self, limits: Limits) -> Starlette:
+        errors = (
+            ErrorRenderers()
+            .on(CimiError, lambda exc, r: wire.error(exc.status, exc.text, r, exc.headers))
+            .on(wire.Unreadable, lambda exc, r: wire.error(400, str(exc), r))
+            .on(BadQuery, lambda exc, r: wire.error(400, str(exc), r))
+            .on(wire.NotAcceptable, lambda exc, r: wire.error(exc.status, str(exc), r))
+            .on(CoreError, lambda exc, r: wire.error(names_of(exc.kind_of_error).cimi, str(exc), r))
+            .on(RequestTooLarge, lambda exc, r: wire.error(413, _too_large(exc), r))
+            .on(Throttled, lambda exc, r: wire.error(429, "too many requests", r, _retry(exc)))
+            .on(Exception, lambda _e, r: wire.error(500, f"internal error ({r.request_id})", r))
+        )
+        return api_app("cimi", [Endpoint("/{path:path}", self.handle, METHODS)], errors, limits)
+
+    def handle(self, request: ApiRequest) -> Response:
+        caller = self._authenticate(request)
+        request.admit(str(caller.account_id))
+        parts = [p for p in request.path.removeprefix(PREFIX).split("/") if p]
+        ctx = Context(self._services, caller, Urls(_base(request)), request)
+        if not parts or parts == ["cloudEntryPoint"]:
+            _only(request, "GET")
+            return wire.respond(request, handlers.cloud_entry_point(ctx))
+        key, rest = parts[0], parts[1:]
+        return handlers.route(ctx, key, rest)
+
+    def _authenticate(self, request: ApiRequest) -> Caller:
+        try:
+            return caller_of(self._services, request.headers)
+        except Unauthenticated as exc:
+            raise CimiError(401, str(exc), {"WWW-Authenticate": REALM}) from None
+
+
+def _base(request: ApiRequest) -> str:
+    host = request.headers.get("host", "localhost")
+    return f"{request.scheme}://{host}{PREFIX}/"
+
+
+def _only(request: ApiRequest, *methods: str) -> None:
+    if request.method not in methods:
+        raise CimiError(405, f"allowed here: {', '.join(methods)}", {"Allow": ", ".join(methods)})
+
+
+def _too_large(exc: RequestTooLarge) -> str:
+    return f"the request body is larger than the {exc.limit} bytes accepted"
+
+
+def _retry(exc: Throttled) -> dict[str, str]:
+    return {"Retry-After": str(max(1, round(exc.retry_after)))}

@@ -1,0 +1,69 @@
+"""CIMI's query parameters (DSP0263 §4.1.6): ``$filter`` (handed to core whole, see
+``filter``), ``$first``/``$last`` (1-based, inclusive; core's window), ``$select`` (which
+attributes a document keeps). Unknown parameters are ignored, as the spec says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.common import ApiRequest
+
+ALWAYS_KEPT = frozenset({"resourceURI", "id"})
+
+
+class BadQuery(ValueError):
+    """A query parameter with a value that cannot be read: 400."""
+
+
+def _ordinal(name: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise BadQuery(f"{name} is a whole number from 1, not {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    filters: tuple[str, ...]
+    first: int | None
+    last: int | None
+    select: frozenset[str] | None  # None: every attribute
+
+    @classmethod
+    def of(cls, request: ApiRequest) -> Query:
+        def values(name: str) -> list[str]:
+            return [v for k, v in request.query if k == name]
+
+        first = _ordinal("$first", next(iter(values("$first")), None))
+        last = _ordinal("$last", next(iter(values("$last")), None))
+        selected = {n.strip() for v in values("$select") for n in v.split(",") if n.strip()}
+        return cls(
+            tuple(values("$filter")),
+            first,
+            last,
+            None if not selected or "*" in selected else frozenset(selected),
+        )
+
+    @property
+    def offset(self) -> int:
+        return (self.first or 1) - 1
+
+    @property
+    def limit(self) -> int | None:
+        """How many rows core reads: up to ``$last``; none when ``$first`` lies past it."""
+        if self.last is None:
+            return None
+        return max(0, self.last - self.offset)
+
+    def selected(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        if self.select is None:
+            return dict(document)
+        return {k: v for k, v in document.items() if k in self.select or k in ALWAYS_KEPT}
+
+    def selected_collection(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """A collection keeps its own id, count and operations; ``$select`` subsets its items."""
+        return dict(document)

@@ -1,0 +1,274 @@
+"""Core views as CIMI resources: plain values in CIMI's names and units, in JSON's shape, which
+the representation layer writes as JSON or as XSD-ordered XML.
+
+Units are CIMI's: memory in kibibytes, disk and volume capacity in kilobytes (DSP0263 §5.x).
+Each resource lists only the operations allowed now, for this caller (§4.1: ``operations``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from core.enums import ImageState, JobStatus, VolumeState
+from core.states import InstanceState
+from core.views import (
+    FlavorView,
+    ImageView,
+    InstanceView,
+    JobView,
+    KeyPairView,
+    LaunchTemplateView,
+    VolumeView,
+)
+from gateway.cimi.paths import Urls, type_uri
+from translations.cimi import ACTION, JOB_ACTIONS, JOB_STATES, VOLUME_STATES
+from translations.states import INSTANCE_STATES
+
+__all__ = ["ACTION"]
+
+Values = dict[str, Any]
+KIB_PER_MIB: Final = 1024
+KB_PER_GIB: Final = 1024 * 1024  # CIMI's "kilobytes" are 1024 bytes, as every anchor counts
+MACHINE_ACTIONS: Final[Mapping[InstanceState, tuple[str, ...]]] = {
+    InstanceState.RUNNING: ("stop", "restart"),
+    InstanceState.STOPPED: ("start",),
+}
+IMAGE_STATES: Final[Mapping[ImageState, str]] = {
+    ImageState.PENDING: "CREATING",
+    ImageState.AVAILABLE: "AVAILABLE",
+    ImageState.FAILED: "ERROR",
+    ImageState.DEREGISTERED: "DELETING",
+}
+
+
+# A machine being deleted is gone for CIMI at once (its Job says how the deletion ends).
+LISTED_MACHINES: Final = tuple(
+    s for s in InstanceState if s not in (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
+)
+
+
+def instance_states(name: str) -> list[InstanceState]:
+    """The core states a CIMI Machine state stands for, for ``$filter``."""
+    return [s for s in LISTED_MACHINES if INSTANCE_STATES[s].cimi == name]
+
+
+def job_states(name: str) -> list[JobStatus]:
+    return [s for s, cimi in JOB_STATES.items() if cimi == name]
+
+
+def when(moment: dt.datetime | None) -> str | None:
+    """xs:dateTime with an offset, as the spec wants every date."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.isoformat(timespec="seconds")
+
+
+def _common(
+    urls: Urls,
+    kind: str,
+    collection: str,
+    id_: uuid.UUID,
+    name: str | None,
+    created: dt.datetime | None,
+    updated: dt.datetime | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> Values:
+    return {
+        "resourceURI": type_uri(kind),
+        "id": urls.of(collection, id_),
+        "name": name,
+        "created": when(created),
+        "updated": when(updated or created),
+        "properties": dict(properties or {}),
+    }
+
+
+def _operation(rel: str, href: str) -> Values:
+    return {"rel": rel, "href": href}
+
+
+def machine(urls: Urls, view: InstanceView) -> Values:
+    self_href = urls.of("machines", view.id)
+    actions = MACHINE_ACTIONS.get(view.state, ())
+    operations = [_operation("edit", self_href), _operation("delete", self_href)]
+    operations += [_operation(f"{ACTION}{a}", self_href) for a in actions]
+    return {
+        **_common(
+            urls,
+            "Machine",
+            "machines",
+            view.id,
+            view.name,
+            view.created_at,
+            view.launched_at,
+            view.tags,
+        ),
+        "state": INSTANCE_STATES[view.state].cimi,
+        "cpu": view.vcpus,
+        "memory": view.memory_mib * KIB_PER_MIB,
+        "disks": {"href": urls.below("machines", view.id, "disks")},
+        "cpuArch": "x86_64",
+        "volumes": {"href": urls.below("machines", view.id, "volumes")},
+        "networkInterfaces": {"href": urls.below("machines", view.id, "networkInterfaces")},
+        "operations": operations,
+    }
+
+
+def machine_configuration(urls: Urls, flavor: FlavorView) -> Values:
+    return {
+        **_common(urls, "MachineConfiguration", "machineConfigs", flavor.id, flavor.name, None),
+        "cpu": flavor.vcpus,
+        "memory": flavor.memory_mib * KIB_PER_MIB,
+        "disks": [{"capacity": flavor.disk_gib * KB_PER_GIB, "format": "qcow2"}],
+        "cpuArch": "x86_64",
+    }
+
+
+def machine_image(urls: Urls, image: ImageView) -> Values:
+    href = urls.of("machineImages", image.id)
+    return {
+        **_common(
+            urls,
+            "MachineImage",
+            "machineImages",
+            image.id,
+            image.name,
+            image.created_at,
+            properties=image.tags,
+        ),
+        "description": image.description or None,
+        "state": IMAGE_STATES[image.state],
+        "type": "IMAGE",
+        "imageLocation": href,
+        "operations": [],
+    }
+
+
+def machine_template(
+    urls: Urls, view: LaunchTemplateView, credential_id: uuid.UUID | None
+) -> Values:
+    href = urls.of("machineTemplates", view.id)
+    return {
+        **_common(
+            urls,
+            "MachineTemplate",
+            "machineTemplates",
+            view.id,
+            view.name,
+            view.created_at,
+            view.updated_at,
+            view.tags,
+        ),
+        "description": view.description or None,
+        "initialState": "STARTED" if view.start else "STOPPED",
+        "machineConfig": {"href": urls.of("machineConfigs", view.flavor_id)},
+        "machineImage": {"href": urls.of("machineImages", view.image_id)},
+        "credential": {"href": urls.of("credentials", credential_id)} if credential_id else None,
+        "userData": base64.b64encode(view.user_data).decode() if view.user_data else None,
+        "operations": [_operation("delete", href)],
+    }
+
+
+def credential(urls: Urls, key: KeyPairView) -> Values:
+    href = urls.of("credentials", key.id)
+    return {
+        **_common(urls, "Credential", "credentials", key.id, key.name, key.created_at),
+        "key": key.public_key,
+        "operations": [_operation("delete", href)],
+    }
+
+
+def volume(urls: Urls, view: VolumeView) -> Values:
+    href = urls.of("volumes", view.id)
+    deletable = view.instance_id is None and view.state in (
+        VolumeState.AVAILABLE,
+        VolumeState.ERROR,
+    )
+    return {
+        **_common(
+            urls,
+            "Volume",
+            "volumes",
+            view.id,
+            view.name,
+            view.created_at,
+            view.attached_at,
+            view.tags,
+        ),
+        "state": VOLUME_STATES[view.state],
+        "type": type_uri("mapped"),
+        "capacity": view.size_gib * KB_PER_GIB,
+        "bootable": view.volume_type.value == "root",
+        "operations": [_operation("delete", href)] if deletable else [],
+    }
+
+
+def machine_volume(urls: Urls, machine_id: uuid.UUID, view: VolumeView) -> Values:
+    href = urls.below("machines", machine_id, "volumes", view.id)
+    return {
+        "resourceURI": type_uri("MachineVolume"),
+        "id": href,
+        "created": when(view.attached_at or view.created_at),
+        "updated": when(view.attached_at or view.created_at),
+        "initialLocation": f"/dev/{view.device}" if view.device else None,
+        "volume": {"href": urls.of("volumes", view.id)},
+        "operations": [] if view.volume_type.value == "root" else [_operation("delete", href)],
+    }
+
+
+def disks(view: InstanceView) -> list[Values]:
+    """A Machine's disks: its root disk, as its flavor made it (attached volumes are its
+    MachineVolumes)."""
+    return [{"resourceURI": type_uri("Disk"), "capacity": view.disk_gib * KB_PER_GIB,
+             "initialLocation": "/dev/vda"}]  # fmt: skip
+
+
+def network_interfaces(urls: Urls, view: InstanceView) -> list[Values]:
+    running = view.state is InstanceState.RUNNING
+    return [
+        {
+            "resourceURI": type_uri("MachineNetworkInterface"),
+            "id": urls.below("machines", view.id, "networkInterfaces", nic.id),
+            "name": f"eth{nic.device_index}",
+            "created": when(view.created_at),
+            "updated": when(view.created_at),
+            "network": {"href": urls.of("networks", nic.network_id)},
+            "state": "ACTIVE" if running else "STANDBY",
+            "macAddress": nic.mac,
+        }
+        for nic in view.nics
+    ]
+
+
+RESOURCE_COLLECTIONS: Final = {
+    "instance": "machines",
+    "volume": "volumes",
+    "snapshot": "volumeImages",
+    "image": "machineImages",
+    "key-pair": "credentials",
+    "network": "networks",
+}
+
+
+def job(urls: Urls, view: JobView) -> Values:
+    collection = RESOURCE_COLLECTIONS.get(view.resource_kind.value)
+    target = urls.of(collection, view.resource_id) if collection else None
+    finished = view.finished_at is not None
+    failed = view.error_kind is not None
+    return {
+        **_common(urls, "Job", "jobs", view.id, view.kind.value, view.created_at, view.updated_at),
+        "state": JOB_STATES[view.status],
+        "targetResource": {"href": target} if target else None,
+        "affectedResources": [{"href": target}] if target else [],
+        "action": JOB_ACTIONS[view.kind],
+        "returnCode": (1 if failed else 0) if finished else None,
+        "progress": 100 if finished else 0,
+        "statusMessage": view.error_text or None,
+        "timeOfStatusChange": when(view.finished_at or view.updated_at),
+        "operations": [],
+    }

@@ -1,0 +1,331 @@
+"""CIMI 1.x over httpx, in JSON and XML: every XML answer is checked against DSP8009 1.0.2 as
+it arrives (``tests/contract/cimi.py``), so each test here also proves its documents valid."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.services.container import Services
+from core.states import InstanceState
+from core.views import ImageView, InstanceQuery, NewAccount
+from gateway.cimi import filter as cimi_filter
+from gateway.cimi.handlers import MACHINE_ATTRIBUTES
+from tests.contract.cimi import XML, client, entry_point, operation, until_job_done
+from tests.contract.conftest import ServedCloud
+
+MACHINE_CREATE = "http://schemas.dmtf.org/cimi/1/MachineCreate"
+ACTION = "http://schemas.dmtf.org/cimi/1/Action"
+
+
+@pytest.fixture
+def account(served_cloud: ServedCloud, image: ImageView) -> Iterator[NewAccount]:
+    made = served_cloud.account("cimi")
+    yield made
+    caller = served_cloud.services.identity.caller_for(made.account.name)
+    gone = (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
+    live = [s for s in InstanceState if s not in gone]
+    page = served_cloud.services.compute.list_instances(caller, InstanceQuery(states=live))
+    if page.items:
+        served_cloud.services.compute.terminate_instances(caller, [str(i.id) for i in page.items])
+
+
+@pytest.fixture
+def http(served_cloud: ServedCloud, account: NewAccount) -> Iterator[httpx.Client]:
+    with client(served_cloud.url, account) as made:
+        yield made
+
+
+def _templates(http: httpx.Client) -> tuple[str, str]:
+    """The smallest MachineConfiguration and the public image, as the CEP leads to them."""
+    cep = entry_point(http)
+    configs = http.get(cep["machineConfigs"]["href"]).json()["machineConfigurations"]
+    smallest = min(configs, key=lambda c: c["memory"])
+    [image] = http.get(cep["machineImages"]["href"]).json()["machineImages"]
+    return smallest["id"], image["id"]
+
+
+def _create(http: httpx.Client, name: str, **template: Any) -> tuple[str, dict[str, Any]]:
+    """A Machine from a template by value, or by reference when ``template`` has an href."""
+    if "href" not in template:
+        config, image = _templates(http)
+        template = {"machineConfig": {"href": config}, "machineImage": {"href": image}, **template}
+    created = http.post(
+        entry_point(http)["machines"]["href"],
+        json={"resourceURI": MACHINE_CREATE, "name": name, "machineTemplate": template},
+    )
+    assert created.status_code == 202, created.text
+    job = until_job_done(http, created.headers["cimi-job-uri"])
+    assert job["state"] == "SUCCESS", job
+    return created.headers["location"], job
+
+
+def _act(http: httpx.Client, machine: dict[str, Any], verb: str) -> dict[str, Any]:
+    answer = http.post(
+        operation(machine, f"action/{verb}"),
+        json={"resourceURI": ACTION, "action": f"http://schemas.dmtf.org/cimi/1/action/{verb}"},
+    )
+    assert answer.status_code == 202, answer.text
+    return until_job_done(http, answer.headers["cimi-job-uri"])
+
+
+@pytest.mark.parametrize("accept", [{}, XML], ids=["json", "xml"])
+def test_every_collection_is_reached_from_the_entry_point(
+    http: httpx.Client, accept: dict[str, str]
+) -> None:
+    cep = http.get("/cimi/", headers=accept)
+    assert cep.status_code == 200
+    assert cep.headers["cimi-specification-version"] == "1.0.1"
+    document = entry_point(http)
+    assert document["baseURI"].endswith("/cimi/")
+    for key in ("machines", "machineConfigs", "machineImages", "credentials", "volumes", "jobs"):
+        href = document[key]["href"]
+        assert href.startswith(document["baseURI"])
+        listed = http.get(href, headers=accept)
+        assert listed.status_code == 200, (key, listed.text)
+
+
+def test_a_machine_lives_and_dies_through_its_operations(
+    http: httpx.Client, services: Services, served_cloud: ServedCloud, account: NewAccount
+) -> None:
+    location, job = _create(http, "cimi-life")
+    machine = http.get(location).json()
+    assert job["targetResource"]["href"] == location
+    assert (machine["name"], machine["state"], machine["cpu"]) == ("cimi-life", "STARTED", 1)
+    caller = services.identity.caller_for(account.account.name)
+    instance = services.compute.get_instance(caller, location.rsplit("/", 1)[1])
+    assert instance.name == "cimi-life"
+
+    assert _act(http, machine, "stop")["state"] == "SUCCESS"
+    machine = http.get(location).json()
+    assert machine["state"] == "STOPPED"
+    assert [o["rel"].rsplit("/", 1)[1] for o in machine["operations"][2:]] == ["start"]
+    assert _act(http, machine, "start")["state"] == "SUCCESS"
+    machine = http.get(location).json()
+    assert machine["state"] == "STARTED"
+
+    volume = http.post(
+        entry_point(http)["volumes"]["href"],
+        json={"name": "cimi-data", "volumeTemplate": {"volumeConfig": {"capacity": 1048576}}},
+    )
+    assert volume.status_code == 202, volume.text
+    assert until_job_done(http, volume.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    attached = http.post(
+        machine["volumes"]["href"], json={"volume": {"href": volume.headers["location"]}}
+    )
+    assert attached.status_code == 202, attached.text
+    assert until_job_done(http, attached.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    listed = http.get(machine["volumes"]["href"], headers=XML)
+    assert volume.headers["location"] in listed.text
+    machine_volumes = http.get(machine["volumes"]["href"]).json()["machineVolumes"]
+    [data] = [v for v in machine_volumes if v["volume"]["href"] == volume.headers["location"]]
+    assert data["initialLocation"] == "/dev/vdb"
+    detached = http.delete(operation(data, "delete"))
+    assert until_job_done(http, detached.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    deleted_volume = http.delete(volume.headers["location"])
+    assert until_job_done(http, deleted_volume.headers["cimi-job-uri"])["state"] == "SUCCESS"
+
+    deleted = http.delete(operation(machine, "delete"))
+    assert deleted.status_code == 202
+    assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    assert http.get(location).status_code == 404
+
+
+def test_a_machine_made_in_xml_with_a_credential_and_user_data(
+    http: httpx.Client, services: Services, account: NewAccount
+) -> None:
+    credential = http.post(
+        entry_point(http)["credentials"]["href"],
+        json={"name": "cimi-key", "credentialTemplate": {}},
+    )
+    assert credential.status_code == 201, credential.text
+    config, image = _templates(http)
+    script = b"#!/bin/sh\necho from cimi\n"
+    body = (
+        f'<MachineCreate xmlns="http://schemas.dmtf.org/cimi/1"><name>cimi-xml</name>'
+        f'<machineTemplate><machineConfig href="{config}"/><machineImage href="{image}"/>'
+        f'<credential href="{credential.headers["location"]}"/>'
+        f"<userData>{base64.b64encode(script).decode()}</userData></machineTemplate>"
+        "</MachineCreate>"
+    )
+    created = http.post(
+        entry_point(http)["machines"]["href"],
+        content=body,
+        headers={"Content-Type": "application/xml", **XML},
+    )
+    assert created.status_code == 202, created.text
+    assert until_job_done(http, created.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    shown = http.get(created.headers["location"], headers=XML)
+    assert "<state>STARTED</state>" in shown.text
+    caller = services.identity.caller_for(account.account.name)
+    instance = services.compute.get_instance(caller, created.headers["location"].rsplit("/", 1)[1])
+    assert (instance.key_name, instance.user_data) == ("cimi-key", script)
+
+
+def test_select_first_and_last(http: httpx.Client) -> None:
+    for n in range(3):
+        _create(http, f"window-{n}")
+    machines = entry_point(http)["machines"]["href"]
+    page = http.get(machines, params={"$first": "2", "$last": "3", "$select": "name"}).json()
+    assert page["count"] == 3
+    assert [m["name"] for m in page["machines"]] == ["window-1", "window-2"]
+    assert set(page["machines"][0]) == {"resourceURI", "id", "name"}
+    assert http.get(machines, params={"$first": "4"}).json().get("machines", []) == []
+
+
+FILTER_ATTRIBUTES = {
+    "name": st.sampled_from(["'f-a'", "'f-b'", "'f-c'", "'none'"]),
+    "state": st.sampled_from(["'STARTED'", "'STOPPED'", "'ERROR'"]),
+    "cpu": st.integers(0, 3).map(str),
+    "memory": st.sampled_from(["524288", "627712", "1048576", "1"]),
+}
+
+
+def _comparison(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(sorted(FILTER_ATTRIBUTES)))
+    ops = ["=", "!="] if name in ("name", "state") else ["=", "!=", "<", "<=", ">", ">="]
+    return f"{name}{draw(st.sampled_from(ops))}{draw(FILTER_ATTRIBUTES[name])}"
+
+
+@st.composite
+def filters(draw: st.DrawFn, depth: int = 0) -> str:
+    shape = draw(st.sampled_from(["cmp", "cmp", "and", "or", "not"] if depth < 3 else ["cmp"]))
+    if shape == "cmp":
+        return _comparison(draw)
+    if shape == "not":
+        return f"not ({draw(filters(depth + 1))})"
+    return f"({draw(filters(depth + 1))}) {shape} ({draw(filters(depth + 1))})"
+
+
+@pytest.fixture(scope="module")
+def filtered(served_cloud: ServedCloud) -> Iterator[tuple[httpx.Client, list[dict[str, Any]]]]:
+    """Three machines of one account, one stopped, for the filter property test."""
+    account = served_cloud.account("cimi-filter")
+    served_cloud.image()
+    with client(served_cloud.url, account) as http:
+        for name in ("f-a", "f-b", "f-c"):
+            _create(http, name)
+        machines = http.get("/cimi/machines").json()["machines"]
+        stopped = next(m for m in machines if m["name"] == "f-b")
+        _act(http, stopped, "stop")
+        yield http, http.get("/cimi/machines").json()["machines"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=filters())
+def test_filter_matches_a_python_evaluation_of_the_same_expression(
+    filtered: tuple[httpx.Client, list[dict[str, Any]]], text: str
+) -> None:
+    http, machines = filtered
+    parsed = cimi_filter.parse(text, MACHINE_ATTRIBUTES)
+    expected = {
+        m["id"]
+        for m in machines
+        if cimi_filter.evaluate(
+            parsed,
+            {**m, "created": dt.datetime.fromisoformat(m["created"])},
+            m.get("properties", {}),
+        )
+    }
+    answer = http.get("/cimi/machines", params={"$filter": text})
+    assert answer.status_code == 200, (text, answer.text)
+    found = answer.json()
+    assert {m["id"] for m in found.get("machines", [])} == expected, text
+    assert found["count"] == len(expected)
+
+
+def test_another_account_sees_nothing_of_it(http: httpx.Client, served_cloud: ServedCloud) -> None:
+    location, _ = _create(http, "private")
+    other = served_cloud.account("cimi-other")
+    with client(served_cloud.url, other) as theirs:
+        assert theirs.get(location).status_code == 404
+        assert theirs.delete(location).status_code == 404
+        assert location not in theirs.get("/cimi/machines").text
+    assert http.get(location).json()["state"] == "STARTED"
+
+
+BAD = [
+    ("POST", "/cimi/machines", {"Content-Type": "application/json"}, b"{not json", 400),
+    ("POST", "/cimi/machines", {"Content-Type": "application/json"}, b'{"name": "x"}', 400),
+    ("POST", "/cimi/machines", {"Content-Type": "text/plain"}, b"x", 415),
+    ("POST", "/cimi/machines", {"Content-Type": "application/json"},
+     b'{"machineTemplate": {"machineConfig": {"href": "http://elsewhere/x"},'
+     b' "machineImage": {"href": "http://elsewhere/y"}}}', 400),
+    ("POST", "/cimi/machines", {"Content-Type": "application/xml"},
+     b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><MachineCreate/>', 400),
+    ("GET", "/cimi/machines", {"Accept": "text/html"}, b"", 406),
+    ("GET", "/cimi/machines?$filter=name<'x'", {}, b"", 400),
+    ("GET", "/cimi/machines?$filter=colour='red'", {}, b"", 400),
+    ("GET", "/cimi/machines?$first=0", {}, b"", 400),
+    ("PUT", "/cimi/machines", {}, b"", 405),
+    ("GET", "/cimi/robots", {}, b"", 404),
+    ("GET", "/cimi/machines/not-a-uuid", {}, b"", 404),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body", "status"), BAD)
+def test_bad_input_gets_a_cimi_error_and_changes_nothing(
+    http: httpx.Client,
+    services: Services,
+    account: NewAccount,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+) -> None:
+    caller = services.identity.caller_for(account.account.name)
+    before = services.compute.list_instances(caller, InstanceQuery()).total
+    answer = http.request(method, path, content=body, headers=headers)
+    assert answer.status_code == status, answer.text
+    error = answer.json()
+    assert (error["state"], error["returnCode"]) == ("FAILED", status)
+    assert error["statusMessage"]
+    assert services.compute.list_instances(caller, InstanceQuery()).total == before
+
+
+def test_without_credentials_nothing_is_served(served_cloud: ServedCloud) -> None:
+    answer = httpx.get(f"{served_cloud.url}/cimi/machines", timeout=30)
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Basic")
+
+
+def test_a_stored_template_makes_machines_by_reference_with_overrides(
+    http: httpx.Client, services: Services, account: NewAccount
+) -> None:
+    config, image = _templates(http)
+    script = base64.b64encode(b"#!/bin/sh\necho stored\n").decode()
+    made = http.post(
+        entry_point(http)["machineTemplates"]["href"],
+        json={
+            "resourceURI": "http://schemas.dmtf.org/cimi/1/MachineTemplate",
+            "name": "small-stopped",
+            "initialState": "STOPPED",
+            "machineConfig": {"href": config},
+            "machineImage": {"href": image},
+            "userData": script,
+        },
+        headers=XML,
+    )
+    assert made.status_code == 201, made.text
+    template = made.headers["location"]
+    listed = http.get(entry_point(http)["machineTemplates"]["href"]).json()["machineTemplates"]
+    assert [t["id"] for t in listed] == [template]
+    assert listed[0]["initialState"] == "STOPPED"
+
+    location, _ = _create(http, "from-template", href=template, initialState="STARTED")
+    caller = services.identity.caller_for(account.account.name)
+    instance = services.compute.get_instance(caller, location.rsplit("/", 1)[1])
+    assert instance.user_data == b"#!/bin/sh\necho stored\n"
+    assert http.get(location).json()["state"] == "STARTED"
+    assert http.delete(template).status_code == 200
+    assert http.get(template).status_code == 404
