@@ -17,7 +17,7 @@ from core import Services
 from core.errors import CoreError
 from core.views import Caller
 from gateway.cimi import handlers, wire
-from gateway.cimi.handlers import CimiError, Context
+from gateway.cimi.kit import CimiError, Context
 from gateway.cimi.paths import PREFIX, Urls
 from gateway.cimi.query import BadQuery
 from gateway.common import (

@@ -17,7 +17,7 @@ from core.services.container import Services
 from core.states import InstanceState
 from core.views import ImageView, InstanceQuery, NewAccount
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi.handlers import MACHINE_ATTRIBUTES
+from gateway.cimi.machines import MACHINE_ATTRIBUTES
 from tests.contract.cimi import XML, client, entry_point, operation, until_job_done
 from tests.contract.conftest import ServedCloud
 

@@ -1,0 +1,81 @@
+"""Credentials: core's key pairs, imported from a public key or generated."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+
+from starlette.responses import Response
+
+from core.predicates import Predicate
+from core.views import KeyPairQuery, KeyPairView
+from gateway.cimi import filter as cimi_filter
+from gateway.cimi import resources, wire
+from gateway.cimi.kit import (
+    NAMED,
+    CimiError,
+    Context,
+    Listed,
+    add_operation,
+    allowed,
+    listed,
+    one,
+    uuid_of,
+)
+
+
+def credentials(ctx: Context, rest: list[str]) -> Response:
+    keys = ctx.services.key_pairs
+    if not rest:
+        allowed(ctx, "GET", "POST")
+        if ctx.request.method == "POST":
+            return _create_credential(ctx)
+
+        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
+            page = keys.list_key_pairs(
+                ctx.caller, KeyPairQuery(offset=offset, limit=limit, where=where)
+            )
+            return [resources.credential(ctx.urls, k) for k in page.items], page.total
+
+        attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
+        return listed(
+            ctx, "Credential", "credentials", read, attributes, add_operation(ctx, "credentials")
+        )
+    allowed(ctx, "GET", "DELETE")
+    key = key_of(ctx, uuid_of(rest[0]))
+    if ctx.request.method == "DELETE":
+        keys.delete_key_pair(ctx.caller, key.name)
+        return wire.respond(ctx.request, None, 200)
+    return one(ctx, resources.credential(ctx.urls, key))
+
+
+def key_of(ctx: Context, id_: uuid.UUID) -> KeyPairView:
+    page = ctx.services.key_pairs.list_key_pairs(ctx.caller, KeyPairQuery(ids=[str(id_)]))
+    if not page.items:
+        raise CimiError(404, f"no credential {id_}")
+    return page.items[0]
+
+
+def _create_credential(ctx: Context) -> Response:
+    body = wire.read(ctx.request, "CredentialCreate")
+    template = body.get("credentialTemplate")
+    if not isinstance(template, Mapping):
+        raise CimiError(400, "a CredentialCreate needs a credentialTemplate")
+    name = body.get("name") or f"credential-{uuid.uuid4().hex[:8]}"
+    key = template.get("key")
+    keys = ctx.services.key_pairs
+    made = (
+        keys.import_key_pair(ctx.caller, name, key)
+        if key
+        else keys.create_key_pair(ctx.caller, name).key_pair
+    )
+    href = ctx.urls.of("credentials", made.id)
+    return wire.respond(ctx.request, resources.credential(ctx.urls, made), 201, {"Location": href})
+
+
+def key_ids_by_name(ctx: Context, names: Sequence[str]) -> dict[str, uuid.UUID]:
+    """The ids of the caller's key pairs of these names: one query for a page of templates."""
+    if not names:
+        return {}
+    page = ctx.services.key_pairs.list_key_pairs(ctx.caller, KeyPairQuery(names=list(names)))
+    return {k.name: k.id for k in page.items}

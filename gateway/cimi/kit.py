@@ -1,0 +1,111 @@
+"""What every CIMI handler shares: the call's context, the error it raises, and the shapes of
+its answers. A listing hands the whole ``$filter`` to core's query, with ``$first``/``$last`` as
+its window; an asynchronous change answers 202 with the Job that carries it out (``Location``
+names the resource, ``CIMI-Job-URI`` the Job), a change core makes at once 200 or 201.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from starlette.responses import Response
+
+from core import Services
+from core.predicates import Predicate
+from core.views import Caller
+from gateway.cimi import filter as cimi_filter
+from gateway.cimi import representation, resources, wire
+from gateway.cimi.paths import NotOurs, Urls
+from gateway.cimi.query import Query
+from gateway.common import ApiRequest
+
+Document = dict[str, Any]
+Listed = tuple[list[Document], int]  # one page of a listing, and how many match in all
+Reader = Callable[[Predicate, int, int | None], Listed]
+
+
+class CimiError(Exception):
+    def __init__(self, status: int, text: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True)
+class Context:
+    services: Services
+    caller: Caller
+    urls: Urls
+    request: ApiRequest
+
+    def query(self) -> Query:
+        return Query.of(self.request)
+
+
+def allowed(ctx: Context, *methods: str) -> None:
+    if ctx.request.method not in methods:
+        allowed = ", ".join(methods)
+        raise CimiError(405, f"allowed here: {allowed}", {"Allow": allowed})
+
+
+def uuid_of(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise CimiError(404, f"no resource {text!r}") from None
+
+
+def href_id(ctx: Context, ref: object, key: str, what: str) -> uuid.UUID:
+    if not isinstance(ref, Mapping) or not isinstance(ref.get("href"), str):
+        raise CimiError(400, f"{what} must be a reference: {{'href': …}}")
+    try:
+        return ctx.urls.id_in(ref["href"], key)
+    except NotOurs as exc:
+        raise CimiError(400, str(exc)) from None
+
+
+def listed(
+    ctx: Context,
+    kind: str,
+    key: str,
+    read: Reader,
+    attributes: Mapping[str, cimi_filter.Attribute],
+    operations: Sequence[Document] = (),
+) -> Response:
+    query = ctx.query()
+    try:
+        where = cimi_filter.query_predicate(query.filters, attributes)
+    except cimi_filter.FilterError as exc:
+        raise CimiError(400, str(exc)) from None
+    items, total = read(where, query.offset, query.limit)
+    document = representation.collection(
+        kind, ctx.urls.collection(key), [query.selected(i) for i in items], total, operations
+    )
+    return wire.respond(ctx.request, query.selected_collection(document))
+
+
+def add_operation(ctx: Context, key: str) -> list[Document]:
+    return [{"rel": "add", "href": ctx.urls.collection(key)}]
+
+
+def accepted(ctx: Context, location: str, job_id: uuid.UUID | None, created: bool) -> Response:
+    """202 with the Job, or 201/200 when core had nothing to queue."""
+    headers = {"Location": location}
+    if job_id is None:
+        return wire.respond(ctx.request, None, 201 if created else 200, headers)
+    job = resources.job(ctx.urls, ctx.services.jobs.get_job(ctx.caller, str(job_id)))
+    headers["CIMI-Job-URI"] = job["id"]
+    return wire.respond(ctx.request, job, 202, headers)
+
+
+def one(ctx: Context, document: Document) -> Response:
+    return wire.respond(ctx.request, ctx.query().selected(document))
+
+
+NAMED: Final[Mapping[str, cimi_filter.Attribute]] = {
+    "name": cimi_filter.StringAttribute("name"),
+}
