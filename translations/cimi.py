@@ -16,9 +16,18 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from core.enums import JobKind, JobStatus, NetworkState, VolumeState
+from core.enums import (
+    EventLevel,
+    EventState,
+    JobKind,
+    JobStatus,
+    NetworkState,
+    SnapshotState,
+    VolumeState,
+)
 
 ACTION: Final = "http://schemas.dmtf.org/cimi/1/action/"
+EVENT: Final = "http://schemas.dmtf.org/cimi/1/event/"
 
 JOB_STATES: Final[Mapping[JobStatus, str]] = MappingProxyType(
     {
@@ -85,5 +94,32 @@ NETWORK_STATES: Final[Mapping[NetworkState, str]] = MappingProxyType(
         NetworkState.AVAILABLE: "STARTED",
         NetworkState.DELETING: "DELETING",
         NetworkState.DELETED: "DELETING",
+    }
+)
+
+SNAPSHOT_STATES: Final[Mapping[SnapshotState, str]] = MappingProxyType(
+    {
+        SnapshotState.PENDING: "CREATING",
+        SnapshotState.COMPLETED: "AVAILABLE",
+        SnapshotState.DELETING: "DELETING",
+        SnapshotState.DELETED: "DELETING",
+        SnapshotState.ERROR: "ERROR",
+    }
+)
+
+# Core events record state changes; an error-level one is an alarm (CIMI's event types:
+# state, alarm, model, access).
+EVENT_TYPES: Final[Mapping[EventLevel, str]] = MappingProxyType(
+    {EventLevel.INFO: "state", EventLevel.WARN: "alarm", EventLevel.ERROR: "alarm"}
+)
+EVENT_SEVERITIES: Final[Mapping[EventLevel, str]] = MappingProxyType(
+    {EventLevel.INFO: "low", EventLevel.WARN: "medium", EventLevel.ERROR: "high"}
+)
+EVENT_OUTCOMES: Final[Mapping[EventState, str]] = MappingProxyType(
+    {
+        EventState.CREATED: "Status",
+        EventState.SCHEDULED: "Pending",
+        EventState.STARTED: "Pending",
+        EventState.COMPLETED: "Success",
     }
 )

@@ -32,7 +32,7 @@ def machine_configs(ctx: Context, rest: list[str]) -> Response:
         shown = flavors[offset : None if limit is None else offset + limit]
         return [resources.machine_configuration(ctx.urls, f) for f in shown], len(flavors)
 
-    return listed(ctx, "MachineConfiguration", "machineConfigs", read, attributes)
+    return listed(ctx, "MachineConfiguration", read, attributes)
 
 
 def machine_images(ctx: Context, rest: list[str]) -> Response:
@@ -50,4 +50,4 @@ def machine_images(ctx: Context, rest: list[str]) -> Response:
         page = images.list_images(ctx.caller, query)
         return [resources.machine_image(ctx.urls, i) for i in page.items], page.total
 
-    return listed(ctx, "MachineImage", "machineImages", read, attributes)
+    return listed(ctx, "MachineImage", read, attributes)

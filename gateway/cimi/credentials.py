@@ -38,9 +38,7 @@ def credentials(ctx: Context, rest: list[str]) -> Response:
             return [resources.credential(ctx.urls, k) for k in page.items], page.total
 
         attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        return listed(
-            ctx, "Credential", "credentials", read, attributes, add_operation(ctx, "credentials")
-        )
+        return listed(ctx, "Credential", read, attributes, add_operation(ctx, "credentials"))
     allowed(ctx, "GET", "DELETE")
     key = key_of(ctx, uuid_of(rest[0]))
     if ctx.request.method == "DELETE":

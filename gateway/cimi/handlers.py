@@ -10,10 +10,12 @@ from starlette.responses import Response
 
 from gateway.cimi.catalog import machine_configs, machine_images
 from gateway.cimi.credentials import credentials
+from gateway.cimi.events import event_logs
 from gateway.cimi.jobs import jobs
 from gateway.cimi.kit import CimiError, Context, Document
 from gateway.cimi.machines import machine_templates, machines
-from gateway.cimi.storage import volumes
+from gateway.cimi.networks import addresses, networks
+from gateway.cimi.storage import volume_configs, volume_images, volumes
 
 HANDLERS: Final[Mapping[str, Callable[[Context, list[str]], Response]]] = {
     "machines": machines,
@@ -22,7 +24,12 @@ HANDLERS: Final[Mapping[str, Callable[[Context, list[str]], Response]]] = {
     "machineImages": machine_images,
     "credentials": credentials,
     "volumes": volumes,
+    "volumeConfigs": volume_configs,
+    "volumeImages": volume_images,
+    "networks": networks,
+    "addresses": addresses,
     "jobs": jobs,
+    "eventLogs": event_logs,
 }
 
 

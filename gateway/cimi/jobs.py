@@ -24,4 +24,4 @@ def jobs(ctx: Context, rest: list[str]) -> Response:
         "created": cimi_filter.DateTimeAttribute("created_at"),
         "state": cimi_filter.StringAttribute("status", resources.job_states),
     }
-    return listed(ctx, "Job", "jobs", read, attributes)
+    return listed(ctx, "Job", read, attributes)

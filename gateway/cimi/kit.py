@@ -71,7 +71,6 @@ def href_id(ctx: Context, ref: object, key: str, what: str) -> uuid.UUID:
 def listed(
     ctx: Context,
     kind: str,
-    key: str,
     read: Reader,
     attributes: Mapping[str, cimi_filter.Attribute],
     operations: Sequence[Document] = (),
@@ -83,7 +82,11 @@ def listed(
         raise CimiError(400, str(exc)) from None
     items, total = read(where, query.offset, query.limit)
     document = representation.collection(
-        kind, ctx.urls.collection(key), [query.selected(i) for i in items], total, operations
+        kind,
+        ctx.urls.at(ctx.request.path),
+        [query.selected(i) for i in items],
+        total,
+        operations,
     )
     return wire.respond(ctx.request, query.selected_collection(document))
 

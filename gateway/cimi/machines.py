@@ -57,9 +57,7 @@ def machines(ctx: Context, rest: list[str]) -> Response:
             page = compute.list_instances(ctx.caller, query)
             return [resources.machine(ctx.urls, i) for i in page.items], page.total
 
-        return listed(
-            ctx, "Machine", "machines", read, MACHINE_ATTRIBUTES, add_operation(ctx, "machines")
-        )
+        return listed(ctx, "Machine", read, MACHINE_ATTRIBUTES, add_operation(ctx, "machines"))
     machine_id = uuid_of(rest[0])
     if len(rest) > 1:
         return _machine_part(ctx, machine_id, rest[1:])
@@ -211,7 +209,7 @@ def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Respo
             ], page.total
 
         operations = [{"rel": "add", "href": ctx.urls.below("machines", machine.id, "volumes")}]
-        return listed(ctx, "MachineVolume", "machines", read, {}, operations)
+        return listed(ctx, "MachineVolume", read, {}, operations)
     attached = storage.get_volume(ctx.caller, str(uuid_of(rest[1])))
     if attached.instance_id != machine.id:
         raise CimiError(404, f"volume {attached.id} is not attached to machine {machine.id}")
@@ -242,8 +240,7 @@ def machine_templates(ctx: Context, rest: list[str]) -> Response:
             ], page.total
 
         attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        return listed(
-            ctx, "MachineTemplate", "machineTemplates", read, attributes,
+        return listed(ctx, "MachineTemplate", read, attributes,
             add_operation(ctx, "machineTemplates"),
         )  # fmt: skip
     template_id = str(uuid_of(rest[0]))

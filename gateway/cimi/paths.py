@@ -42,6 +42,10 @@ class NotOurs(ValueError):
 class Urls:
     base: str  # e.g. "http://127.0.0.1:8080/cimi/": ends with "/"
 
+    def at(self, path: str) -> str:
+        """The absolute URI of a request path (``/cimi/machines/<id>/volumes``)."""
+        return f"{self.base.removesuffix(PREFIX + '/')}{path}"
+
     def collection(self, key: str) -> str:
         return f"{self.base}{key}"
 

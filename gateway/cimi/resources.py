@@ -13,19 +13,35 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
-from core.enums import ImageState, JobStatus, VolumeState
+from core.enums import ImageState, JobStatus, SnapshotState, VolumeState
 from core.states import InstanceState
 from core.views import (
+    AddressView,
+    DiskOfferingView,
+    EventView,
     FlavorView,
     ImageView,
     InstanceView,
     JobView,
     KeyPairView,
     LaunchTemplateView,
+    NetworkView,
+    SnapshotView,
     VolumeView,
 )
 from gateway.cimi.paths import Urls, type_uri
-from translations.cimi import ACTION, JOB_ACTIONS, JOB_STATES, VOLUME_STATES
+from translations.cimi import (
+    ACTION,
+    EVENT,
+    EVENT_OUTCOMES,
+    EVENT_SEVERITIES,
+    EVENT_TYPES,
+    JOB_ACTIONS,
+    JOB_STATES,
+    NETWORK_STATES,
+    SNAPSHOT_STATES,
+    VOLUME_STATES,
+)
 from translations.states import INSTANCE_STATES
 
 __all__ = ["ACTION"]
@@ -115,6 +131,7 @@ def machine(urls: Urls, view: InstanceView) -> Values:
         "cpuArch": "x86_64",
         "volumes": {"href": urls.below("machines", view.id, "volumes")},
         "networkInterfaces": {"href": urls.below("machines", view.id, "networkInterfaces")},
+        "eventLog": {"href": urls.of("eventLogs", view.id)},
         "operations": operations,
     }
 
@@ -204,7 +221,109 @@ def volume(urls: Urls, view: VolumeView) -> Values:
         "type": type_uri("mapped"),
         "capacity": view.size_gib * KB_PER_GIB,
         "bootable": view.volume_type.value == "root",
+        "eventLog": {"href": urls.of("eventLogs", view.id)},
         "operations": [_operation("delete", href)] if deletable else [],
+    }
+
+
+def volume_configuration(urls: Urls, offering: DiskOfferingView) -> Values:
+    return {
+        **_common(
+            urls,
+            "VolumeConfiguration",
+            "volumeConfigs",
+            offering.id,
+            offering.name,
+            offering.created_at,
+        ),
+        "description": offering.description or None,
+        "type": type_uri("mapped"),
+        "format": "qcow2",
+        "capacity": offering.size_gib * KB_PER_GIB if offering.size_gib else None,
+    }
+
+
+def volume_image(urls: Urls, snapshot: SnapshotView) -> Values:
+    href = urls.of("volumeImages", snapshot.id)
+    done = snapshot.state in (SnapshotState.COMPLETED, SnapshotState.ERROR)
+    return {
+        **_common(
+            urls,
+            "VolumeImage",
+            "volumeImages",
+            snapshot.id,
+            snapshot.name,
+            snapshot.created_at,
+            properties=snapshot.tags,
+        ),
+        "description": snapshot.description or None,
+        "state": SNAPSHOT_STATES[snapshot.state],
+        "imageLocation": urls.of("volumes", snapshot.volume_id),
+        "bootable": snapshot.volume_type.value == "root",
+        "operations": [_operation("delete", href)] if done else [],
+    }
+
+
+def network(urls: Urls, view: NetworkView) -> Values:
+    href = urls.of("networks", view.id)
+    own = not view.shared
+    return {
+        **_common(
+            urls, "Network", "networks", view.id, view.name, view.created_at, properties=view.tags
+        ),
+        "description": view.description or None,
+        "state": NETWORK_STATES[view.state],
+        "networkType": "PRIVATE",
+        "eventLog": {"href": urls.of("eventLogs", view.id)},
+        "operations": [_operation("delete", href)] if own else [],
+    }
+
+
+def address(urls: Urls, view: AddressView) -> Values:
+    return {
+        **_common(
+            urls,
+            "Address",
+            "addresses",
+            view.id,
+            view.ip,
+            view.created_at,
+            view.associated_at,
+            view.tags,
+        ),
+        "ip": view.ip,
+        "allocation": "static",
+        "protocol": "IPv4",
+        "resource": ({"href": urls.of("machines", view.instance_id)} if view.instance_id else None),
+    }
+
+
+def event_log(urls: Urls, id_: uuid.UUID, name: str, target: str | None) -> Values:
+    return {
+        "resourceURI": type_uri("EventLog"),
+        "id": urls.of("eventLogs", id_),
+        "name": name,
+        "targetResource": {"href": target} if target else None,
+        "events": {"href": urls.below("eventLogs", id_, "events")},
+        "persistence": "durable",
+    }
+
+
+def event(urls: Urls, log_id: uuid.UUID, view: EventView) -> Values:
+    collection = RESOURCE_COLLECTIONS.get(view.resource_kind.value) if view.resource_kind else None
+    target = urls.of(collection, view.resource_id) if collection and view.resource_id else None
+    return {
+        "resourceURI": type_uri("Event"),
+        "id": urls.below("eventLogs", log_id, "events", view.id),
+        "name": view.type.value,
+        "description": view.description,
+        "created": when(view.created_at),
+        "updated": when(view.created_at),
+        "timestamp": when(view.created_at),
+        "type": f"{EVENT}{EVENT_TYPES[view.level]}",
+        "content": {"resource": target or "", "state": view.state.value, "type": view.type.value},
+        "outcome": EVENT_OUTCOMES[view.state],
+        "severity": EVENT_SEVERITIES[view.level],
     }
 
 

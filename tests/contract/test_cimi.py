@@ -85,7 +85,12 @@ def test_every_collection_is_reached_from_the_entry_point(
     assert cep.headers["cimi-specification-version"] == "1.0.1"
     document = entry_point(http)
     assert document["baseURI"].endswith("/cimi/")
-    for key in ("machines", "machineConfigs", "machineImages", "credentials", "volumes", "jobs"):
+    served = {k for k, v in document.items() if isinstance(v, dict) and "href" in v}
+    assert served == {
+        "machines", "machineTemplates", "machineConfigs", "machineImages", "credentials",
+        "volumes", "volumeConfigs", "volumeImages", "networks", "addresses", "jobs", "eventLogs",
+    }  # fmt: skip
+    for key in sorted(served):
         href = document[key]["href"]
         assert href.startswith(document["baseURI"])
         listed = http.get(href, headers=accept)
@@ -329,3 +334,50 @@ def test_a_stored_template_makes_machines_by_reference_with_overrides(
     assert http.get(location).json()["state"] == "STARTED"
     assert http.delete(template).status_code == 200
     assert http.get(template).status_code == 404
+
+
+def test_volume_images_event_logs_and_networks(http: httpx.Client) -> None:
+    cep = entry_point(http)
+    [offering] = [
+        c
+        for c in http.get(cep["volumeConfigs"]["href"]).json()["volumeConfigurations"]
+        if c.get("capacity") == 5 * 1048576
+    ]
+    volume = http.post(
+        cep["volumes"]["href"],
+        json={"name": "cimi-src", "volumeTemplate": {"volumeConfig": {"href": offering["id"]}}},
+    )
+    assert until_job_done(http, volume.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    assert http.get(volume.headers["location"]).json()["capacity"] == 5 * 1048576
+    image = http.post(
+        cep["volumeImages"]["href"],
+        json={"name": "cimi-snap", "imageLocation": volume.headers["location"]},
+        headers=XML,
+    )
+    assert image.status_code == 202, image.text
+    assert until_job_done(http, image.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    shown = http.get(image.headers["location"]).json()
+    assert (shown["state"], shown["imageLocation"]) == ("AVAILABLE", volume.headers["location"])
+    copy = http.post(
+        cep["volumes"]["href"],
+        json={"name": "cimi-copy", "volumeTemplate": {"volumeImage": {"href": shown["id"]}}},
+    )
+    assert until_job_done(http, copy.headers["cimi-job-uri"])["state"] == "SUCCESS"
+
+    log = http.get(http.get(volume.headers["location"]).json()["eventLog"]["href"]).json()
+    events = http.get(log["events"]["href"], headers=XML)
+    assert events.status_code == 200
+    names = {e["name"] for e in http.get(log["events"]["href"]).json()["events"]}
+    assert {"VOLUME.CREATE", "SNAPSHOT.CREATE"} & names == {"VOLUME.CREATE"}
+    [account_log] = http.get(cep["eventLogs"]["href"]).json()["eventLogs"]
+    everything = http.get(account_log["events"]["href"]).json()["events"]
+    assert {"VOLUME.CREATE", "SNAPSHOT.CREATE"} <= {e["name"] for e in everything}
+
+    [network] = http.get(cep["networks"]["href"]).json()["networks"]
+    assert network["state"] == "STARTED"
+    assert http.get(cep["addresses"]["href"]).json()["count"] == 0
+    for made in (copy, volume):
+        deleted = http.delete(made.headers["location"])
+        assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    removed = http.delete(image.headers["location"])
+    assert until_job_done(http, removed.headers["cimi-job-uri"])["state"] == "SUCCESS"
