@@ -55,7 +55,8 @@ def machines(ctx: Context, rest: list[str]) -> Response:
                 offset=offset, limit=limit, where=where, states=resources.LISTED_MACHINES
             )
             page = compute.list_instances(ctx.caller, query)
-            return [resources.machine(ctx.urls, i) for i in page.items], page.total
+            expand = ctx.query().expand
+            return [resources.expanded_machine(ctx.urls, i, expand) for i in page.items], page.total
 
         return listed(ctx, "Machine", read, MACHINE_ATTRIBUTES, add_operation(ctx, "machines"))
     machine_id = uuid_of(rest[0])
@@ -65,7 +66,8 @@ def machines(ctx: Context, rest: list[str]) -> Response:
     href = ctx.urls.of("machines", machine_id)
     match ctx.request.method:
         case "GET":
-            return one(ctx, resources.machine(ctx.urls, _machine(ctx, machine_id)))
+            machine = _machine(ctx, machine_id)
+            return one(ctx, resources.expanded_machine(ctx.urls, machine, ctx.query().expand))
         case "DELETE":
             _machine(ctx, machine_id)
             [done] = compute.terminate_instances(ctx.caller, [str(machine_id)])

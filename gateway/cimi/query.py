@@ -1,6 +1,7 @@
 """CIMI's query parameters (DSP0263 §4.1.6): ``$filter`` (handed to core whole, see
 ``filter``), ``$first``/``$last`` (1-based, inclusive; core's window), ``$select`` (which
-attributes a document keeps). Unknown parameters are ignored, as the spec says.
+attributes a document keeps), ``$expand`` (which references to inline; each resource says which
+it can). Unknown parameters are ignored, as the spec says.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Query:
     first: int | None
     last: int | None
     select: frozenset[str] | None  # None: every attribute
+    expand: frozenset[str]  # attribute names, or "*"
 
     @classmethod
     def of(cls, request: ApiRequest) -> Query:
@@ -40,12 +42,19 @@ class Query:
 
         first = _ordinal("$first", next(iter(values("$first")), None))
         last = _ordinal("$last", next(iter(values("$last")), None))
-        selected = {n.strip() for v in values("$select") for n in v.split(",") if n.strip()}
+
+        def names(parameter: str) -> frozenset[str]:
+            return frozenset(
+                n.strip() for v in values(parameter) for n in v.split(",") if n.strip()
+            )
+
+        selected = names("$select")
         return cls(
             tuple(values("$filter")),
             first,
             last,
-            None if not selected or "*" in selected else frozenset(selected),
+            None if not selected or "*" in selected else selected,
+            names("$expand"),
         )
 
     @property

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from core.enums import ImageState, JobStatus, SnapshotState, VolumeState
 from core.states import InstanceState
 from core.views import (
     AddressView,
+    AttachedVolume,
     DiskOfferingView,
     EventView,
     FlavorView,
@@ -29,6 +30,7 @@ from core.views import (
     SnapshotView,
     VolumeView,
 )
+from gateway.cimi import representation
 from gateway.cimi.paths import Urls, type_uri
 from translations.cimi import (
     ACTION,
@@ -327,17 +329,37 @@ def event(urls: Urls, log_id: uuid.UUID, view: EventView) -> Values:
     }
 
 
-def machine_volume(urls: Urls, machine_id: uuid.UUID, view: VolumeView) -> Values:
+def machine_volume(urls: Urls, machine_id: uuid.UUID, view: VolumeView | AttachedVolume) -> Values:
+    """A volume as attached to a machine, from the volume's view or from the machine's."""
     href = urls.below("machines", machine_id, "volumes", view.id)
+    attached = when(view.attached_at)
     return {
         "resourceURI": type_uri("MachineVolume"),
         "id": href,
-        "created": when(view.attached_at or view.created_at),
-        "updated": when(view.attached_at or view.created_at),
+        "created": attached,
+        "updated": attached,
         "initialLocation": f"/dev/{view.device}" if view.device else None,
         "volume": {"href": urls.of("volumes", view.id)},
         "operations": [] if view.volume_type.value == "root" else [_operation("delete", href)],
     }
+
+
+def expanded_machine(urls: Urls, view: InstanceView, names: frozenset[str]) -> Values:
+    """A Machine with the collections ``$expand`` names (or ``*``) in place of their hrefs:
+    all three come from the instance's own view, so expanding reads nothing more."""
+    document = machine(urls, view)
+    below: dict[str, tuple[str, Callable[[], list[Values]]]] = {
+        "disks": ("Disk", lambda: disks(view)),
+        "volumes": (
+            "MachineVolume",
+            lambda: [machine_volume(urls, view.id, v) for v in view.volumes],
+        ),
+        "networkInterfaces": ("MachineNetworkInterface", lambda: network_interfaces(urls, view)),
+    }
+    for name, (kind, items) in below.items():
+        if name in names or "*" in names:
+            document[name] = representation.collection(kind, document[name]["href"], items())
+    return document
 
 
 def disks(view: InstanceView) -> list[Values]:

@@ -381,3 +381,20 @@ def test_volume_images_event_logs_and_networks(http: httpx.Client) -> None:
         assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
     removed = http.delete(image.headers["location"])
     assert until_job_done(http, removed.headers["cimi-job-uri"])["state"] == "SUCCESS"
+
+
+def test_expand_inlines_a_machines_disks_volumes_and_interfaces(http: httpx.Client) -> None:
+    location, _ = _create(http, "expanded")
+    plain = http.get(location).json()
+    assert set(plain["volumes"]) == {"href"}
+    one_kind = http.get(location, params={"$expand": "volumes"}).json()
+    assert one_kind["volumes"]["count"] == 1
+    [root] = one_kind["volumes"]["machineVolumes"]
+    assert root["initialLocation"] == "/dev/vda"
+    assert set(one_kind["disks"]) == {"href"}
+    everything = http.get(location, params={"$expand": "*"}, headers=XML)
+    assert "<macAddress>" in everything.text and "<capacity>" in everything.text
+    listed = http.get("/cimi/machines", params={"$expand": "networkInterfaces"}).json()
+    [machine] = [m for m in listed["machines"] if m["id"] == location]
+    [nic] = machine["networkInterfaces"]["machineNetworkInterfaces"]
+    assert nic["network"]["href"].startswith(entry_point(http)["networks"]["href"])
