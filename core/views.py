@@ -153,6 +153,7 @@ class FlavorView:
     vcpus: int
     memory_mib: int
     disk_gib: int
+    created_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)

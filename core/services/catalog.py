@@ -64,7 +64,13 @@ def find_disk_offering(session: Session, text: str) -> DiskOffering:
 
 def flavor_view(flavor: Flavor) -> FlavorView:
     return FlavorView(
-        flavor.id, flavor.ref, flavor.name, flavor.vcpus, flavor.memory_mib, flavor.disk_gib
+        flavor.id,
+        flavor.ref,
+        flavor.name,
+        flavor.vcpus,
+        flavor.memory_mib,
+        flavor.disk_gib,
+        flavor.created_at,
     )
 
 
@@ -102,7 +108,7 @@ def find_flavor(session: Session, text: str) -> Flavor:
 FLAVOR_FIELDS: Final = filtering.Fields(
     {
         name: getattr(Flavor, name)
-        for name in ("id", "ref", "name", "vcpus", "memory_mib", "disk_gib")
+        for name in ("id", "ref", "name", "vcpus", "memory_mib", "disk_gib", "created_at")
     }
 )
 

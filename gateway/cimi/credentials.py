@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from starlette.responses import Response
 
@@ -55,20 +55,24 @@ def key_of(ctx: Context, id_: uuid.UUID) -> KeyPairView:
 
 
 def _create_credential(ctx: Context) -> Response:
+    """A key pair from the template's public key, or a new one generated here: then the 201
+    answer's ``key`` is the private key, shown this once (core never stores it); every later
+    read shows the public key."""
     body = wire.read(ctx.request, "CredentialCreate")
-    template = body.get("credentialTemplate")
-    if not isinstance(template, Mapping):
+    if "credentialTemplate" not in body:
         raise CimiError(400, "a CredentialCreate needs a credentialTemplate")
+    template = body["credentialTemplate"] or {}  # an empty <credentialTemplate/> reads as None
     name = body.get("name") or f"credential-{uuid.uuid4().hex[:8]}"
-    key = template.get("key")
     keys = ctx.services.key_pairs
-    made = (
-        keys.import_key_pair(ctx.caller, name, key)
-        if key
-        else keys.create_key_pair(ctx.caller, name).key_pair
-    )
+    if template.get("key"):
+        made = keys.import_key_pair(ctx.caller, name, template["key"])
+        document = resources.credential(ctx.urls, made)
+    else:
+        generated = keys.create_key_pair(ctx.caller, name)
+        made = generated.key_pair
+        document = {**resources.credential(ctx.urls, made), "key": generated.private_key}
     href = ctx.urls.of("credentials", made.id)
-    return wire.respond(ctx.request, resources.credential(ctx.urls, made), 201, {"Location": href})
+    return wire.respond(ctx.request, document, 201, {"Location": href})
 
 
 def key_ids_by_name(ctx: Context, names: Sequence[str]) -> dict[str, uuid.UUID]:

@@ -140,7 +140,14 @@ def machine(urls: Urls, view: InstanceView) -> Values:
 
 def machine_configuration(urls: Urls, flavor: FlavorView) -> Values:
     return {
-        **_common(urls, "MachineConfiguration", "machineConfigs", flavor.id, flavor.name, None),
+        **_common(
+            urls,
+            "MachineConfiguration",
+            "machineConfigs",
+            flavor.id,
+            flavor.name,
+            flavor.created_at,
+        ),
         "cpu": flavor.vcpus,
         "memory": flavor.memory_mib * KIB_PER_MIB,
         "disks": [{"capacity": flavor.disk_gib * KB_PER_GIB, "format": "qcow2"}],
@@ -300,12 +307,13 @@ def address(urls: Urls, view: AddressView) -> Values:
     }
 
 
-def event_log(urls: Urls, id_: uuid.UUID, name: str, target: str | None) -> Values:
+def event_log(urls: Urls, id_: uuid.UUID, name: str, created: dt.datetime) -> Values:
     return {
         "resourceURI": type_uri("EventLog"),
         "id": urls.of("eventLogs", id_),
         "name": name,
-        "targetResource": {"href": target} if target else None,
+        "created": when(created),
+        "updated": when(created),
         "events": {"href": urls.below("eventLogs", id_, "events")},
         "persistence": "durable",
     }

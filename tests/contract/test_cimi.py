@@ -398,3 +398,19 @@ def test_expand_inlines_a_machines_disks_volumes_and_interfaces(http: httpx.Clie
     [machine] = [m for m in listed["machines"] if m["id"] == location]
     [nic] = machine["networkInterfaces"]["machineNetworkInterfaces"]
     assert nic["network"]["href"].startswith(entry_point(http)["networks"]["href"])
+
+
+def test_a_generated_credential_shows_its_private_key_once(http: httpx.Client) -> None:
+    made = http.post(
+        entry_point(http)["credentials"]["href"],
+        content=(
+            '<CredentialCreate xmlns="http://schemas.dmtf.org/cimi/1"><name>cimi-gen</name>'
+            "<credentialTemplate/></CredentialCreate>"
+        ),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert made.status_code == 201, made.text
+    private = base64.b64decode(made.json()["key"])
+    assert private.startswith(b"-----BEGIN")
+    public = base64.b64decode(http.get(made.headers["location"]).json()["key"])
+    assert public.startswith(b"ssh-rsa ")
