@@ -8,6 +8,7 @@ every core job is a CIMI Job, whichever API started it.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 from starlette.applications import Starlette
@@ -63,6 +64,8 @@ class CimiApi:
             _only(request, "GET")
             return wire.respond(request, handlers.cloud_entry_point(ctx))
         key, rest = parts[0], parts[1:]
+        if request.method != "GET" and "if-match" in request.headers:
+            _require_match(ctx, key, rest)
         return handlers.route(ctx, key, rest)
 
     def _authenticate(self, request: ApiRequest) -> Caller:
@@ -70,6 +73,16 @@ class CimiApi:
             return caller_of(self._services, request.headers)
         except Unauthenticated as exc:
             raise CimiError(401, str(exc), {"WWW-Authenticate": REALM}) from None
+
+
+def _require_match(ctx: Context, key: str, rest: list[str]) -> None:
+    """``If-Match``: the change goes ahead only while the resource is still the one the client
+    read (its ETag), else 412; ``*`` asks only that it exists."""
+    wanted = [tag.strip() for tag in ctx.request.headers["if-match"].split(",")]
+    read = dataclasses.replace(ctx.request, method="GET", query=(), body=b"", form=())
+    current = handlers.route(dataclasses.replace(ctx, request=read), key, rest).headers.get("etag")
+    if current is None or ("*" not in wanted and current not in wanted):
+        raise CimiError(412, "the resource changed since it was read (If-Match)")
 
 
 def _base(request: ApiRequest) -> str:

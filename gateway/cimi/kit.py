@@ -6,6 +6,8 @@ names the resource, ``CIMI-Job-URI`` the Job), a change core makes at once 200 o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -106,7 +108,15 @@ def accepted(ctx: Context, location: str, job_id: uuid.UUID | None, created: boo
 
 
 def one(ctx: Context, document: Document) -> Response:
-    return wire.respond(ctx.request, ctx.query().selected(document))
+    """One resource, with an ETag of its whole representation (whatever ``$select`` keeps), so
+    a client can make a change conditional on it with ``If-Match`` (DSP0263 §4.1.7.2)."""
+    headers = {"ETag": entity_tag(document)}
+    return wire.respond(ctx.request, ctx.query().selected(document), headers=headers)
+
+
+def entity_tag(document: Document) -> str:
+    canonical = json.dumps(representation.to_json(document), sort_keys=True).encode()
+    return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
 
 
 NAMED: Final[Mapping[str, cimi_filter.Attribute]] = {

@@ -414,3 +414,27 @@ def test_a_generated_credential_shows_its_private_key_once(http: httpx.Client) -
     assert private.startswith(b"-----BEGIN")
     public = base64.b64decode(http.get(made.headers["location"]).json()["key"])
     assert public.startswith(b"ssh-rsa ")
+
+
+def test_if_match_makes_a_change_conditional_on_what_was_read(http: httpx.Client) -> None:
+    location, _ = _create(http, "conditional")
+    read = http.get(location)
+    tag = read.headers["etag"]
+    assert http.get(location, params={"$select": "name"}).headers["etag"] == tag
+    stale = http.put(
+        location,
+        json={"resourceURI": "http://schemas.dmtf.org/cimi/1/Machine", "name": "renamed"},
+        headers={"If-Match": '"not-the-tag"'},
+    )
+    assert stale.status_code == 412, stale.text
+    assert http.get(location).json()["name"] == "conditional"
+    fresh = http.put(
+        location,
+        json={"resourceURI": "http://schemas.dmtf.org/cimi/1/Machine", "name": "renamed"},
+        headers={"If-Match": tag},
+    )
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.json()["name"] == "renamed"
+    assert fresh.headers["etag"] != tag
+    gone = http.delete(location, headers={"If-Match": tag})
+    assert gone.status_code == 412
