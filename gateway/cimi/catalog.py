@@ -10,7 +10,17 @@ from core.predicates import Predicate
 from core.views import ImageQuery
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources
-from gateway.cimi.kit import NAMED, CimiError, Context, Listed, allowed, listed, one, uuid_of
+from gateway.cimi.kit import (
+    DATED,
+    NAMED,
+    CimiError,
+    Context,
+    Listed,
+    allowed,
+    members,
+    one,
+    uuid_of,
+)
 
 
 def machine_configs(ctx: Context, rest: list[str]) -> Response:
@@ -32,7 +42,7 @@ def machine_configs(ctx: Context, rest: list[str]) -> Response:
         shown = flavors[offset : None if limit is None else offset + limit]
         return [resources.machine_configuration(ctx.urls, f) for f in shown], len(flavors)
 
-    return listed(ctx, "MachineConfiguration", read, attributes)
+    return members(ctx, "MachineConfiguration", read, attributes)
 
 
 def machine_images(ctx: Context, rest: list[str]) -> Response:
@@ -43,11 +53,10 @@ def machine_images(ctx: Context, rest: list[str]) -> Response:
             ctx,
             resources.machine_image(ctx.urls, images.get_image(ctx.caller, str(uuid_of(rest[0])))),
         )
-    attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
 
     def read(where: Predicate, offset: int, limit: int | None) -> Listed:
         query = ImageQuery(offset=offset, limit=limit, where=where, states=(ImageState.AVAILABLE,))
         page = images.list_images(ctx.caller, query)
         return [resources.machine_image(ctx.urls, i) for i in page.items], page.total
 
-    return listed(ctx, "MachineImage", read, attributes)
+    return members(ctx, "MachineImage", read, DATED)

@@ -9,27 +9,13 @@ from starlette.responses import Response
 
 from core.predicates import Predicate
 from core.views import KeyPairQuery, KeyPairView
-from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources, wire
-from gateway.cimi.kit import (
-    NAMED,
-    CimiError,
-    Context,
-    Listed,
-    add_operation,
-    allowed,
-    listed,
-    one,
-    uuid_of,
-)
+from gateway.cimi.kit import DATED, CimiError, Context, Listed, allowed, members, one, uuid_of
 
 
 def credentials(ctx: Context, rest: list[str]) -> Response:
     keys = ctx.services.key_pairs
     if not rest:
-        allowed(ctx, "GET", "POST")
-        if ctx.request.method == "POST":
-            return _create_credential(ctx)
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             page = keys.list_key_pairs(
@@ -37,8 +23,7 @@ def credentials(ctx: Context, rest: list[str]) -> Response:
             )
             return [resources.credential(ctx.urls, k) for k in page.items], page.total
 
-        attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        return listed(ctx, "Credential", read, attributes, add_operation(ctx, "credentials"))
+        return members(ctx, "Credential", read, DATED, lambda: _create_credential(ctx))
     allowed(ctx, "GET", "DELETE")
     key = key_of(ctx, uuid_of(rest[0]))
     if ctx.request.method == "DELETE":

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from core.predicates import Predicate
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import representation, resources, wire
-from gateway.cimi.kit import CimiError, Context, Listed, allowed, listed, one, uuid_of
+from gateway.cimi.kit import CimiError, Context, Listed, allowed, members, one, uuid_of
 
 ATTRIBUTES: dict[str, cimi_filter.Attribute] = {
     "timestamp": cimi_filter.DateTimeAttribute("created_at"),
@@ -63,4 +63,4 @@ def _events(
         )
         return [resources.event(ctx.urls, log_id, e) for e in page.items], page.total
 
-    return listed(ctx, "Event", read, ATTRIBUTES)
+    return members(ctx, "Event", read, ATTRIBUTES)

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from core.predicates import Predicate
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources
-from gateway.cimi.kit import Context, Listed, allowed, listed, one, uuid_of
+from gateway.cimi.kit import Context, Listed, allowed, members, one, uuid_of
 
 
 def jobs(ctx: Context, rest: list[str]) -> Response:
@@ -24,4 +24,4 @@ def jobs(ctx: Context, rest: list[str]) -> Response:
         "created": cimi_filter.DateTimeAttribute("created_at"),
         "state": cimi_filter.StringAttribute("status", resources.job_states),
     }
-    return listed(ctx, "Job", read, attributes)
+    return members(ctx, "Job", read, attributes)

@@ -93,10 +93,6 @@ def listed(
     return wire.respond(ctx.request, query.selected_collection(document))
 
 
-def add_operation(ctx: Context, key: str) -> list[Document]:
-    return [{"rel": "add", "href": ctx.urls.collection(key)}]
-
-
 def accepted(ctx: Context, location: str, job_id: uuid.UUID | None, created: bool) -> Response:
     """202 with the Job, or 201/200 when core had nothing to queue."""
     headers = {"Location": location}
@@ -122,3 +118,26 @@ def entity_tag(document: Document) -> str:
 NAMED: Final[Mapping[str, cimi_filter.Attribute]] = {
     "name": cimi_filter.StringAttribute("name"),
 }
+DATED: Final[Mapping[str, cimi_filter.Attribute]] = {
+    **NAMED,
+    "created": cimi_filter.DateTimeAttribute("created_at"),
+}
+
+
+def members(
+    ctx: Context,
+    kind: str,
+    read: Reader,
+    attributes: Mapping[str, cimi_filter.Attribute],
+    create: Callable[[], Response] | None = None,
+) -> Response:
+    """A collection: GET lists it; POST adds a member where the collection takes them, which
+    it then offers as its ``add`` operation."""
+    if create is None:
+        allowed(ctx, "GET")
+        return listed(ctx, kind, read, attributes)
+    allowed(ctx, "GET", "POST")
+    if ctx.request.method == "POST":
+        return create()
+    adding = [{"rel": "add", "href": ctx.urls.at(ctx.request.path)}]
+    return listed(ctx, kind, read, attributes, adding)

@@ -20,16 +20,15 @@ from gateway.cimi import filter as cimi_filter
 from gateway.cimi import representation, resources, wire
 from gateway.cimi.credentials import key_ids_by_name, key_of
 from gateway.cimi.kit import (
-    NAMED,
+    DATED,
     CimiError,
     Context,
     Document,
     Listed,
     accepted,
-    add_operation,
     allowed,
     href_id,
-    listed,
+    members,
     one,
     uuid_of,
 )
@@ -46,9 +45,6 @@ MACHINE_ATTRIBUTES: Final[Mapping[str, cimi_filter.Attribute]] = {
 def machines(ctx: Context, rest: list[str]) -> Response:
     compute = ctx.services.compute
     if not rest:
-        allowed(ctx, "GET", "POST")
-        if ctx.request.method == "POST":
-            return _create_machine(ctx)
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             query = InstanceQuery(
@@ -58,7 +54,7 @@ def machines(ctx: Context, rest: list[str]) -> Response:
             expand = ctx.query().expand
             return [resources.expanded_machine(ctx.urls, i, expand) for i in page.items], page.total
 
-        return listed(ctx, "Machine", read, MACHINE_ATTRIBUTES, add_operation(ctx, "machines"))
+        return members(ctx, "Machine", read, MACHINE_ATTRIBUTES, lambda: _create_machine(ctx))
     machine_id = uuid_of(rest[0])
     if len(rest) > 1:
         return _machine_part(ctx, machine_id, rest[1:])
@@ -194,14 +190,6 @@ def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Respo
         raise CimiError(404, f"no {'/'.join(rest)} below a machine")
     storage = ctx.services.storage
     if len(rest) == 1:
-        allowed(ctx, "GET", "POST")
-        if ctx.request.method == "POST":
-            body = wire.read(ctx.request, "MachineVolume")
-            volume = href_id(ctx, body.get("volume"), "volumes", "volume")
-            device = str(body.get("initialLocation") or "").removeprefix("/dev/") or None
-            done = storage.attach_volume(ctx.caller, str(volume), str(machine.id), device=device)
-            href = ctx.urls.below("machines", machine.id, "volumes", volume)
-            return accepted(ctx, href, done.job_id, created=True)
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             query = VolumeQuery(offset=offset, limit=limit, where=where, instance=str(machine.id))
@@ -210,8 +198,7 @@ def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Respo
                 resources.machine_volume(ctx.urls, machine.id, v) for v in page.items
             ], page.total
 
-        operations = [{"rel": "add", "href": ctx.urls.below("machines", machine.id, "volumes")}]
-        return listed(ctx, "MachineVolume", read, {}, operations)
+        return members(ctx, "MachineVolume", read, {}, lambda: _attach(ctx, machine.id))
     attached = storage.get_volume(ctx.caller, str(uuid_of(rest[1])))
     if attached.instance_id != machine.id:
         raise CimiError(404, f"volume {attached.id} is not attached to machine {machine.id}")
@@ -222,15 +209,24 @@ def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Respo
     return accepted(ctx, ctx.urls.of("volumes", attached.id), done.job_id, created=False)
 
 
+def _attach(ctx: Context, machine_id: uuid.UUID) -> Response:
+    """A MachineVolume POSTed to a Machine's volumes: the volume it names, attached."""
+    body = wire.read(ctx.request, "MachineVolume")
+    volume = href_id(ctx, body.get("volume"), "volumes", "volume")
+    device = str(body.get("initialLocation") or "").removeprefix("/dev/") or None
+    done = ctx.services.storage.attach_volume(
+        ctx.caller, str(volume), str(machine_id), device=device
+    )
+    href = ctx.urls.below("machines", machine_id, "volumes", volume)
+    return accepted(ctx, href, done.job_id, created=True)
+
+
 # MachineTemplates (core's launch templates)
 
 
 def machine_templates(ctx: Context, rest: list[str]) -> Response:
     templates = ctx.services.launch_templates
     if not rest:
-        allowed(ctx, "GET", "POST")
-        if ctx.request.method == "POST":
-            return _create_template(ctx)
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             query = LaunchTemplateQuery(offset=offset, limit=limit, where=where)
@@ -241,10 +237,7 @@ def machine_templates(ctx: Context, rest: list[str]) -> Response:
                 for t in page.items
             ], page.total
 
-        attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        return listed(ctx, "MachineTemplate", read, attributes,
-            add_operation(ctx, "machineTemplates"),
-        )  # fmt: skip
+        return members(ctx, "MachineTemplate", read, DATED, lambda: _create_template(ctx))
     template_id = str(uuid_of(rest[0]))
     allowed(ctx, "GET", "DELETE")
     if ctx.request.method == "DELETE":

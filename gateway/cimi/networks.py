@@ -10,18 +10,8 @@ from starlette.responses import Response
 from core.enums import NetworkState
 from core.predicates import Predicate
 from core.views import AddressQuery, NetworkQuery
-from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources
-from gateway.cimi.kit import (
-    NAMED,
-    Context,
-    Listed,
-    accepted,
-    allowed,
-    listed,
-    one,
-    uuid_of,
-)
+from gateway.cimi.kit import DATED, Context, Listed, accepted, allowed, members, one, uuid_of
 
 
 def networks(ctx: Context, rest: list[str]) -> Response:
@@ -36,8 +26,7 @@ def networks(ctx: Context, rest: list[str]) -> Response:
             page = service.list_networks(ctx.caller, query)
             return [resources.network(ctx.urls, n) for n in page.items], page.total
 
-        attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        return listed(ctx, "Network", read, attributes)
+        return members(ctx, "Network", read, DATED)
     network_id = str(uuid_of(rest[0]))
     allowed(ctx, "GET", "DELETE")
     if ctx.request.method == "GET":
@@ -60,4 +49,4 @@ def addresses(ctx: Context, rest: list[str]) -> Response:
         )
         return [resources.address(ctx.urls, a) for a in page.items], page.total
 
-    return listed(ctx, "Address", read, {"created": cimi_filter.DateTimeAttribute("created_at")})
+    return members(ctx, "Address", read, DATED)

@@ -8,18 +8,16 @@ from starlette.responses import Response
 
 from core.predicates import Predicate
 from core.views import SnapshotQuery, VolumeQuery
-from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
-    NAMED,
+    DATED,
     CimiError,
     Context,
     Listed,
     accepted,
-    add_operation,
     allowed,
     href_id,
-    listed,
+    members,
     one,
     uuid_of,
 )
@@ -28,17 +26,13 @@ from gateway.cimi.kit import (
 def volumes(ctx: Context, rest: list[str]) -> Response:
     storage = ctx.services.storage
     if not rest:
-        allowed(ctx, "GET", "POST")
-        if ctx.request.method == "POST":
-            return _create_volume(ctx)
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             query = VolumeQuery(offset=offset, limit=limit, where=where)
             page = storage.list_volumes(ctx.caller, query)
             return [resources.volume(ctx.urls, v) for v in page.items], page.total
 
-        attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        return listed(ctx, "Volume", read, attributes, add_operation(ctx, "volumes"))
+        return members(ctx, "Volume", read, DATED, lambda: _create_volume(ctx))
     volume_id = uuid_of(rest[0])
     allowed(ctx, "GET", "DELETE")
     if ctx.request.method == "GET":
@@ -80,7 +74,6 @@ def _create_volume(ctx: Context) -> Response:
 
 
 def volume_configs(ctx: Context, rest: list[str]) -> Response:
-    allowed(ctx, "GET")
     offerings = ctx.services.catalog.list_disk_offerings()
     if rest:
         wanted = uuid_of(rest[0])
@@ -93,7 +86,21 @@ def volume_configs(ctx: Context, rest: list[str]) -> Response:
         shown = offerings[offset : None if limit is None else offset + limit]
         return [resources.volume_configuration(ctx.urls, o) for o in shown], len(offerings)
 
-    return listed(ctx, "VolumeConfiguration", read, {})
+    return members(ctx, "VolumeConfiguration", read, {})
+
+
+def _create_volume_image(ctx: Context) -> Response:
+    body = wire.read(ctx.request, "VolumeImage")
+    source = {"href": body.get("imageLocation") or ""}
+    volume = href_id(ctx, source, "volumes", "imageLocation")
+    done = ctx.services.storage.create_snapshot(
+        ctx.caller,
+        str(volume),
+        name=body.get("name"),
+        description=body.get("description") or "",
+        snapshot_tags=body.get("properties"),
+    )
+    return accepted(ctx, ctx.urls.of("volumeImages", done.item.id), done.job_id, created=True)
 
 
 def volume_images(ctx: Context, rest: list[str]) -> Response:
@@ -101,29 +108,13 @@ def volume_images(ctx: Context, rest: list[str]) -> Response:
     href (as a MachineImage capture names the Machine)."""
     storage = ctx.services.storage
     if not rest:
-        allowed(ctx, "GET", "POST")
-        if ctx.request.method == "POST":
-            body = wire.read(ctx.request, "VolumeImage")
-            source = {"href": body.get("imageLocation") or ""}
-            volume = href_id(ctx, source, "volumes", "imageLocation")
-            done = storage.create_snapshot(
-                ctx.caller,
-                str(volume),
-                name=body.get("name"),
-                description=body.get("description") or "",
-                snapshot_tags=body.get("properties"),
-            )
-            location = ctx.urls.of("volumeImages", done.item.id)
-            return accepted(ctx, location, done.job_id, created=True)
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             query = SnapshotQuery(offset=offset, limit=limit, where=where)
             page = storage.list_snapshots(ctx.caller, query)
             return [resources.volume_image(ctx.urls, s) for s in page.items], page.total
 
-        attributes = {**NAMED, "created": cimi_filter.DateTimeAttribute("created_at")}
-        operations = add_operation(ctx, "volumeImages")
-        return listed(ctx, "VolumeImage", read, attributes, operations)
+        return members(ctx, "VolumeImage", read, DATED, lambda: _create_volume_image(ctx))
     snapshot_id = str(uuid_of(rest[0]))
     allowed(ctx, "GET", "DELETE")
     if ctx.request.method == "GET":
