@@ -4,9 +4,10 @@ the order of its ``xs:sequence`` in DMTF DSP8009 1.0.2, with the kind of value e
 One table serves both media types. JSON uses an attribute's ``name`` (``disks``, ``operations``,
 ``properties``); XML uses its ``xml`` element name (``disk``, ``operation``, ``property``) and
 the table's order, which the schema makes strict. The order is the XSD's, not the model's:
-a Credential lists its operations before ``userName``, an Event has none, and a Disk of a
-Machine has no common attributes. ``tests/unit/test_cimi_representation.py`` checks every table
-against the schema file.
+a Credential lists its operations before ``userName``, an Event has none, a Disk of a
+Machine has no common attributes, and a Network's ``networkPorts`` holds NetworkNetworkPort
+associations (each naming its NetworkPort), not the NetworkPorts themselves.
+``tests/unit/test_cimi_representation.py`` checks every table against the schema file.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Type:
     name: str
     fields: tuple[Field, ...]
     items: str | None = None  # the JSON key of its collection's member array
-    collection_ref_operations: bool = True  # JobCollRef alone has no <operation> in the XSD
+    collection_ref_operations: bool = True  # JobCollRef, NetworkNetworkPortCollRef have none
     is_collection: bool = False  # written as <Collection resourceURI="..."> at the root
 
     @property
@@ -110,13 +111,29 @@ COMMON: Final = (
 )
 OPERATIONS: Final = Field("operations", Kind.OPERATIONS, "operation")
 
+# What every 1.x template ends with: the meters and the event log its resources will have
+_TEMPLATE_TAIL: Final = (
+    ref("meterTemplates", "MeterTemplate", "meterTemplate", many=True),
+    ref("eventLogTemplate", "EventLogTemplate"),
+    OPERATIONS,
+)
 _VOLUME_TEMPLATE: Final = (
     *COMMON,
     ref("volumeConfig", "VolumeConfiguration"),
     ref("volumeImage", "VolumeImage"),
-    ref("meterTemplates", "MeterTemplate", "meterTemplate", many=True),
-    ref("eventLogTemplate", "EventLogTemplate"),
-    OPERATIONS,
+    *_TEMPLATE_TAIL,
+)
+# An Address and its AddressTemplate share these, in this order; only the Address has a resource
+_ADDRESS_VALUES: Final = (
+    *COMMON,
+    string("ip"),
+    string("hostname"),
+    string("allocation"),
+    string("defaultGateway"),
+    string("dns", many=True),
+    string("protocol"),
+    string("mask"),
+    ref("network", "Network"),
 )
 _CREDENTIAL: Final = (
     *COMMON,
@@ -144,9 +161,13 @@ TYPES: Final[Mapping[str, Type]] = {
                 collection_ref("volumeConfigs", "VolumeConfiguration"),
                 collection_ref("volumeImages", "VolumeImage"),
                 collection_ref("networks", "Network"),
+                collection_ref("networkTemplates", "NetworkTemplate"),
                 collection_ref("networkConfigs", "NetworkConfiguration"),
                 collection_ref("networkPorts", "NetworkPort"),
+                collection_ref("networkPortTemplates", "NetworkPortTemplate"),
+                collection_ref("networkPortConfigs", "NetworkPortConfiguration"),
                 collection_ref("addresses", "Address"),
+                collection_ref("addressTemplates", "AddressTemplate"),
                 collection_ref("jobs", "Job"),
                 collection_ref("eventLogs", "EventLog"),
                 OPERATIONS,
@@ -207,9 +228,7 @@ TYPES: Final[Mapping[str, Type]] = {
                 ),
                 struct("networkInterfaces", "NetworkInterface", "networkInterface", many=True),
                 string("userData"),  # xs:string holding base64 text, kept as sent
-                ref("meterTemplates", "MeterTemplate", "meterTemplate", many=True),
-                ref("eventLogTemplate", "EventLogTemplate"),
-                OPERATIONS,
+                *_TEMPLATE_TAIL,
             ),
             items="machineTemplates",
         ),
@@ -304,6 +323,24 @@ TYPES: Final[Mapping[str, Type]] = {
             items="networks",
         ),
         Type(
+            "NetworkNetworkPort",  # a Network's networkPorts: each names its NetworkPort
+            (*COMMON, ref("networkPort", "NetworkPort"), OPERATIONS),
+            items="networkNetworkPorts",
+            collection_ref_operations=False,
+        ),
+        Type("NetworkCreate", (*COMMON, ref("networkTemplate", "NetworkTemplate"))),
+        Type(
+            "NetworkTemplate",
+            (
+                *COMMON,
+                string("initialState"),
+                ref("networkConfig", "NetworkConfiguration"),
+                ref("forwardingGroup", "ForwardingGroup"),
+                *_TEMPLATE_TAIL,
+            ),
+            items="networkTemplates",
+        ),
+        Type(
             "NetworkConfiguration",
             (
                 *COMMON,
@@ -328,23 +365,29 @@ TYPES: Final[Mapping[str, Type]] = {
             ),
             items="networkPorts",
         ),
+        Type("NetworkPortCreate", (*COMMON, ref("networkPortTemplate", "NetworkPortTemplate"))),
         Type(
-            "Address",
+            "NetworkPortTemplate",
             (
                 *COMMON,
-                string("ip"),
-                string("hostname"),
-                string("allocation"),
-                string("defaultGateway"),
-                string("dns", many=True),
-                string("protocol"),
-                string("mask"),
                 ref("network", "Network"),
-                ref("resource", None),
-                OPERATIONS,
+                ref("networkPortConfig", "NetworkPortConfiguration"),
+                *_TEMPLATE_TAIL,
             ),
+            items="networkPortTemplates",
+        ),
+        Type(
+            "NetworkPortConfiguration",
+            (*COMMON, string("portType"), string("classOfService"), OPERATIONS),
+            items="networkPortConfigurations",
+        ),
+        Type(
+            "Address",
+            (*_ADDRESS_VALUES, ref("resource", None), OPERATIONS),
             items="addresses",
         ),
+        Type("AddressCreate", (*COMMON, ref("addressTemplate", "AddressTemplate"))),
+        Type("AddressTemplate", (*_ADDRESS_VALUES, OPERATIONS), items="addressTemplates"),
         Type(
             "Job",
             (

@@ -232,17 +232,72 @@ def examples() -> dict[str, dict[str, Any]]:
         "summary": {"low": 1, "medium": 0, "high": 0, "critical": 0},
         "operations": operations("eventLogs/l1", "delete"),
     }
+    network_port = {
+        **common("NetworkPort", "networkPorts/p1"),
+        "state": "STARTED",
+        "network": href("networks/n1"),
+        "portType": "ACCESS",
+        "classOfService": "default",
+        "meters": href("networkPorts/p1/meters"),
+        "eventLog": href("eventLogs/p1"),
+        "operations": operations("networkPorts/p1", "delete"),
+    }
+    network_network_port = {
+        **common("NetworkNetworkPort", "networks/n1/networkPorts/1"),
+        "networkPort": network_port,
+        "operations": operations("networks/n1/networkPorts/1", "delete"),
+    }
     network = {
         **common("Network", "networks/n1"),
         "state": "STARTED",
         "networkType": "PRIVATE",
         "mtu": 1500,
         "classOfService": "default",
-        "networkPorts": href("networks/n1/networkPorts"),
+        "networkPorts": collection(
+            "NetworkNetworkPort",
+            BASE + "networks/n1/networkPorts",
+            [
+                network_network_port,
+                {"id": BASE + "networks/n1/networkPorts/2", "networkPort": href("networkPorts/p2")},
+            ],
+            operations=operations("networks/n1/networkPorts", "add"),
+        ),
         "forwardingGroup": href("forwardingGroups/f1"),
         "meters": href("networks/n1/meters"),
         "eventLog": href("eventLogs/n1"),
         "operations": operations("networks/n1", "delete"),
+    }
+    network_configuration = {
+        **common("NetworkConfiguration", "networkConfigs/nc1"),
+        "networkType": "PRIVATE",
+        "mtu": 1500,
+        "classOfService": "default",
+        "operations": operations("networkConfigs/nc1", "delete"),
+    }
+    network_template = {
+        **common("NetworkTemplate", "networkTemplates/nt1"),
+        "initialState": "STARTED",
+        "networkConfig": network_configuration,
+        "forwardingGroup": href("forwardingGroups/f1"),
+        "meterTemplates": [href("meterTemplates/1")],
+        "eventLogTemplate": href("eventLogTemplates/1"),
+        "operations": operations("networkTemplates/nt1", "edit", "delete"),
+    }
+    network_port_configuration = {
+        **common("NetworkPortConfiguration", "networkPortConfigs/pc1"),
+        "portType": "ACCESS",
+        "classOfService": "default",
+        "operations": operations("networkPortConfigs/pc1", "delete"),
+    }
+    address_values = {
+        "ip": "192.0.2.10",
+        "hostname": "m1",
+        "allocation": "dynamic",
+        "defaultGateway": "192.0.2.1",
+        "dns": ["192.0.2.1", "192.0.2.2"],
+        "protocol": "IPv4",
+        "mask": "255.255.255.0",
+        "network": href("networks/n1"),
     }
     machine = {
         **common("Machine", machine_path),
@@ -290,6 +345,9 @@ def examples() -> dict[str, dict[str, Any]]:
             "baseURI": BASE,
             **{f.name: href(f.name) for f in TYPES["CloudEntryPoint"].fields[7:-1]},
             "machines": collection("Machine", BASE + "machines", [machine]),
+            "networkTemplates": collection(
+                "NetworkTemplate", BASE + "networkTemplates", [network_template]
+            ),
             "jobs": collection("Job", BASE + "jobs", [job], operations=operations("jobs", "x")),
             "operations": operations("cloudEntryPoint", "edit"),
         },
@@ -352,35 +410,44 @@ def examples() -> dict[str, dict[str, Any]]:
         "VolumeConfiguration": volume_configuration,
         "VolumeImage": volume_image,
         "Network": network,
-        "NetworkConfiguration": {
-            **common("NetworkConfiguration", "networkConfigs/nc1"),
-            "networkType": "PRIVATE",
-            "mtu": 1500,
-            "classOfService": "default",
-            "operations": operations("networkConfigs/nc1", "delete"),
+        "NetworkNetworkPort": network_network_port,
+        "NetworkCreate": {
+            **common("NetworkCreate", "networks/new"),
+            "networkTemplate": {"networkConfig": href("networkConfigs/nc1")},
         },
-        "NetworkPort": {
-            **common("NetworkPort", "networkPorts/p1"),
-            "state": "STARTED",
+        "NetworkTemplate": network_template,
+        "NetworkConfiguration": network_configuration,
+        "NetworkPort": network_port,
+        "NetworkPortCreate": {
+            **common("NetworkPortCreate", "networkPorts/new"),
+            "networkPortTemplate": {
+                "network": href("networks/n1"),
+                "networkPortConfig": {"portType": "ACCESS"},
+            },
+        },
+        "NetworkPortTemplate": {
+            **common("NetworkPortTemplate", "networkPortTemplates/pt1"),
             "network": href("networks/n1"),
-            "portType": "ACCESS",
-            "classOfService": "default",
-            "meters": href("networkPorts/p1/meters"),
-            "eventLog": href("eventLogs/p1"),
-            "operations": operations("networkPorts/p1", "delete"),
+            "networkPortConfig": network_port_configuration,
+            "meterTemplates": [href("meterTemplates/1"), href("meterTemplates/2")],
+            "eventLogTemplate": href("eventLogTemplates/1"),
+            "operations": operations("networkPortTemplates/pt1", "edit", "delete"),
         },
+        "NetworkPortConfiguration": network_port_configuration,
         "Address": {
             **common("Address", "addresses/a1"),
-            "ip": "192.0.2.10",
-            "hostname": "m1",
-            "allocation": "dynamic",
-            "defaultGateway": "192.0.2.1",
-            "dns": ["192.0.2.1", "192.0.2.2"],
-            "protocol": "IPv4",
-            "mask": "255.255.255.0",
-            "network": href("networks/n1"),
+            **address_values,
             "resource": machine,
             "operations": operations("addresses/a1", "delete"),
+        },
+        "AddressCreate": {
+            **common("AddressCreate", "addresses/new"),
+            "addressTemplate": href("addressTemplates/at1"),
+        },
+        "AddressTemplate": {
+            **common("AddressTemplate", "addressTemplates/at1"),
+            **address_values,
+            "operations": operations("addressTemplates/at1", "edit", "delete"),
         },
         "Job": job,
         "EventLog": event_log,
@@ -635,6 +702,199 @@ def test_a_credential_key_is_hex_in_xml_and_base64_in_json() -> None:
     assert parse(as_json, "json", "CredentialCreate") == expected
 
 
+CREATES: Final = [
+    pytest.param(
+        "NetworkCreate",
+        b"""{"resourceURI": "http://schemas.dmtf.org/cimi/1/NetworkCreate", "name": "net",
+          "networkTemplate": {"networkConfig": {"href": "http://h/cimi/networkConfigs/c1"}}}""",
+        b"""<NetworkCreate xmlns="http://schemas.dmtf.org/cimi/1"><name>net</name>
+          <networkTemplate><networkConfig href="http://h/cimi/networkConfigs/c1"/></networkTemplate>
+          </NetworkCreate>""",
+        {
+            "name": "net",
+            "networkTemplate": {"networkConfig": {"href": "http://h/cimi/networkConfigs/c1"}},
+        },
+        id="network-config-by-reference",
+    ),
+    pytest.param(
+        "NetworkCreate",
+        b"""{"name": "net", "networkTemplate": {"initialState": "STARTED",
+          "networkConfig": {"networkType": "PRIVATE", "mtu": 9000, "classOfService": "gold"},
+          "forwardingGroup": {"href": "http://h/cimi/forwardingGroups/f1"},
+          "eventLogTemplate": {"href": "http://h/cimi/eventLogTemplates/1"}}}""",
+        b"""<NetworkCreate xmlns="http://schemas.dmtf.org/cimi/1"><name>net</name>
+          <networkTemplate><initialState>STARTED</initialState><networkConfig>
+          <networkType>PRIVATE</networkType><mtu>9000</mtu><classOfService>gold</classOfService>
+          </networkConfig><forwardingGroup href="http://h/cimi/forwardingGroups/f1"/>
+          <eventLogTemplate href="http://h/cimi/eventLogTemplates/1"/></networkTemplate>
+          </NetworkCreate>""",
+        {
+            "name": "net",
+            "networkTemplate": {
+                "initialState": "STARTED",
+                "networkConfig": {"networkType": "PRIVATE", "mtu": 9000, "classOfService": "gold"},
+                "forwardingGroup": {"href": "http://h/cimi/forwardingGroups/f1"},
+                "eventLogTemplate": {"href": "http://h/cimi/eventLogTemplates/1"},
+            },
+        },
+        id="network-config-by-value",
+    ),
+    pytest.param(
+        "NetworkCreate",
+        b"""{"networkTemplate": {"href": "http://h/cimi/networkTemplates/t1"}}""",
+        b"""<NetworkCreate xmlns="http://schemas.dmtf.org/cimi/1">
+          <networkTemplate href="http://h/cimi/networkTemplates/t1"/></NetworkCreate>""",
+        {"networkTemplate": {"href": "http://h/cimi/networkTemplates/t1"}},
+        id="network-template-by-reference",
+    ),
+    pytest.param(
+        "AddressCreate",
+        b"""{"name": "a", "addressTemplate": {"ip": "192.0.2.7", "allocation": "static",
+          "dns": ["192.0.2.1", "192.0.2.2"], "network": {"href": "http://h/cimi/networks/n1"}}}""",
+        b"""<AddressCreate xmlns="http://schemas.dmtf.org/cimi/1"><name>a</name><addressTemplate>
+          <ip>192.0.2.7</ip><allocation>static</allocation><dns>192.0.2.1</dns>
+          <dns>192.0.2.2</dns><network href="http://h/cimi/networks/n1"/></addressTemplate>
+          </AddressCreate>""",
+        {
+            "name": "a",
+            "addressTemplate": {
+                "ip": "192.0.2.7",
+                "allocation": "static",
+                "dns": ["192.0.2.1", "192.0.2.2"],
+                "network": {"href": "http://h/cimi/networks/n1"},
+            },
+        },
+        id="address-by-value",
+    ),
+    pytest.param(
+        "AddressCreate",
+        b"""{"addressTemplate": {"href": "http://h/cimi/addressTemplates/a1"}}""",
+        b"""<AddressCreate xmlns="http://schemas.dmtf.org/cimi/1">
+          <addressTemplate href="http://h/cimi/addressTemplates/a1"/></AddressCreate>""",
+        {"addressTemplate": {"href": "http://h/cimi/addressTemplates/a1"}},
+        id="address-template-by-reference",
+    ),
+    pytest.param(
+        "NetworkPortCreate",
+        b"""{"networkPortTemplate": {"network": {"href": "http://h/cimi/networks/n1"},
+          "networkPortConfig": {"portType": "ACCESS"}}}""",
+        b"""<NetworkPortCreate xmlns="http://schemas.dmtf.org/cimi/1"><networkPortTemplate>
+          <network href="http://h/cimi/networks/n1"/><networkPortConfig><portType>ACCESS</portType>
+          </networkPortConfig></networkPortTemplate></NetworkPortCreate>""",
+        {
+            "networkPortTemplate": {
+                "network": {"href": "http://h/cimi/networks/n1"},
+                "networkPortConfig": {"portType": "ACCESS"},
+            }
+        },
+        id="network-port-by-value",
+    ),
+    pytest.param(
+        "VolumeTemplate",
+        b"""{"resourceURI": "http://schemas.dmtf.org/cimi/1/VolumeTemplate", "name": "t",
+          "volumeConfig": {"href": "http://h/cimi/volumeConfigs/c1"},
+          "volumeImage": {"href": "http://h/cimi/volumeImages/s1"}}""",
+        b"""<VolumeTemplate xmlns="http://schemas.dmtf.org/cimi/1"><name>t</name>
+          <volumeConfig href="http://h/cimi/volumeConfigs/c1"/>
+          <volumeImage href="http://h/cimi/volumeImages/s1"/></VolumeTemplate>""",
+        {
+            "name": "t",
+            "volumeConfig": {"href": "http://h/cimi/volumeConfigs/c1"},
+            "volumeImage": {"href": "http://h/cimi/volumeImages/s1"},
+        },
+        id="volume-template-by-references",
+    ),
+    pytest.param(
+        "VolumeTemplate",
+        b"""{"name": "t", "description": "inline",
+          "volumeConfig": {"type": "http://schemas.dmtf.org/cimi/1/mapped", "format": "qcow2",
+                           "capacity": 2048},
+          "volumeImage": {"imageLocation": "http://h/images/base.qcow2", "bootable": true}}""",
+        b"""<VolumeTemplate xmlns="http://schemas.dmtf.org/cimi/1"><name>t</name>
+          <description>inline</description><volumeConfig>
+          <type>http://schemas.dmtf.org/cimi/1/mapped</type><format>qcow2</format>
+          <capacity>2048</capacity></volumeConfig><volumeImage>
+          <imageLocation>http://h/images/base.qcow2</imageLocation><bootable>true</bootable>
+          </volumeImage></VolumeTemplate>""",
+        {
+            "name": "t",
+            "description": "inline",
+            "volumeConfig": {"type": uri("mapped"), "format": "qcow2", "capacity": 2048},
+            "volumeImage": {"imageLocation": "http://h/images/base.qcow2", "bootable": True},
+        },
+        id="volume-template-inline",
+    ),
+    pytest.param(
+        "VolumeTemplate",
+        b"""{"volumeConfig": {"capacity": 1024},
+          "volumeImage": {"href": "http://h/cimi/volumeImages/s1"}}""",
+        b"""<VolumeTemplate xmlns="http://schemas.dmtf.org/cimi/1">
+          <volumeConfig><capacity>1024</capacity></volumeConfig>
+          <volumeImage href="http://h/cimi/volumeImages/s1"/></VolumeTemplate>""",
+        {
+            "volumeConfig": {"capacity": 1024},
+            "volumeImage": {"href": "http://h/cimi/volumeImages/s1"},
+        },
+        id="volume-template-config-inline-image-by-reference",
+    ),
+]
+
+
+@pytest.mark.parametrize(("type_", "as_json", "as_xml", "expected"), CREATES)
+def test_a_create_or_template_by_value_or_reference_reads_the_same_from_json_and_xml(
+    type_: str, as_json: bytes, as_xml: bytes, expected: dict[str, Any]
+) -> None:
+    validate(as_xml)
+    assert parse(as_json, "json", type_) == expected
+    assert parse(as_xml, "xml", type_) == expected
+
+
+def test_a_networks_ports_are_its_network_network_ports_each_naming_its_port() -> None:
+    network = examples()["Network"]
+    root = etree.fromstring(to_xml(network))
+    ports = root.find(f"{{{NAMESPACE}}}networkPorts")
+    assert ports is not None and ports.get("href") == BASE + "networks/n1/networkPorts"
+    assert [etree.QName(child).localname for child in ports] == [
+        "id",
+        "count",
+        "NetworkNetworkPort",
+        "NetworkNetworkPort",
+    ]  # NetworkNetworkPortCollRef has no <operation>
+    port = ports.find(f"{{{NAMESPACE}}}NetworkNetworkPort/{{{NAMESPACE}}}networkPort")
+    assert port is not None and port.get("href") == BASE + "networkPorts/p1"
+    assert port.findtext(f"{{{NAMESPACE}}}portType") == "ACCESS"
+    written = to_json(network)["networkPorts"]
+    assert written["count"] == 2 and "operations" not in written
+    assert written["networkNetworkPorts"][0]["networkPort"]["portType"] == "ACCESS"
+    assert written["networkNetworkPorts"][1]["networkPort"] == href("networkPorts/p2")
+
+
+def test_the_cloud_entry_point_names_the_network_collections_in_the_xsd_order() -> None:
+    cep = examples()["CloudEntryPoint"]
+    root = etree.fromstring(to_xml(cep))
+    names = [etree.QName(child).localname for child in root]
+    network_keys = [
+        "networks",
+        "networkTemplates",
+        "networkConfigs",
+        "networkPorts",
+        "networkPortTemplates",
+        "networkPortConfigs",
+        "addresses",
+        "addressTemplates",
+    ]
+    assert [name for name in names if name in network_keys] == network_keys
+    templates = root.find(f"{{{NAMESPACE}}}networkTemplates")
+    assert templates is not None
+    assert templates.findtext(f"{{{NAMESPACE}}}NetworkTemplate/{{{NAMESPACE}}}initialState") == (
+        "STARTED"
+    )
+    written = to_json(cep)
+    assert written["networkConfigs"] == href("networkConfigs")
+    assert written["networkPorts"] == href("networkPorts")
+    assert written["networkTemplates"]["networkTemplates"][0]["networkConfig"]["mtu"] == 1500
+
+
 def test_a_machine_volume_attach_reads_the_same_from_json_and_xml() -> None:
     as_xml = b"""<MachineVolume xmlns="http://schemas.dmtf.org/cimi/1">
       <initialLocation>/dev/vdb</initialLocation><volume href="http://h/cimi/volumes/v1"/>
@@ -649,7 +909,19 @@ def test_a_machine_volume_attach_reads_the_same_from_json_and_xml() -> None:
     assert parse(as_json, "json", "MachineVolume") == expected
 
 
-@pytest.mark.parametrize("name", ["MachineTemplate", "VolumeTemplate", "Credential", "Address"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MachineTemplate",
+        "VolumeTemplate",
+        "Credential",
+        "Address",
+        "AddressTemplate",
+        "NetworkTemplate",
+        "NetworkPortTemplate",
+        "NetworkPortConfiguration",
+    ],
+)
 def test_what_is_written_reads_back_the_same_from_both_media(name: str) -> None:
     document = examples()[name]
     from_json = parse(json.dumps(to_json(document), default=str).encode(), "json", name)
@@ -800,7 +1072,6 @@ def test_field_tables_name_their_targets() -> None:
         "MachineSnapshot",
         "Meter",
         "VolumeVolumeImage",
-        "NetworkNetworkPort",
         "MachineNetworkInterfaceAddress",
     }
     undescribed_refs = {"ForwardingGroup", "MeterTemplate", "EventLogTemplate"}
