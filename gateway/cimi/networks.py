@@ -1,23 +1,32 @@
-"""Networks and Addresses, read from core: networks of the caller's account and the zone's
-shared one, public addresses with the Machine they are bound to. A network the caller owns can
-be deleted; creating networks through CIMI is not offered yet (the schema tables have no
-NetworkCreate)."""
+"""Networks and Addresses: networks of the caller's account (made and deleted here) and the
+zone's shared one, public addresses with the Machine they are bound to."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.responses import Response
 
 from core.enums import NetworkState
 from core.predicates import Predicate
 from core.views import AddressQuery, NetworkQuery
-from gateway.cimi import resources
-from gateway.cimi.kit import DATED, Context, Listed, accepted, allowed, members, one, uuid_of
+from gateway.cimi import resources, wire
+from gateway.cimi.kit import (
+    DATED,
+    CimiError,
+    Context,
+    Listed,
+    accepted,
+    allowed,
+    members,
+    one,
+    uuid_of,
+)
 
 
 def networks(ctx: Context, rest: list[str]) -> Response:
     service = ctx.services.networks
     if not rest:
-        allowed(ctx, "GET")
 
         def read(where: Predicate, offset: int, limit: int | None) -> Listed:
             query = NetworkQuery(
@@ -26,13 +35,33 @@ def networks(ctx: Context, rest: list[str]) -> Response:
             page = service.list_networks(ctx.caller, query)
             return [resources.network(ctx.urls, n) for n in page.items], page.total
 
-        return members(ctx, "Network", read, DATED)
+        return members(ctx, "Network", read, DATED, lambda: _create_network(ctx))
     network_id = str(uuid_of(rest[0]))
     allowed(ctx, "GET", "DELETE")
     if ctx.request.method == "GET":
         return one(ctx, resources.network(ctx.urls, service.get_network(ctx.caller, network_id)))
     done = service.delete_network(ctx.caller, network_id)
     return accepted(ctx, ctx.urls.of("networks", network_id), done.job_id, created=False)
+
+
+def _create_network(ctx: Context) -> Response:
+    """A private network of the account (core picks a free /24). Core makes it at once, so the
+    answer is 201 with the Network; a template by reference is not offered (none are stored)."""
+    body = wire.read(ctx.request, "NetworkCreate")
+    template = body.get("networkTemplate")
+    if not isinstance(template, Mapping) or template.get("href"):
+        raise CimiError(400, "a NetworkCreate needs a networkTemplate by value")
+    config = template.get("networkConfig") or {}
+    if config.get("networkType") not in (None, "PRIVATE"):
+        raise CimiError(400, "networkType: this cloud makes PRIVATE networks")
+    made = ctx.services.networks.create_network(
+        ctx.caller,
+        body.get("name") or "network",
+        description=body.get("description") or "",
+        network_tags=body.get("properties"),
+    )
+    document = resources.network(ctx.urls, made)
+    return wire.respond(ctx.request, document, 201, {"Location": document["id"]})
 
 
 def addresses(ctx: Context, rest: list[str]) -> Response:

@@ -438,3 +438,23 @@ def test_if_match_makes_a_change_conditional_on_what_was_read(http: httpx.Client
     assert fresh.headers["etag"] != tag
     gone = http.delete(location, headers={"If-Match": tag})
     assert gone.status_code == 412
+
+
+def test_a_network_made_and_deleted(http: httpx.Client) -> None:
+    made = http.post(
+        entry_point(http)["networks"]["href"],
+        content=(
+            '<NetworkCreate xmlns="http://schemas.dmtf.org/cimi/1"><name>cimi-net</name>'
+            "<networkTemplate><networkConfig><networkType>PRIVATE</networkType></networkConfig>"
+            "</networkTemplate></NetworkCreate>"
+        ),
+        headers={"Content-Type": "application/xml", **XML},
+    )
+    assert made.status_code == 201, made.text
+    network = http.get(made.headers["location"]).json()
+    assert (network["name"], network["state"]) == ("cimi-net", "STARTED")
+    deleted = http.delete(operation(network, "delete"))
+    assert deleted.status_code in (200, 202), deleted.text
+    if deleted.status_code == 202:
+        assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    assert made.headers["location"] not in http.get(entry_point(http)["networks"]["href"]).text
