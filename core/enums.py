@@ -24,6 +24,7 @@ class ResourceKind(enum.Enum):
     SECURITY_GROUP = "security-group"
     ADDRESS = "address"
     LAUNCH_TEMPLATE = "launch-template"
+    VOLUME_TEMPLATE = "volume-template"
 
 
 class AccountState(enum.Enum):

@@ -569,9 +569,40 @@ class LaunchTemplateQuery(TaggedQuery):
     accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
 
 
+@dataclass(frozen=True, slots=True)
+class VolumeTemplateView:
+    """A stored volume to make volumes from: a size or disk offering, and a snapshot to copy."""
+
+    id: uuid.UUID
+    ref: str
+    account_id: uuid.UUID
+    account_name: str
+    name: str
+    description: str
+    disk_offering_id: uuid.UUID | None
+    disk_offering_name: str | None
+    size_gib: int | None  # None: the snapshot's size; with a fixed-size offering, its size
+    snapshot_id: uuid.UUID | None  # None: an empty volume, or its snapshot has been deleted
+    tags: Mapping[str, str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeTemplateQuery(TaggedQuery):
+    """What a volume template listing selects, in SQL; empty means "any"."""
+
+    ids: Sequence[str] = ()  # refs or UUIDs
+    names: Sequence[str] = ()
+    name_contains: str = ""  # a case-insensitive part of the name
+    disk_offerings: Sequence[uuid.UUID] = ()
+    accounts: Sequence[uuid.UUID] = ()  # owners, within what the caller may see
+
+
 class Unchanged(enum.Enum):
     """An update's "leave it as it is", for a field where None is a value of its own (a
-    launch template's key or network: None is none, or the default one)."""
+    launch template's key or network: None is none, or the default one; a volume template's
+    size, disk offering or snapshot)."""
 
     UNCHANGED = "unchanged"
 

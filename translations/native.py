@@ -59,6 +59,7 @@ RESOURCE_TYPES: Final[Mapping[ResourceKind, str]] = MappingProxyType(
         ResourceKind.SECURITY_GROUP: "SecurityGroup",
         ResourceKind.ADDRESS: "PublicIpAddress",
         ResourceKind.LAUNCH_TEMPLATE: "LaunchTemplate",  # CloudStack has none; core's own name
+        ResourceKind.VOLUME_TEMPLATE: "VolumeTemplate",  # CloudStack has none; core's own name
     }
 )
 

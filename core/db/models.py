@@ -379,6 +379,30 @@ class LaunchTemplate(Model):
     __table_args__ = (UniqueConstraint("account_id", "name"),)
 
 
+class VolumeTemplate(Model):
+    """A named volume an account keeps, to make volumes from later (CIMI VolumeTemplate): a
+    size or a disk offering (its volumeConfig) and optionally a snapshot to copy (its
+    volumeImage). Snapshots are deleted by state, so their rows stay: the view shows a
+    template whose snapshot is deleted as having none, and ON DELETE SET NULL does the same
+    should a snapshot's row ever be removed."""
+
+    __tablename__ = "volume_templates"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[name_column]
+    description: Mapped[str] = mapped_column(Text, default="")
+    disk_offering_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("disk_offerings.id"), index=True
+    )
+    size_gib: Mapped[int | None]  # with a fixed-size offering, the offering's size
+    snapshot_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="SET NULL"), index=True
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
 class Tag(Base):
     __tablename__ = "tags"
 

@@ -14,8 +14,9 @@ were to do is swept with the account anyway) and queues one DELETE_ACCOUNT job. 
   runs from. The account's instances are members of its own groups only, and groups of other
   accounts citing those are refused above, so no other group's filter changes.
 * ``succeeded`` terminates the instances, deletes the volumes, snapshots, networks, groups,
-  public addresses, key pairs, tags, login sessions and credentials, deregisters the images and
-  marks the account DELETED. Users stay (events and jobs name them) but cannot sign in.
+  public addresses, key pairs, launch and volume templates, tags, login sessions and
+  credentials, deregisters the images and marks the account DELETED. Users stay (events and
+  jobs name them) but cannot sign in.
 
 Every host step succeeds when its object is already gone, and ``succeeded`` only touches rows
 still live, so a rerun after a crash at any point, or after the account is DELETED, is harmless.
@@ -47,6 +48,7 @@ from core.db.models import (
     InstanceSecurityGroup,
     Job,
     KeyPair,
+    LaunchTemplate,
     LoginSession,
     Network,
     Nic,
@@ -56,6 +58,7 @@ from core.db.models import (
     Tag,
     User,
     Volume,
+    VolumeTemplate,
 )
 from core.enums import (
     AccountState,
@@ -400,6 +403,8 @@ class _Retirement:
             delete(SecurityGroupRule).where(SecurityGroupRule.group_id.in_(group_ids)),
             delete(SecurityGroup).where(SecurityGroup.account_id == owned),
             delete(Address).where(Address.account_id == owned),
+            delete(LaunchTemplate).where(LaunchTemplate.account_id == owned),
+            delete(VolumeTemplate).where(VolumeTemplate.account_id == owned),
             delete(KeyPair).where(KeyPair.account_id == owned),
             delete(Tag).where(Tag.account_id == owned),
             delete(LoginSession).where(LoginSession.user_id.in_(users)),

@@ -35,6 +35,7 @@ from core.services.security_groups import SecurityGroupService
 from core.services.storage import StorageService
 from core.services.tagging import TagService
 from core.services.usage import UsageService
+from core.services.volume_templates import VolumeTemplateService
 from core.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Services:
         self.images = ImageService(self.db, settings.images_dir, self.workers.wake)
         self.key_pairs = KeyPairService(self.db)
         self.launch_templates = LaunchTemplateService(self.db)
+        self.volume_templates = VolumeTemplateService(self.db)
         self.compute = ComputeService(self.db, self.drivers, settings, self.workers.wake)
         self.storage = StorageService(self.db, settings, self.workers.wake)
         self.networks = NetworkService(self.db, settings, self.workers.wake)

@@ -17,11 +17,13 @@ from core.db.models import (
     Address,
     Image,
     Instance,
+    LaunchTemplate,
     Network,
     SecurityGroup,
     Snapshot,
     Tag,
     Volume,
+    VolumeTemplate,
     Vpc,
 )
 from core.enums import EventState, EventType, JobKind, ResourceKind, Settle
@@ -39,6 +41,8 @@ TAGGABLE: Final[Mapping[ResourceKind, type[Model]]] = {
     ResourceKind.NETWORK: Network,
     ResourceKind.ADDRESS: Address,
     ResourceKind.VPC: Vpc,
+    ResourceKind.LAUNCH_TEMPLATE: LaunchTemplate,
+    ResourceKind.VOLUME_TEMPLATE: VolumeTemplate,
 }
 
 

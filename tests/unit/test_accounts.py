@@ -20,6 +20,7 @@ from core.db.models import (
     Instance,
     Job,
     KeyPair,
+    LaunchTemplate,
     LoginSession,
     Network,
     Nic,
@@ -28,6 +29,7 @@ from core.db.models import (
     Tag,
     User,
     Volume,
+    VolumeTemplate,
 )
 from core.enums import (
     AccountState,
@@ -284,6 +286,47 @@ def test_refusals_change_nothing(
         ).items
     } == {AccountState.ENABLED}
     assert services.jobs.list_jobs(services.identity.caller_for("admin")).total == 0
+
+
+def test_an_account_s_templates_go_with_it(
+    services: Services, admin: Caller, carol: NewAccount, image: ImageView
+) -> None:
+    """Its launch templates (one naming its key pair) and volume templates (one copying its
+    snapshot) are deleted with their tags; another account's stay."""
+    bob = services.identity.create_account("bob")
+    bobs = services.identity.caller_for("bob")
+    for owner in (services.identity.caller_for("carol"), bobs):
+        services.key_pairs.create_key_pair(owner, "k")
+        volume = services.storage.create_volume(owner, size_gib=1).item
+        services.workers.run_pending()
+        snapshot = services.storage.create_snapshot(owner, volume.ref).item
+        services.workers.run_pending()
+        services.launch_templates.create_launch_template(
+            owner, "web", image="tiny-linux", flavor="t1.micro", key_name="k", tags={"a": "1"}
+        )
+        services.volume_templates.create_volume_template(
+            owner, "data", snapshot=snapshot.ref, tags={"b": "2"}
+        )
+
+    def templates(account_id: uuid.UUID) -> tuple[int, int]:
+        with services.db.transaction() as session:
+            launch, volume = (
+                session.scalar(
+                    select(func.count()).select_from(model).where(model.account_id == account_id)
+                )
+                or 0
+                for model in (LaunchTemplate, VolumeTemplate)
+            )
+            return launch, volume
+
+    assert templates(carol.account.id) == templates(bob.account.id) == (1, 1)
+    services.identity.delete_account(admin, "carol")
+    services.workers.run_pending()
+    assert templates(carol.account.id) == (0, 0)
+    assert live_rows(services, carol.account.id)["tags"] == 0
+    assert templates(bob.account.id) == (1, 1)
+    assert services.launch_templates.get_launch_template(bobs, "web").tags == {"a": "1"}
+    assert services.volume_templates.get_volume_template(bobs, "data").tags == {"b": "2"}
 
 
 def test_refused_while_another_account_needs_its_network(
