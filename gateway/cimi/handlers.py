@@ -15,7 +15,7 @@ from gateway.cimi.jobs import jobs
 from gateway.cimi.kit import CimiError, Context, Document
 from gateway.cimi.machines import machine_templates, machines
 from gateway.cimi.networks import addresses, networks
-from gateway.cimi.storage import volume_configs, volume_images, volumes
+from gateway.cimi.storage import volume_configs, volume_images, volume_templates, volumes
 
 HANDLERS: Final[Mapping[str, Callable[[Context, list[str]], Response]]] = {
     "machines": machines,
@@ -24,6 +24,7 @@ HANDLERS: Final[Mapping[str, Callable[[Context, list[str]], Response]]] = {
     "machineImages": machine_images,
     "credentials": credentials,
     "volumes": volumes,
+    "volumeTemplates": volume_templates,
     "volumeConfigs": volume_configs,
     "volumeImages": volume_images,
     "networks": networks,

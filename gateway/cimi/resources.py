@@ -28,6 +28,7 @@ from core.views import (
     LaunchTemplateView,
     NetworkView,
     SnapshotView,
+    VolumeTemplateView,
     VolumeView,
 )
 from gateway.cimi import representation
@@ -249,6 +250,34 @@ def volume_configuration(urls: Urls, offering: DiskOfferingView) -> Values:
         "type": type_uri("mapped"),
         "format": "qcow2",
         "capacity": offering.size_gib * KB_PER_GIB if offering.size_gib else None,
+    }
+
+
+def volume_template(urls: Urls, view: VolumeTemplateView) -> Values:
+    href = urls.of("volumeTemplates", view.id)
+    config: Values | None = None
+    if view.disk_offering_id:
+        config = {"href": urls.of("volumeConfigs", view.disk_offering_id)}
+    elif view.size_gib:
+        config = {"type": type_uri("mapped"), "format": "qcow2",
+                  "capacity": view.size_gib * KB_PER_GIB}  # fmt: skip
+    return {
+        **_common(
+            urls,
+            "VolumeTemplate",
+            "volumeTemplates",
+            view.id,
+            view.name,
+            view.created_at,
+            view.updated_at,
+            view.tags,
+        ),
+        "description": view.description or None,
+        "volumeConfig": config,
+        "volumeImage": (
+            {"href": urls.of("volumeImages", view.snapshot_id)} if view.snapshot_id else None
+        ),
+        "operations": [_operation("delete", href)],
     }
 
 

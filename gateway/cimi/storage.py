@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.responses import Response
 
 from core.predicates import Predicate
-from core.views import SnapshotQuery, VolumeQuery
+from core.views import SnapshotQuery, VolumeQuery, VolumeTemplateQuery
 from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
     DATED,
@@ -41,36 +44,96 @@ def volumes(ctx: Context, rest: list[str]) -> Response:
     return accepted(ctx, ctx.urls.of("volumes", volume_id), done.job_id, created=False)
 
 
-def _create_volume(ctx: Context) -> Response:
-    """From a volumeTemplate by value: a volumeConfig (inline capacity in KB, or a
-    VolumeConfiguration's href) and, to copy a snapshot, a volumeImage's href."""
-    body = wire.read(ctx.request, "VolumeCreate")
-    template = body.get("volumeTemplate")
-    if not isinstance(template, Mapping) or template.get("href"):
-        raise CimiError(400, "a VolumeCreate needs a volumeTemplate by value")
-    config = template.get("volumeConfig") or {}
-    offering = None
+@dataclass(frozen=True)
+class _Volume:
+    """What a VolumeTemplate says: a size, a disk offering, a snapshot to copy."""
+
+    size_gib: int | None
+    offering: str | None
+    snapshot: str | None
+
+
+def _volume_template(ctx: Context, given: Mapping[str, Any]) -> _Volume:
+    """A template by value, or the stored one its href names with what is given beside the
+    href overriding it: a volumeConfig (inline capacity in KB, or a VolumeConfiguration's
+    href) and a volumeImage's href."""
+    stored = None
+    if given.get("href"):
+        template_id = href_id(ctx, given, "volumeTemplates", "volumeTemplate")
+        stored = ctx.services.volume_templates.get_volume_template(ctx.caller, str(template_id))
+    size_gib = stored.size_gib if stored else None
+    offering = str(stored.disk_offering_id) if stored and stored.disk_offering_id else None
+    snapshot = str(stored.snapshot_id) if stored and stored.snapshot_id else None
+    config = given.get("volumeConfig") or {}
     if config.get("href"):
         offering = str(href_id(ctx, config, "volumeConfigs", "volumeConfig"))
+        size_gib = None
     capacity = config.get("capacity")
-    if capacity is not None and (not isinstance(capacity, int) or capacity <= 0):
-        raise CimiError(400, "volumeConfig.capacity is a positive number of KB")
-    snapshot = None
-    if template.get("volumeImage"):
-        snapshot = str(href_id(ctx, template["volumeImage"], "volumeImages", "volumeImage"))
-    if capacity is None and offering is None and snapshot is None:
+    if capacity is not None:
+        if not isinstance(capacity, int) or capacity <= 0:
+            raise CimiError(400, "volumeConfig.capacity is a positive number of KB")
+        size_gib = -(-capacity // resources.KB_PER_GIB)
+    if given.get("volumeImage"):
+        snapshot = str(href_id(ctx, given["volumeImage"], "volumeImages", "volumeImage"))
+    if size_gib is None and offering is None and snapshot is None:
         raise CimiError(
             400, "say how big: volumeConfig.capacity (KB), a volumeConfig or a volumeImage"
         )
+    return _Volume(size_gib, offering, snapshot)
+
+
+def _create_volume(ctx: Context) -> Response:
+    body = wire.read(ctx.request, "VolumeCreate")
+    given = body.get("volumeTemplate")
+    if not isinstance(given, Mapping):
+        raise CimiError(400, "a VolumeCreate needs a volumeTemplate")
+    wanted = _volume_template(ctx, given)
     done = ctx.services.storage.create_volume(
         ctx.caller,
-        size_gib=-(-capacity // resources.KB_PER_GIB) if capacity else None,
-        snapshot=snapshot,
-        disk_offering=offering,
+        size_gib=wanted.size_gib,
+        snapshot=wanted.snapshot,
+        disk_offering=wanted.offering,
         name=body.get("name"),
         volume_tags=body.get("properties"),
     )
     return accepted(ctx, ctx.urls.of("volumes", done.item.id), done.job_id, created=True)
+
+
+def volume_templates(ctx: Context, rest: list[str]) -> Response:
+    templates = ctx.services.volume_templates
+    if not rest:
+
+        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
+            query = VolumeTemplateQuery(offset=offset, limit=limit, where=where)
+            page = templates.list_volume_templates(ctx.caller, query)
+            return [resources.volume_template(ctx.urls, t) for t in page.items], page.total
+
+        return members(ctx, "VolumeTemplate", read, DATED, lambda: _create_volume_template(ctx))
+    template_id = str(uuid_of(rest[0]))
+    allowed(ctx, "GET", "DELETE")
+    if ctx.request.method == "DELETE":
+        templates.delete_volume_template(ctx.caller, template_id)
+        return wire.respond(ctx.request, None, 200)
+    found = templates.get_volume_template(ctx.caller, template_id)
+    return one(ctx, resources.volume_template(ctx.urls, found))
+
+
+def _create_volume_template(ctx: Context) -> Response:
+    body = wire.read(ctx.request, "VolumeTemplate")
+    if body.get("href"):
+        raise CimiError(400, "a VolumeTemplate is created by value, not by reference")
+    wanted = _volume_template(ctx, body)
+    made = ctx.services.volume_templates.create_volume_template(
+        ctx.caller,
+        body.get("name") or f"volume-template-{uuid.uuid4().hex[:8]}",
+        size_gib=wanted.size_gib,
+        disk_offering=wanted.offering,
+        snapshot=wanted.snapshot,
+        description=body.get("description") or "",
+        tags=body.get("properties"),
+    )
+    document = resources.volume_template(ctx.urls, made)
+    return wire.respond(ctx.request, document, 201, {"Location": document["id"]})
 
 
 def volume_configs(ctx: Context, rest: list[str]) -> Response:

@@ -88,7 +88,8 @@ def test_every_collection_is_reached_from_the_entry_point(
     served = {k for k, v in document.items() if isinstance(v, dict) and "href" in v}
     assert served == {
         "machines", "machineTemplates", "machineConfigs", "machineImages", "credentials",
-        "volumes", "volumeConfigs", "volumeImages", "networks", "addresses", "jobs", "eventLogs",
+        "volumes", "volumeTemplates", "volumeConfigs", "volumeImages", "networks", "addresses",
+        "jobs", "eventLogs",
     }  # fmt: skip
     for key in sorted(served):
         href = document[key]["href"]
@@ -458,3 +459,38 @@ def test_a_network_made_and_deleted(http: httpx.Client) -> None:
     if deleted.status_code == 202:
         assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
     assert made.headers["location"] not in http.get(entry_point(http)["networks"]["href"]).text
+
+
+def test_a_stored_volume_template_makes_volumes_by_reference(http: httpx.Client) -> None:
+    cep = entry_point(http)
+    made = http.post(
+        cep["volumeTemplates"]["href"],
+        content=(
+            '<VolumeTemplate xmlns="http://schemas.dmtf.org/cimi/1"><name>two-gib</name>'
+            "<volumeConfig><capacity>2097152</capacity></volumeConfig></VolumeTemplate>"
+        ),
+        headers={"Content-Type": "application/xml", **XML},
+    )
+    assert made.status_code == 201, made.text
+    template = http.get(made.headers["location"]).json()
+    assert template["volumeConfig"]["capacity"] == 2097152
+    volume = http.post(
+        cep["volumes"]["href"],
+        json={"name": "from-template", "volumeTemplate": {"href": template["id"]}},
+    )
+    assert volume.status_code == 202, volume.text
+    assert until_job_done(http, volume.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    assert http.get(volume.headers["location"]).json()["capacity"] == 2097152
+    bigger = http.post(
+        cep["volumes"]["href"],
+        json={
+            "name": "overridden",
+            "volumeTemplate": {"href": template["id"], "volumeConfig": {"capacity": 3145728}},
+        },
+    )
+    assert until_job_done(http, bigger.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    assert http.get(bigger.headers["location"]).json()["capacity"] == 3145728
+    for location in (volume.headers["location"], bigger.headers["location"]):
+        deleted = http.delete(location)
+        assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    assert http.delete(template["id"]).status_code == 200
