@@ -1083,3 +1083,17 @@ def test_field_tables_name_their_targets() -> None:
                 assert field.target in described | undescribed_collections
             if field.kind is Kind.REF and field.target is not None:
                 assert field.target in described | undescribed_refs
+
+
+def test_control_characters_other_apis_let_in_are_written_as_replacement_characters() -> None:
+    """XML 1.0 cannot hold them; the document is still written, valid, with U+FFFD."""
+    document = {
+        "resourceURI": "http://schemas.dmtf.org/cimi/1/Machine",
+        "id": "http://h/cimi/machines/1",
+        "name": "bad\x01name",
+        "properties": {"k\x02": "v\x1f"},
+    }
+    xml = to_xml(document)
+    validate(xml)
+    assert "bad\ufffdname" in xml.decode()
+    assert 'key="k\ufffd"' in xml.decode()
