@@ -117,8 +117,10 @@ class EventService:
         offset: int = 0,
         limit: int | None = None,
         where: Predicate | None = None,
+        order_by: Sequence[tuple[str, bool]] = (),
     ) -> Page[EventView]:
-        """Newest first, as CloudStack's listEvents and its consumers expect. ``keyword`` is a
+        """Newest first, as CloudStack's listEvents and its consumers expect, within the
+        order of ``order_by`` (see ``Fields.ordering``) if it has one. ``keyword`` is a
         case-insensitive substring of the description or the type."""
         query = select(Event).where(*FIELDS.selecting(where))
         if not caller.is_admin:
@@ -144,7 +146,8 @@ class EventService:
             query = query.where(Event.created_at <= until)
         with self._db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            page = query.order_by(Event.seq.desc()).offset(offset).limit(limit)
+            ordered = query.order_by(*FIELDS.ordering(order_by), Event.seq.desc())
+            page = ordered.offset(offset).limit(limit)
             rows = list(session.scalars(page))
             wanted = {e.parent_seq for e in rows if e.parent_seq is not None}
             parents = {

@@ -12,6 +12,12 @@ holds only for a value that is there and differs. Every clause built here is tru
 never SQL's unknown, so ``Not(p)`` is exactly the rows where ``p`` does not hold:
 ``Not(launched_at < t)`` keeps the instances never launched, as ``not`` over the views would.
 Strings compare as the database collates them (SQLite: by code point, as Python does).
+
+The same fields order a listing (CIMI ``$orderby``): ``Fields.ordering`` gives the ORDER BY
+clauses of a caller's (field, descending?) pairs, which go ahead of the listing's own order so
+that it only breaks ties. A NULL sorts after every value, on SQLite as on PostgreSQL (whose
+default that is): last in ascending order, first in descending, so descending is ascending
+reversed. Enumerations order by their stored value, as text; UUIDs by their hex digits.
 """
 
 from __future__ import annotations
@@ -20,11 +26,22 @@ import datetime as dt
 import enum
 import operator
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, TypeVarTuple
 
-from sqlalchemy import Column, ColumnElement, TypeDecorator, and_, false, not_, or_, select, true
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    TypeDecorator,
+    and_,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import QueryableAttribute
 
 from core import ids
@@ -32,8 +49,10 @@ from core.db.models import Tag
 from core.enums import ResourceKind
 from core.errors import InvalidArgument
 from core.predicates import Always, And, Compare, Not, Op, Or, Predicate, Scalar, TagCompare
+from core.views import WindowedQuery
 
 T = TypeVar("T")
+Columns = TypeVarTuple("Columns")
 
 #: A field's SQL: a mapped attribute (``Instance.name``) or any expression.
 Expression = ColumnElement[Any] | QueryableAttribute[Any]
@@ -70,8 +89,8 @@ class Tagged:
 
 @dataclass(frozen=True, slots=True)
 class Fields:
-    """What one listing can filter on: each view field's SQL by the field's name, and its
-    tags (None: the kind carries none)."""
+    """What one listing can filter and order on: each view field's SQL by the field's name,
+    and its tags (None: the kind carries none)."""
 
     columns: Mapping[str, Expression]
     tagged: Tagged | None = None
@@ -79,6 +98,19 @@ class Fields:
     def selecting(self, predicate: Predicate | None) -> list[ColumnElement[bool]]:
         """The WHERE clauses of a query's ``where``: none when it has none."""
         return [] if predicate is None else [clause(predicate, self)]
+
+    def ordering(self, order_by: Sequence[tuple[str, bool]]) -> list[ColumnElement[Any]]:
+        """The ORDER BY clauses of (field, descending?) pairs, most significant first, each
+        with its NULLs after every value (see the module's docstring)."""
+        return [_sort_key(self, name, descending) for name, descending in order_by]
+
+    def ordered(self, statement: Select[*Columns], query: WindowedQuery) -> Select[*Columns]:
+        """``statement`` in ``query``'s order, ahead of the (created_at, id) order ``paging``
+        adds after it. A cursor names a position in that creation order, not in the caller's,
+        so an ordered listing is paged by offset and a cursor with an order is refused."""
+        if query.order_by and query.after is not None:
+            raise InvalidArgument("cursor", "a listing in an order of its own is paged by offset")
+        return statement.order_by(*self.ordering(query.order_by))
 
 
 def clause(predicate: Predicate, fields: Fields) -> ColumnElement[bool]:
@@ -154,6 +186,13 @@ def _column(fields: Fields, name: str) -> ColumnElement[Any]:
     if found is None:
         raise InvalidArgument("filter", f"cannot filter on {name}")
     return found.expression if isinstance(found, QueryableAttribute) else found
+
+
+def _sort_key(fields: Fields, name: str, descending: bool) -> ColumnElement[Any]:
+    if name not in fields.columns:
+        raise InvalidArgument("order", f"cannot order by {name}")
+    column = _column(fields, name)
+    return column.desc().nulls_first() if descending else column.asc().nulls_last()
 
 
 def _python_type(name: str, column: ColumnElement[Any]) -> type:

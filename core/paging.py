@@ -148,6 +148,7 @@ def _listing_window(
 
 
 def count(session: Session, statement: Select[*Columns], column: QueryableAttribute[Any]) -> int:
-    """How many rows ``statement`` selects, counted by ``column`` (one of the rows')."""
-    subquery = statement.with_only_columns(column).subquery()
+    """How many rows ``statement`` selects, counted by ``column`` (one of the rows'),
+    without the order a caller may have given it, which a count need not sort by."""
+    subquery = statement.order_by(None).with_only_columns(column).subquery()
     return session.scalar(select(func.count()).select_from(subquery)) or 0

@@ -336,6 +336,9 @@ class WindowedQuery:
     limit: int | None = None
     after: str | None = None
     where: Predicate | None = None  # a whole filter expression, AND-ed with the other fields
+    #: (field, descending?) pairs, most significant first, ahead of the listing's own order,
+    #: which breaks ties; the fields are those ``where`` can name (see ``Fields.ordering``)
+    order_by: Sequence[tuple[str, bool]] = ()
 
     @property
     def window(self) -> Window:

@@ -305,7 +305,10 @@ class JobService:
         offset: int = 0,
         limit: int | None = None,
         where: Predicate | None = None,
+        order_by: Sequence[tuple[str, bool]] = (),
     ) -> Page[JobView]:
+        """Newest first, within the order of ``order_by`` (see ``Fields.ordering``) if it
+        has one."""
         query = select(Job).where(*FIELDS.selecting(where))
         if not caller.is_admin:
             query = query.where(Job.account_id == caller.account_id)
@@ -316,6 +319,8 @@ class JobService:
         with self._db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(
-                query.order_by(Job.created_at.desc()).offset(offset).limit(limit)
+                query.order_by(*FIELDS.ordering(order_by), Job.created_at.desc())
+                .offset(offset)
+                .limit(limit)
             )
             return Page([to_view(job) for job in rows], total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy import or_, select
@@ -178,11 +179,18 @@ class CatalogService:
             )
             return [disk_offering_view(o) for o in rows]
 
-    def list_flavors(self, *, where: Predicate | None = None) -> list[FlavorView]:
-        """Every flavor, or those ``where`` selects (in SQL), smallest first."""
-        statement = select(Flavor).where(*FLAVOR_FIELDS.selecting(where))
+    def list_flavors(
+        self, *, where: Predicate | None = None, order_by: Sequence[tuple[str, bool]] = ()
+    ) -> list[FlavorView]:
+        """Every flavor, or those ``where`` selects (in SQL), in the order of ``order_by``
+        (see ``Fields.ordering``) and then smallest first."""
+        statement = (
+            select(Flavor)
+            .where(*FLAVOR_FIELDS.selecting(where))
+            .order_by(*FLAVOR_FIELDS.ordering(order_by), Flavor.vcpus, Flavor.memory_mib)
+        )
         with self._db.transaction() as session:
-            rows = session.scalars(statement.order_by(Flavor.vcpus, Flavor.memory_mib))
+            rows = session.scalars(statement)
             return [flavor_view(f) for f in rows]
 
     def create_flavor(

@@ -621,13 +621,14 @@ class ImageService:
             statement = statement.where(_whose(caller, query.launchable))
         if query.public is not None:
             statement = statement.where(Image.is_public.is_(query.public))
+        fields = listing_fields(caller)
         statement = statement.where(
-            *tags.selecting(Image.id, query), *listing_fields(caller).selecting(query.where)
+            *tags.selecting(Image.id, query), *fields.selecting(query.where)
         )
         with self._db.transaction() as session:
             return paging.read_page(
                 session,
-                statement,
+                fields.ordered(statement, query),
                 Image,
                 query.window,
                 lambda shown: _rich_views(session, caller, shown),

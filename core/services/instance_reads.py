@@ -142,7 +142,11 @@ def list_page(session: Session, caller: Caller, query: InstanceQuery) -> Page[In
     """One window of the instances ``query`` selects, with the total that match."""
     statement = _own_rows(caller).where(*conditions(query), *FIELDS.selecting(query.where))
     return paging.read_rows(
-        session, statement, Instance, query.window, lambda shown: _views(session, shown)
+        session,
+        FIELDS.ordered(statement, query),
+        Instance,
+        query.window,
+        lambda shown: _views(session, shown),
     )
 
 

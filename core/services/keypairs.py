@@ -128,7 +128,11 @@ class KeyPairService:
             statement = statement.where(KeyPair.account_id == caller.account_id)
         with self._db.transaction() as session:
             return paging.read_page(
-                session, statement, KeyPair, query.window, lambda shown: [to_view(p) for p in shown]
+                session,
+                FIELDS.ordered(statement, query),
+                KeyPair,
+                query.window,
+                lambda shown: [to_view(p) for p in shown],
             )
 
 

@@ -206,7 +206,7 @@ class LaunchTemplateService:
         with self._db.transaction() as session:
             return paging.read_rows(
                 session,
-                statement,
+                FIELDS.ordered(statement, query),
                 LaunchTemplate,
                 query.window,
                 lambda rows: _views(session, rows),

@@ -555,7 +555,7 @@ class NetworkService:
             default_network(session, self._zone(session), self._settings)
             return paging.read_page(
                 session,
-                statement,
+                NETWORK_FIELDS.ordered(statement, query),
                 Network,
                 query.window,
                 lambda shown: _network_views(session, shown),

@@ -603,6 +603,7 @@ class StorageService:
         statement = statement.where(
             *tags.selecting(Volume.id, query), *VOLUME_FIELDS.selecting(query.where)
         )
+        statement = VOLUME_FIELDS.ordered(statement, query)
         with self._db.transaction() as session:
             if query.instance is not None:
                 instance = _one(
@@ -772,6 +773,7 @@ class StorageService:
         statement = statement.where(
             *tags.selecting(Snapshot.id, query), *SNAPSHOT_FIELDS.selecting(query.where)
         )
+        statement = SNAPSHOT_FIELDS.ordered(statement, query)
         with self._db.transaction() as session:
             if query.volume is not None:
                 volume = find_volume(session, caller, query.volume)

@@ -269,7 +269,7 @@ class VolumeTemplateService:
         with self._db.transaction() as session:
             return paging.read_rows(
                 session,
-                statement,
+                FIELDS.ordered(statement, query),
                 VolumeTemplate,
                 query.window,
                 lambda rows: _views(session, rows),
