@@ -14,6 +14,7 @@ from typing import Any, Final
 from starlette.responses import Response
 
 from core import LaunchRequest
+from core.enums import ResourceKind
 from core.predicates import Predicate
 from core.views import Accepted, InstanceQuery, LaunchTemplateQuery, VolumeQuery
 from gateway.cimi import filter as cimi_filter
@@ -69,9 +70,7 @@ def machines(ctx: Context, rest: list[str]) -> Response:
             [done] = compute.terminate_instances(ctx.caller, [str(machine_id)])
             return accepted(ctx, href, done.job_id, created=False)
         case "PUT":
-            body = wire.read(ctx.request, "Machine")
-            if body.get("name"):
-                compute.update_instance(ctx.caller, str(machine_id), name=body["name"])
+            _edit(ctx, machine_id, wire.read(ctx.request, "Machine"))
             return one(ctx, resources.machine(ctx.urls, _machine(ctx, machine_id)))
         case _:
             return _machine_action(ctx, machine_id, wire.read(ctx.request, "Action"))
@@ -82,6 +81,24 @@ def _machine(ctx: Context, machine_id: uuid.UUID) -> Any:
     if instance.state not in resources.LISTED_MACHINES:
         raise CimiError(404, f"machine {machine_id} is deleted")
     return instance
+
+
+def _edit(ctx: Context, machine_id: uuid.UUID, body: Document) -> None:
+    """PUT replaces what a consumer may change of a Machine: its name and its properties (all
+    of them: a key left out is removed). Read-only attributes a client echoes are ignored, as
+    DSP0263 says."""
+    current = _machine(ctx, machine_id)
+    ref = str(machine_id)
+    if body.get("name") and body["name"] != current.name:
+        ctx.services.compute.update_instance(ctx.caller, ref, name=body["name"])
+    if "properties" in body:
+        wanted = dict(body["properties"] or {})
+        gone = {k: None for k in current.tags if k not in wanted}
+        tagging = ctx.services.tags
+        if gone:
+            tagging.delete_tags(ctx.caller, ResourceKind.INSTANCE, [ref], gone)
+        if wanted and wanted != dict(current.tags):
+            tagging.create_tags(ctx.caller, ResourceKind.INSTANCE, [ref], wanted)
 
 
 def _machine_action(ctx: Context, machine_id: uuid.UUID, body: Document) -> Response:

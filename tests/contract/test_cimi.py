@@ -494,3 +494,19 @@ def test_a_stored_volume_template_makes_volumes_by_reference(http: httpx.Client)
         deleted = http.delete(location)
         assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
     assert http.delete(template["id"]).status_code == 200
+
+
+def test_put_replaces_a_machines_name_and_properties(http: httpx.Client) -> None:
+    location, _ = _create(http, "edited")
+    machine = http.get(location).json()
+    first = http.put(
+        location, json={**machine, "name": "edited-2", "properties": {"team": "a", "tier": "1"}}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["properties"] == {"team": "a", "tier": "1"}
+    second = http.put(location, json={**first.json(), "properties": {"team": "b"}}, headers=XML)
+    assert second.status_code == 200, second.text
+    shown = http.get(location).json()
+    assert (shown["name"], shown["properties"]) == ("edited-2", {"team": "b"})
+    found = http.get("/cimi/machines", params={"$filter": "property['team']='b'"}).json()
+    assert [m["id"] for m in found["machines"]] == [location]
