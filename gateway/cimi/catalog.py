@@ -6,7 +6,6 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from core.enums import ImageState
-from core.predicates import Predicate
 from core.views import ImageQuery
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources
@@ -16,10 +15,12 @@ from gateway.cimi.kit import (
     CimiError,
     Context,
     Listed,
+    Selection,
     allowed,
     members,
     one,
     uuid_of,
+    window,
 )
 
 
@@ -37,9 +38,11 @@ def machine_configs(ctx: Context, rest: list[str]) -> Response:
         "memory": cimi_filter.IntegerAttribute("memory_mib", resources.KIB_PER_MIB),
     }
 
-    def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-        flavors = ctx.services.catalog.list_flavors(where=where)
-        shown = flavors[offset : None if limit is None else offset + limit]
+    def read(selection: Selection) -> Listed:
+        flavors = ctx.services.catalog.list_flavors(
+            where=selection["where"], order_by=selection["order_by"]
+        )
+        shown = window(flavors, selection)
         return [resources.machine_configuration(ctx.urls, f) for f in shown], len(flavors)
 
     return members(ctx, "MachineConfiguration", read, attributes)
@@ -54,8 +57,8 @@ def machine_images(ctx: Context, rest: list[str]) -> Response:
             resources.machine_image(ctx.urls, images.get_image(ctx.caller, str(uuid_of(rest[0])))),
         )
 
-    def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-        query = ImageQuery(offset=offset, limit=limit, where=where, states=(ImageState.AVAILABLE,))
+    def read(selection: Selection) -> Listed:
+        query = ImageQuery(**selection, states=(ImageState.AVAILABLE,))
         page = images.list_images(ctx.caller, query)
         return [resources.machine_image(ctx.urls, i) for i in page.items], page.total
 

@@ -7,20 +7,27 @@ from collections.abc import Sequence
 
 from starlette.responses import Response
 
-from core.predicates import Predicate
 from core.views import KeyPairQuery, KeyPairView
 from gateway.cimi import resources, wire
-from gateway.cimi.kit import DATED, CimiError, Context, Listed, allowed, members, one, uuid_of
+from gateway.cimi.kit import (
+    DATED,
+    CimiError,
+    Context,
+    Listed,
+    Selection,
+    allowed,
+    members,
+    one,
+    uuid_of,
+)
 
 
 def credentials(ctx: Context, rest: list[str]) -> Response:
     keys = ctx.services.key_pairs
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            page = keys.list_key_pairs(
-                ctx.caller, KeyPairQuery(offset=offset, limit=limit, where=where)
-            )
+        def read(selection: Selection) -> Listed:
+            page = keys.list_key_pairs(ctx.caller, KeyPairQuery(**selection))
             return [resources.credential(ctx.urls, k) for k in page.items], page.total
 
         return members(ctx, "Credential", read, DATED, lambda: _create_credential(ctx))

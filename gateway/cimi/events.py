@@ -9,10 +9,9 @@ import uuid
 
 from starlette.responses import Response
 
-from core.predicates import Predicate
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import representation, resources, wire
-from gateway.cimi.kit import CimiError, Context, Listed, allowed, members, one, uuid_of
+from gateway.cimi.kit import CimiError, Context, Listed, Selection, allowed, members, one, uuid_of
 
 ATTRIBUTES: dict[str, cimi_filter.Attribute] = {
     "timestamp": cimi_filter.DateTimeAttribute("created_at"),
@@ -57,10 +56,8 @@ def _events(
             raise CimiError(404, f"no event {rest[0]} in this log")
         return one(ctx, resources.event(ctx.urls, log_id, found.items[0]))
 
-    def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-        page = service.list_events(
-            ctx.caller, resource_id=resource, offset=offset, limit=limit, where=where
-        )
+    def read(selection: Selection) -> Listed:
+        page = service.list_events(ctx.caller, resource_id=resource, **selection)
         return [resources.event(ctx.urls, log_id, e) for e in page.items], page.total
 
     return members(ctx, "Event", read, ATTRIBUTES)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core.predicates import Predicate
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources
-from gateway.cimi.kit import Context, Listed, allowed, members, one, uuid_of
+from gateway.cimi.kit import Context, Listed, Selection, allowed, members, one, uuid_of
 
 
 def jobs(ctx: Context, rest: list[str]) -> Response:
@@ -16,8 +15,8 @@ def jobs(ctx: Context, rest: list[str]) -> Response:
     if rest:
         return one(ctx, resources.job(ctx.urls, queue.get_job(ctx.caller, str(uuid_of(rest[0])))))
 
-    def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-        page = queue.list_jobs(ctx.caller, offset=offset, limit=limit, where=where)
+    def read(selection: Selection) -> Listed:
+        page = queue.list_jobs(ctx.caller, **selection)
         return [resources.job(ctx.urls, j) for j in page.items], page.total
 
     attributes: dict[str, cimi_filter.Attribute] = {

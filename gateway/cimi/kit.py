@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict, TypeVar
 
 from starlette.responses import Response
 
@@ -26,7 +26,25 @@ from gateway.common import ApiRequest
 
 Document = dict[str, Any]
 Listed = tuple[list[Document], int]  # one page of a listing, and how many match in all
-Reader = Callable[[Predicate, int, int | None], Listed]
+
+
+class Selection(TypedDict):
+    """What a listing reads, in core's words: the fields of every core query's window."""
+
+    offset: int
+    limit: int | None
+    where: Predicate
+    order_by: tuple[tuple[str, bool], ...]
+
+
+Reader = Callable[[Selection], Listed]
+T = TypeVar("T")
+
+
+def window(rows: Sequence[T], selection: Selection) -> Sequence[T]:
+    """The selection's window of a short list core gives whole (flavors, disk offerings)."""
+    start, limit = selection["offset"], selection["limit"]
+    return rows[start : None if limit is None else start + limit]
 
 
 class CimiError(Exception):
@@ -82,7 +100,13 @@ def listed(
         where = cimi_filter.query_predicate(query.filters, attributes)
     except cimi_filter.FilterError as exc:
         raise CimiError(400, str(exc)) from None
-    items, total = read(where, query.offset, query.limit)
+    unknown = [name for name, _ in query.order if name not in attributes]
+    if unknown:
+        raise CimiError(400, f"$orderby: cannot order by {unknown[0]!r} here")
+    order = tuple((attributes[name].field, descending) for name, descending in query.order)
+    items, total = read(
+        Selection(offset=query.offset, limit=query.limit, where=where, order_by=order)
+    )
     document = representation.collection(
         kind,
         ctx.urls.at(ctx.request.path),

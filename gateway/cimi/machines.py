@@ -15,7 +15,6 @@ from starlette.responses import Response
 
 from core import LaunchRequest
 from core.enums import ResourceKind
-from core.predicates import Predicate
 from core.views import Accepted, InstanceQuery, LaunchTemplateQuery, VolumeQuery
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi import representation, resources, wire
@@ -26,6 +25,7 @@ from gateway.cimi.kit import (
     Context,
     Document,
     Listed,
+    Selection,
     accepted,
     allowed,
     href_id,
@@ -47,10 +47,8 @@ def machines(ctx: Context, rest: list[str]) -> Response:
     compute = ctx.services.compute
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = InstanceQuery(
-                offset=offset, limit=limit, where=where, states=resources.LISTED_MACHINES
-            )
+        def read(selection: Selection) -> Listed:
+            query = InstanceQuery(**selection, states=resources.LISTED_MACHINES)
             page = compute.list_instances(ctx.caller, query)
             expand = ctx.query().expand
             return [resources.expanded_machine(ctx.urls, i, expand) for i in page.items], page.total
@@ -208,8 +206,8 @@ def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Respo
     storage = ctx.services.storage
     if len(rest) == 1:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = VolumeQuery(offset=offset, limit=limit, where=where, instance=str(machine.id))
+        def read(selection: Selection) -> Listed:
+            query = VolumeQuery(**selection, instance=str(machine.id))
             page = storage.list_volumes(ctx.caller, query)
             return [
                 resources.machine_volume(ctx.urls, machine.id, v) for v in page.items
@@ -245,8 +243,8 @@ def machine_templates(ctx: Context, rest: list[str]) -> Response:
     templates = ctx.services.launch_templates
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = LaunchTemplateQuery(offset=offset, limit=limit, where=where)
+        def read(selection: Selection) -> Listed:
+            query = LaunchTemplateQuery(**selection)
             page = templates.list_launch_templates(ctx.caller, query)
             keys = key_ids_by_name(ctx, [t.key_name for t in page.items if t.key_name])
             return [

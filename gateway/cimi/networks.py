@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from starlette.responses import Response
 
 from core.enums import NetworkState
-from core.predicates import Predicate
 from core.views import AddressQuery, NetworkQuery
 from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
@@ -16,6 +15,7 @@ from gateway.cimi.kit import (
     CimiError,
     Context,
     Listed,
+    Selection,
     accepted,
     allowed,
     members,
@@ -28,10 +28,8 @@ def networks(ctx: Context, rest: list[str]) -> Response:
     service = ctx.services.networks
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = NetworkQuery(
-                offset=offset, limit=limit, where=where, states=(NetworkState.AVAILABLE,)
-            )
+        def read(selection: Selection) -> Listed:
+            query = NetworkQuery(**selection, states=(NetworkState.AVAILABLE,))
             page = service.list_networks(ctx.caller, query)
             return [resources.network(ctx.urls, n) for n in page.items], page.total
 
@@ -72,10 +70,8 @@ def addresses(ctx: Context, rest: list[str]) -> Response:
             ctx, resources.address(ctx.urls, service.get_address(ctx.caller, str(uuid_of(rest[0]))))
         )
 
-    def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-        page = service.list_addresses(
-            ctx.caller, AddressQuery(offset=offset, limit=limit, where=where)
-        )
+    def read(selection: Selection) -> Listed:
+        page = service.list_addresses(ctx.caller, AddressQuery(**selection))
         return [resources.address(ctx.urls, a) for a in page.items], page.total
 
-    return members(ctx, "Address", read, DATED)
+    return members(ctx, "Address", read, {})  # core's address listing takes no ``where`` yet

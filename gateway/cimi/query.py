@@ -1,7 +1,8 @@
 """CIMI's query parameters (DSP0263 §4.1.6): ``$filter`` (handed to core whole, see
 ``filter``), ``$first``/``$last`` (1-based, inclusive; core's window), ``$select`` (which
 attributes a document keeps), ``$expand`` (which references to inline; each resource says which
-it can). Unknown parameters are ignored, as the spec says.
+it can), ``$orderby`` (``attr[:asc|:desc],…``, handed to core's query with the filter's names).
+Unknown parameters are ignored, as the spec says.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def _ordinal(name: str, text: str | None) -> int | None:
     return int(text)
 
 
+def _ordering(item: str) -> tuple[str, bool]:
+    """``attr``, ``attr:asc`` or ``attr:desc``."""
+    name, _, direction = item.strip().partition(":")
+    if direction.lower() not in ("", "asc", "desc"):
+        raise BadQuery(f"$orderby: {item.strip()!r} ends with :asc or :desc")
+    return name.strip(), direction.lower() == "desc"
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     filters: tuple[str, ...]
@@ -34,6 +43,7 @@ class Query:
     last: int | None
     select: frozenset[str] | None  # None: every attribute
     expand: frozenset[str]  # attribute names, or "*"
+    order: tuple[tuple[str, bool], ...]  # attribute names, each descending or not
 
     @classmethod
     def of(cls, request: ApiRequest) -> Query:
@@ -55,6 +65,9 @@ class Query:
             last,
             None if not selected or "*" in selected else selected,
             names("$expand"),
+            tuple(
+                _ordering(item) for v in values("$orderby") for item in v.split(",") if item.strip()
+            ),
         )
 
     @property

@@ -9,7 +9,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core.predicates import Predicate
 from core.views import SnapshotQuery, VolumeQuery, VolumeTemplateQuery
 from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
@@ -17,12 +16,14 @@ from gateway.cimi.kit import (
     CimiError,
     Context,
     Listed,
+    Selection,
     accepted,
     allowed,
     href_id,
     members,
     one,
     uuid_of,
+    window,
 )
 
 
@@ -30,8 +31,8 @@ def volumes(ctx: Context, rest: list[str]) -> Response:
     storage = ctx.services.storage
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = VolumeQuery(offset=offset, limit=limit, where=where)
+        def read(selection: Selection) -> Listed:
+            query = VolumeQuery(**selection)
             page = storage.list_volumes(ctx.caller, query)
             return [resources.volume(ctx.urls, v) for v in page.items], page.total
 
@@ -103,8 +104,8 @@ def volume_templates(ctx: Context, rest: list[str]) -> Response:
     templates = ctx.services.volume_templates
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = VolumeTemplateQuery(offset=offset, limit=limit, where=where)
+        def read(selection: Selection) -> Listed:
+            query = VolumeTemplateQuery(**selection)
             page = templates.list_volume_templates(ctx.caller, query)
             return [resources.volume_template(ctx.urls, t) for t in page.items], page.total
 
@@ -145,8 +146,8 @@ def volume_configs(ctx: Context, rest: list[str]) -> Response:
             raise CimiError(404, f"no volume configuration {wanted}")
         return one(ctx, resources.volume_configuration(ctx.urls, found[0]))
 
-    def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-        shown = offerings[offset : None if limit is None else offset + limit]
+    def read(selection: Selection) -> Listed:
+        shown = window(offerings, selection)
         return [resources.volume_configuration(ctx.urls, o) for o in shown], len(offerings)
 
     return members(ctx, "VolumeConfiguration", read, {})
@@ -172,8 +173,8 @@ def volume_images(ctx: Context, rest: list[str]) -> Response:
     storage = ctx.services.storage
     if not rest:
 
-        def read(where: Predicate, offset: int, limit: int | None) -> Listed:
-            query = SnapshotQuery(offset=offset, limit=limit, where=where)
+        def read(selection: Selection) -> Listed:
+            query = SnapshotQuery(**selection)
             page = storage.list_snapshots(ctx.caller, query)
             return [resources.volume_image(ctx.urls, s) for s in page.items], page.total
 

@@ -510,3 +510,19 @@ def test_put_replaces_a_machines_name_and_properties(http: httpx.Client) -> None
     assert (shown["name"], shown["properties"]) == ("edited-2", {"team": "b"})
     found = http.get("/cimi/machines", params={"$filter": "property['team']='b'"}).json()
     assert [m["id"] for m in found["machines"]] == [location]
+
+
+def test_orderby_sorts_in_core_before_first_and_last(http: httpx.Client) -> None:
+    for name in ("o-b", "o-c", "o-a"):
+        _create(http, name)
+    machines = entry_point(http)["machines"]["href"]
+
+    def names(**params: str) -> list[str]:
+        return [m["name"] for m in http.get(machines, params=params).json().get("machines", [])]
+
+    assert names(**{"$orderby": "name"}) == ["o-a", "o-b", "o-c"]
+    assert names(**{"$orderby": "name:desc", "$first": "2", "$last": "3"}) == ["o-b", "o-a"]
+    assert names(**{"$orderby": "cpu:asc,name:desc"}) == ["o-c", "o-b", "o-a"]
+    refused = http.get(machines, params={"$orderby": "colour"})
+    assert refused.status_code == 400
+    assert http.get(machines, params={"$orderby": "name:sideways"}).status_code == 400
