@@ -24,12 +24,13 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Flavor, Image, KeyPair, LaunchTemplate
 from core.enums import ResourceKind
-from core.errors import Conflict, InvalidArgument, NotFound
+from core.errors import InvalidArgument
+from core.services import templates
 from core.services.catalog import find_flavor
 from core.services.compute import MAX_USER_DATA
 from core.services.images import find_image
 from core.services.keypairs import find_key_pair
-from core.services.lookup import contains_text, identity_clause, identity_clauses
+from core.services.lookup import contains_text, identity_clauses
 from core.services.networks import find_network
 from core.views import (
     UNCHANGED,
@@ -41,8 +42,6 @@ from core.views import (
 )
 
 KIND: Final = ResourceKind.LAUNCH_TEMPLATE
-MAX_NAME: Final = 255
-MAX_DESCRIPTION: Final = 255
 
 # A template with the names of the account, image, flavor and key pair it refers to.
 Listing = Select[LaunchTemplate, str, str, str, str | None]
@@ -96,44 +95,13 @@ def _view(session: Session, template: LaunchTemplate) -> LaunchTemplateView:
     return view
 
 
-def _find(session: Session, caller: Caller, text: str) -> LaunchTemplate:
-    """By UUID or ref among the templates the caller sees, or by name among its own."""
-    clause = identity_clause(LaunchTemplate, text)
-    statement = select(LaunchTemplate)
-    if clause is not None:
-        statement = statement.where(clause)
-        if not caller.is_admin:
-            statement = statement.where(LaunchTemplate.account_id == caller.account_id)
-    else:
-        statement = statement.where(
-            LaunchTemplate.account_id == caller.account_id, LaunchTemplate.name == text
-        )
-    template = session.scalar(statement)
-    if template is None:
-        raise NotFound(KIND.value, text)
-    return template
-
-
 def _check_fields(
     name: str | None, description: str | None, user_data: bytes | None, tags: Mapping[str, str]
 ) -> None:
     """What can be refused before the database is read."""
-    if name is not None and (not 0 < len(name) <= MAX_NAME or name != name.strip()):
-        raise InvalidArgument("name", f"1-{MAX_NAME} characters, no spaces at either end")
-    if description is not None and len(description) > MAX_DESCRIPTION:
-        raise InvalidArgument("description", f"at most {MAX_DESCRIPTION} characters")
+    templates.check_fields(name, description, tags)
     if user_data is not None and len(user_data) > MAX_USER_DATA:
         raise InvalidArgument("user_data", f"at most {MAX_USER_DATA} bytes")
-    resource_tags.validate(tags)
-
-
-def _check_free(session: Session, account_id: uuid.UUID, name: str) -> None:
-    """An account's template names are unique, as EC2's launch template names are."""
-    taken = select(LaunchTemplate.id).where(
-        LaunchTemplate.account_id == account_id, LaunchTemplate.name == name
-    )
-    if session.scalar(taken) is not None:
-        raise Conflict(KIND.value, name, "this account has a launch template with that name")
 
 
 def _key_pair_id(session: Session, account_id: uuid.UUID, key_name: str | None) -> uuid.UUID | None:
@@ -143,11 +111,6 @@ def _key_pair_id(session: Session, account_id: uuid.UUID, key_name: str | None) 
 
 def _network_id(session: Session, caller: Caller, network: str | None) -> uuid.UUID | None:
     return None if network is None else find_network(session, caller, network).id
-
-
-def _replace_tags(session: Session, template: LaunchTemplate, tags: Mapping[str, str]) -> None:
-    resource_tags.remove_all(session, template.id)
-    resource_tags.add(session, template.account_id, KIND, template.id, tags)
 
 
 class LaunchTemplateService:
@@ -173,7 +136,7 @@ class LaunchTemplateService:
         wanted = dict(tags or {})
         _check_fields(name, description, user_data, wanted)
         with self._db.transaction() as session:
-            _check_free(session, caller.account_id, name)
+            templates.check_free(session, LaunchTemplate, KIND, caller.account_id, name)
             template = LaunchTemplate(
                 account_id=caller.account_id,
                 name=name,
@@ -193,7 +156,7 @@ class LaunchTemplateService:
     def get_launch_template(self, caller: Caller, ref: str) -> LaunchTemplateView:
         """By UUID or ref, or by name among the caller's own."""
         with self._db.transaction() as session:
-            return _view(session, _find(session, caller, ref))
+            return _view(session, templates.find(session, caller, LaunchTemplate, KIND, ref))
 
     def list_launch_templates(
         self, caller: Caller, query: LaunchTemplateQuery
@@ -231,9 +194,9 @@ class LaunchTemplateService:
         as it is); ``tags`` replace all of the template's tags. A key pair is its owner's."""
         _check_fields(name, description, user_data, tags or {})
         with self._db.transaction() as session:
-            template = _find(session, caller, ref)
+            template = templates.find(session, caller, LaunchTemplate, KIND, ref)
             if name is not None and name != template.name:
-                _check_free(session, template.account_id, name)
+                templates.check_free(session, LaunchTemplate, KIND, template.account_id, name)
                 template.name = name
             if description is not None:
                 template.description = description
@@ -250,14 +213,14 @@ class LaunchTemplateService:
             if start is not None:
                 template.start = start
             if tags is not None:
-                _replace_tags(session, template, tags)
+                templates.replace_tags(session, template, KIND, tags)
             template.updated_at = utcnow()  # tags too are the template's, though not its row's
             return _view(session, template)
 
     def delete_launch_template(self, caller: Caller, ref: str) -> None:
         """Removes the template and its tags; what was launched from it stays as it is."""
         with self._db.transaction() as session:
-            template = _find(session, caller, ref)
+            template = templates.find(session, caller, LaunchTemplate, KIND, ref)
             resource_tags.remove_all(session, template.id)
             session.delete(template)
 

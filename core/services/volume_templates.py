@@ -30,9 +30,10 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, DiskOffering, Snapshot, VolumeTemplate
 from core.enums import ResourceKind, SnapshotState
-from core.errors import Conflict, InvalidArgument, NotFound
+from core.errors import InvalidArgument
+from core.services import templates
 from core.services.catalog import find_disk_offering
-from core.services.lookup import contains_text, identity_clause, identity_clauses
+from core.services.lookup import contains_text, identity_clauses
 from core.services.storage import GIB, MAX_VOLUME_GIB, find_snapshot
 from core.views import (
     UNCHANGED,
@@ -44,8 +45,6 @@ from core.views import (
 )
 
 KIND: Final = ResourceKind.VOLUME_TEMPLATE
-MAX_NAME: Final = 255
-MAX_DESCRIPTION: Final = 255
 
 # A template with its account's and offering's names, and its snapshot's id unless deleted.
 Listing = Select[VolumeTemplate, str, str | None, uuid.UUID | None]
@@ -97,42 +96,6 @@ def _view(session: Session, template: VolumeTemplate) -> VolumeTemplateView:
         session, session.execute(_listed().where(VolumeTemplate.id == template.id)).all()
     )
     return view
-
-
-def _find(session: Session, caller: Caller, text: str) -> VolumeTemplate:
-    """By UUID or ref among the templates the caller sees, or by name among its own."""
-    clause = identity_clause(VolumeTemplate, text)
-    statement = select(VolumeTemplate)
-    if clause is not None:
-        statement = statement.where(clause)
-        if not caller.is_admin:
-            statement = statement.where(VolumeTemplate.account_id == caller.account_id)
-    else:
-        statement = statement.where(
-            VolumeTemplate.account_id == caller.account_id, VolumeTemplate.name == text
-        )
-    template = session.scalar(statement)
-    if template is None:
-        raise NotFound(KIND.value, text)
-    return template
-
-
-def _check_fields(name: str | None, description: str | None, tags: Mapping[str, str]) -> None:
-    """What can be refused before the database is read."""
-    if name is not None and (not 0 < len(name) <= MAX_NAME or name != name.strip()):
-        raise InvalidArgument("name", f"1-{MAX_NAME} characters, no spaces at either end")
-    if description is not None and len(description) > MAX_DESCRIPTION:
-        raise InvalidArgument("description", f"at most {MAX_DESCRIPTION} characters")
-    resource_tags.validate(tags)
-
-
-def _check_free(session: Session, account_id: uuid.UUID, name: str) -> None:
-    """An account's template names are unique, as its launch templates' are."""
-    taken = select(VolumeTemplate.id).where(
-        VolumeTemplate.account_id == account_id, VolumeTemplate.name == name
-    )
-    if session.scalar(taken) is not None:
-        raise Conflict(KIND.value, name, "this account has a volume template with that name")
 
 
 def _offering(session: Session, text: str | None) -> DiskOffering | None:
@@ -210,11 +173,6 @@ def _change_contents(
     template.snapshot_id = None if source is None else source.id
 
 
-def _replace_tags(session: Session, template: VolumeTemplate, tags: Mapping[str, str]) -> None:
-    resource_tags.remove_all(session, template.id)
-    resource_tags.add(session, template.account_id, KIND, template.id, tags)
-
-
 class VolumeTemplateService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -233,13 +191,13 @@ class VolumeTemplateService:
         """A new template of the caller's account: an empty volume of ``size_gib`` (or of the
         offering's fixed size), or a copy of ``snapshot`` (at least its size)."""
         wanted = dict(tags or {})
-        _check_fields(name, description, wanted)
+        templates.check_fields(name, description, wanted)
         with self._db.transaction() as session:
             offering = _offering(session, disk_offering)
             size = _size(offering, size_gib, asked=True)
             source = _snapshot(session, caller, snapshot)
             _check_contents(size, source)
-            _check_free(session, caller.account_id, name)
+            templates.check_free(session, VolumeTemplate, KIND, caller.account_id, name)
             template = VolumeTemplate(
                 account_id=caller.account_id,
                 name=name,
@@ -256,7 +214,7 @@ class VolumeTemplateService:
     def get_volume_template(self, caller: Caller, ref: str) -> VolumeTemplateView:
         """By UUID or ref, or by name among the caller's own."""
         with self._db.transaction() as session:
-            return _view(session, _find(session, caller, ref))
+            return _view(session, templates.find(session, caller, VolumeTemplate, KIND, ref))
 
     def list_volume_templates(
         self, caller: Caller, query: VolumeTemplateQuery
@@ -291,11 +249,11 @@ class VolumeTemplateService:
         as it is); ``tags`` replace all of the template's tags. A change to the size, offering
         or snapshot is checked with the others, so a template whose snapshot is deleted can
         still be renamed."""
-        _check_fields(name, description, tags or {})
+        templates.check_fields(name, description, tags or {})
         with self._db.transaction() as session:
-            template = _find(session, caller, ref)
+            template = templates.find(session, caller, VolumeTemplate, KIND, ref)
             if name is not None and name != template.name:
-                _check_free(session, template.account_id, name)
+                templates.check_free(session, VolumeTemplate, KIND, template.account_id, name)
                 template.name = name
             if description is not None:
                 template.description = description
@@ -303,14 +261,14 @@ class VolumeTemplateService:
             if not all(isinstance(given, Unchanged) for given in contents):
                 _change_contents(session, caller, template, *contents)
             if tags is not None:
-                _replace_tags(session, template, tags)
+                templates.replace_tags(session, template, KIND, tags)
             template.updated_at = utcnow()  # tags too are the template's, though not its row's
             return _view(session, template)
 
     def delete_volume_template(self, caller: Caller, ref: str) -> None:
         """Removes the template and its tags; volumes made from it stay as they are."""
         with self._db.transaction() as session:
-            template = _find(session, caller, ref)
+            template = templates.find(session, caller, VolumeTemplate, KIND, ref)
             resource_tags.remove_all(session, template.id)
             session.delete(template)
 
