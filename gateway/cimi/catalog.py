@@ -8,7 +8,7 @@ from starlette.responses import Response
 from core.enums import ImageState
 from core.views import ImageQuery
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import resources
+from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
     DATED,
     NAMED,
@@ -16,7 +16,9 @@ from gateway.cimi.kit import (
     Context,
     Listed,
     Selection,
+    accepted,
     allowed,
+    href_id,
     members,
     one,
     uuid_of,
@@ -49,17 +51,40 @@ def machine_configs(ctx: Context, rest: list[str]) -> Response:
 
 
 def machine_images(ctx: Context, rest: list[str]) -> Response:
-    allowed(ctx, "GET")
     images = ctx.services.images
     if rest:
+        image_id = str(uuid_of(rest[0]))
+        allowed(ctx, "GET", "DELETE")
+        if ctx.request.method == "DELETE":
+            done = images.deregister(ctx.caller, image_id)
+            return accepted(ctx, ctx.urls.of("machineImages", image_id), done.job_id, created=False)
         return one(
             ctx,
-            resources.machine_image(ctx.urls, images.get_image(ctx.caller, str(uuid_of(rest[0])))),
+            resources.machine_image(
+                ctx.urls, images.get_image(ctx.caller, image_id), ctx.caller.account_id
+            ),
         )
 
     def read(selection: Selection) -> Listed:
-        query = ImageQuery(**selection, states=(ImageState.AVAILABLE,))
+        query = ImageQuery(**selection, states=(ImageState.PENDING, ImageState.AVAILABLE))
         page = images.list_images(ctx.caller, query)
-        return [resources.machine_image(ctx.urls, i) for i in page.items], page.total
+        return [
+            resources.machine_image(ctx.urls, i, ctx.caller.account_id) for i in page.items
+        ], page.total
 
-    return members(ctx, "MachineImage", read, DATED)
+    return members(ctx, "MachineImage", read, DATED, lambda: _capture(ctx))
+
+
+def _capture(ctx: Context) -> Response:
+    """A Machine's capture (DSP0263: a MachineImage POSTed with the Machine as its
+    ``imageLocation``): core's image of the instance's root disk."""
+    body = wire.read(ctx.request, "MachineImage")
+    machine = href_id(ctx, {"href": body.get("imageLocation") or ""}, "machines", "imageLocation")
+    done = ctx.services.images.capture(
+        ctx.caller,
+        str(machine),
+        name=body.get("name") or f"capture-{machine}",
+        description=body.get("description") or "",
+        image_tags=body.get("properties"),
+    )
+    return accepted(ctx, ctx.urls.of("machineImages", done.item.id), done.job_id, created=True)

@@ -116,6 +116,8 @@ def machine(urls: Urls, view: InstanceView) -> Values:
     actions = MACHINE_ACTIONS.get(view.state, ())
     operations = [_operation("edit", self_href), _operation("delete", self_href)]
     operations += [_operation(f"{ACTION}{a}", self_href) for a in actions]
+    if view.state in (InstanceState.RUNNING, InstanceState.STOPPED):
+        operations.append(_operation(f"{ACTION}capture", urls.collection("machineImages")))
     return {
         **_common(
             urls,
@@ -156,8 +158,10 @@ def machine_configuration(urls: Urls, flavor: FlavorView) -> Values:
     }
 
 
-def machine_image(urls: Urls, image: ImageView) -> Values:
+def machine_image(urls: Urls, image: ImageView, caller_account: uuid.UUID | None = None) -> Values:
+    """``caller_account``: whose the listing is; only an image's owner may delete it."""
     href = urls.of("machineImages", image.id)
+    mine = caller_account == image.owner_account_id
     return {
         **_common(
             urls,
@@ -172,7 +176,7 @@ def machine_image(urls: Urls, image: ImageView) -> Values:
         "state": IMAGE_STATES[image.state],
         "type": "IMAGE",
         "imageLocation": href,
-        "operations": [],
+        "operations": [_operation("delete", href)] if mine else [],
     }
 
 

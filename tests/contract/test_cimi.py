@@ -112,7 +112,7 @@ def test_a_machine_lives_and_dies_through_its_operations(
     assert _act(http, machine, "stop")["state"] == "SUCCESS"
     machine = http.get(location).json()
     assert machine["state"] == "STOPPED"
-    assert [o["rel"].rsplit("/", 1)[1] for o in machine["operations"][2:]] == ["start"]
+    assert [o["rel"].rsplit("/", 1)[1] for o in machine["operations"][2:]] == ["start", "capture"]
     assert _act(http, machine, "start")["state"] == "SUCCESS"
     machine = http.get(location).json()
     assert machine["state"] == "STARTED"
@@ -526,3 +526,23 @@ def test_orderby_sorts_in_core_before_first_and_last(http: httpx.Client) -> None
     refused = http.get(machines, params={"$orderby": "colour"})
     assert refused.status_code == 400
     assert http.get(machines, params={"$orderby": "name:sideways"}).status_code == 400
+
+
+def test_a_machine_captured_into_a_machine_image(http: httpx.Client) -> None:
+    location, _ = _create(http, "to-capture")
+    machine = http.get(location).json()
+    captured = http.post(
+        operation(machine, "action/capture"),
+        json={
+            "resourceURI": "http://schemas.dmtf.org/cimi/1/MachineImage",
+            "name": "captured",
+            "imageLocation": location,
+        },
+    )
+    assert captured.status_code == 202, captured.text
+    assert until_job_done(http, captured.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    image = http.get(captured.headers["location"], headers=XML)
+    assert "<state>AVAILABLE</state>" in image.text and "<name>captured</name>" in image.text
+    deleted = http.delete(operation(http.get(captured.headers["location"]).json(), "delete"))
+    assert deleted.status_code in (200, 202), deleted.text
+    assert http.get(captured.headers["location"]).status_code == 404
