@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from starlette.responses import Response
 
 from core.enums import NetworkState
-from core.views import AddressQuery, NetworkQuery
+from core.views import AddressQuery, InterfaceQuery, NetworkQuery
 from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
     DATED,
@@ -60,6 +60,25 @@ def _create_network(ctx: Context) -> Response:
     )
     document = resources.network(ctx.urls, made)
     return wire.respond(ctx.request, document, 201, {"Location": document["id"]})
+
+
+def network_ports(ctx: Context, rest: list[str]) -> Response:
+    """The machines' network interfaces, as ports of their networks (read only: a port comes
+    and goes with its machine)."""
+    compute = ctx.services.compute
+    if rest:
+        allowed(ctx, "GET")
+        found = compute.list_interfaces(ctx.caller, InterfaceQuery(ids=[str(uuid_of(rest[0]))]))
+        if not found.items:
+            raise CimiError(404, f"no network port {rest[0]}")
+        return one(ctx, resources.network_port(ctx.urls, found.items[0]))
+
+    def read(selection: Selection) -> Listed:
+        window = InterfaceQuery(offset=selection["offset"], limit=selection["limit"])
+        page = compute.list_interfaces(ctx.caller, window)
+        return [resources.network_port(ctx.urls, i) for i in page.items], page.total
+
+    return members(ctx, "NetworkPort", read, {})  # core's interface listing takes no ``where``
 
 
 def addresses(ctx: Context, rest: list[str]) -> Response:

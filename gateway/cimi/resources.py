@@ -23,6 +23,7 @@ from core.views import (
     FlavorView,
     ImageView,
     InstanceView,
+    InterfaceView,
     JobView,
     KeyPairView,
     LaunchTemplateView,
@@ -321,6 +322,24 @@ def network(urls: Urls, view: NetworkView) -> Values:
     }
 
 
+def network_port(urls: Urls, interface: InterfaceView) -> Values:
+    """A NIC as the network sees it: a port, up while its machine runs."""
+    nic, machine = interface.nic, interface.instance
+    return {
+        **_common(
+            urls,
+            "NetworkPort",
+            "networkPorts",
+            nic.id,
+            f"eth{nic.device_index} of {machine.name}",
+            interface.created_at,
+        ),
+        "state": "STARTED" if machine.state is InstanceState.RUNNING else "STOPPED",
+        "network": {"href": urls.of("networks", nic.network_id)},
+        "portType": "ACCESS",
+    }
+
+
 def address(urls: Urls, view: AddressView) -> Values:
     return {
         **_common(
@@ -420,6 +439,7 @@ def network_interfaces(urls: Urls, view: InstanceView) -> list[Values]:
             "created": when(view.created_at),
             "updated": when(view.created_at),
             "network": {"href": urls.of("networks", nic.network_id)},
+            "networkPort": {"href": urls.of("networkPorts", nic.id)},
             "state": "ACTIVE" if running else "STANDBY",
             "macAddress": nic.mac,
         }

@@ -88,8 +88,8 @@ def test_every_collection_is_reached_from_the_entry_point(
     served = {k for k, v in document.items() if isinstance(v, dict) and "href" in v}
     assert served == {
         "machines", "machineTemplates", "machineConfigs", "machineImages", "credentials",
-        "volumes", "volumeTemplates", "volumeConfigs", "volumeImages", "networks", "addresses",
-        "jobs", "eventLogs",
+        "volumes", "volumeTemplates", "volumeConfigs", "volumeImages", "networks",
+        "networkPorts", "addresses", "jobs", "eventLogs",
     }  # fmt: skip
     for key in sorted(served):
         href = document[key]["href"]
@@ -399,6 +399,11 @@ def test_expand_inlines_a_machines_disks_volumes_and_interfaces(http: httpx.Clie
     [machine] = [m for m in listed["machines"] if m["id"] == location]
     [nic] = machine["networkInterfaces"]["machineNetworkInterfaces"]
     assert nic["network"]["href"].startswith(entry_point(http)["networks"]["href"])
+    port = http.get(nic["networkPort"]["href"], headers=XML)
+    assert port.status_code == 200, port.text
+    assert "<portType>ACCESS</portType>" in port.text and "<state>STARTED</state>" in port.text
+    ports = http.get(entry_point(http)["networkPorts"]["href"]).json()["networkPorts"]
+    assert nic["networkPort"]["href"] in [p["id"] for p in ports]
 
 
 def test_a_generated_credential_shows_its_private_key_once(http: httpx.Client) -> None:
