@@ -10,19 +10,16 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, TypedDict, TypeVar
 
 from starlette.responses import Response
 
-from core import Services
 from core.predicates import Predicate
-from core.views import Caller
+from gateway.cimi import expansion, representation, resources, wire
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import representation, resources, wire
-from gateway.cimi.paths import NotOurs, Urls
-from gateway.cimi.query import Query
-from gateway.common import ApiRequest
+from gateway.cimi.context import CimiError as CimiError
+from gateway.cimi.context import Context as Context
+from gateway.cimi.paths import NotOurs
 
 Document = dict[str, Any]
 Listed = tuple[list[Document], int]  # one page of a listing, and how many match in all
@@ -45,25 +42,6 @@ def window(rows: Sequence[T], selection: Selection) -> Sequence[T]:
     """The selection's window of a short list core gives whole (flavors, disk offerings)."""
     start, limit = selection["offset"], selection["limit"]
     return rows[start : None if limit is None else start + limit]
-
-
-class CimiError(Exception):
-    def __init__(self, status: int, text: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
-        self.headers = dict(headers or {})
-
-
-@dataclass(frozen=True)
-class Context:
-    services: Services
-    caller: Caller
-    urls: Urls
-    request: ApiRequest
-
-    def query(self) -> Query:
-        return Query.of(self.request)
 
 
 def allowed(ctx: Context, *methods: str) -> None:
@@ -107,6 +85,7 @@ def listed(
     items, total = read(
         Selection(offset=query.offset, limit=query.limit, where=where, order_by=order)
     )
+    items = expansion.expand(ctx, items, query.expand)
     document = representation.collection(
         kind,
         ctx.urls.at(ctx.request.path),
@@ -130,8 +109,10 @@ def accepted(ctx: Context, location: str, job_id: uuid.UUID | None, created: boo
 def one(ctx: Context, document: Document) -> Response:
     """One resource, with an ETag of its whole representation (whatever ``$select`` keeps), so
     a client can make a change conditional on it with ``If-Match`` (DSP0263 §4.1.7.2)."""
+    query = ctx.query()
     headers = {"ETag": entity_tag(document)}
-    return wire.respond(ctx.request, ctx.query().selected(document), headers=headers)
+    [shown] = expansion.expand(ctx, [document], query.expand)
+    return wire.respond(ctx.request, query.selected(shown), headers=headers)
 
 
 def entity_tag(document: Document) -> str:

@@ -551,3 +551,29 @@ def test_a_machine_captured_into_a_machine_image(http: httpx.Client) -> None:
     deleted = http.delete(operation(http.get(captured.headers["location"]).json(), "delete"))
     assert deleted.status_code in (200, 202), deleted.text
     assert http.get(captured.headers["location"]).status_code == 404
+
+
+def test_expand_replaces_references_with_what_they_name(http: httpx.Client) -> None:
+    location, job = _create(http, "refs")
+    machine = http.get(location).json()
+    volumes = http.get(machine["volumes"]["href"], params={"$expand": "volume"}, headers=XML)
+    assert volumes.status_code == 200
+    assert "<capacity>" in volumes.text and "<bootable>true</bootable>" in volumes.text
+    expanded_job = http.get(job["id"], params={"$expand": "targetResource"}).json()
+    assert expanded_job["targetResource"]["name"] == "refs"
+    assert expanded_job["targetResource"]["state"] == "STARTED"
+    config, image = _templates(http)
+    template = http.post(
+        entry_point(http)["machineTemplates"]["href"],
+        json={
+            "name": "expanding",
+            "machineConfig": {"href": config},
+            "machineImage": {"href": image},
+        },
+    ).headers["location"]
+    shown = http.get(template, params={"$expand": "*"}, headers=XML)
+    assert "<cpu>" in shown.text and "<imageLocation>" in shown.text
+    only_config = http.get(template, params={"$expand": "machineConfig"}).json()
+    assert "cpu" in only_config["machineConfig"]
+    assert set(only_config["machineImage"]) == {"href"}
+    assert http.delete(template).status_code == 200
