@@ -14,7 +14,7 @@ from gateway.cimi.events import event_logs
 from gateway.cimi.jobs import jobs
 from gateway.cimi.kit import CimiError, Context, Document
 from gateway.cimi.machines import machine_templates, machines
-from gateway.cimi.networks import addresses, network_ports, networks
+from gateway.cimi.networks import addresses, network_configs, network_ports, networks
 from gateway.cimi.storage import volume_configs, volume_images, volume_templates, volumes
 
 HANDLERS: Final[Mapping[str, Callable[[Context, list[str]], Response]]] = {
@@ -28,6 +28,7 @@ HANDLERS: Final[Mapping[str, Callable[[Context, list[str]], Response]]] = {
     "volumeConfigs": volume_configs,
     "volumeImages": volume_images,
     "networks": networks,
+    "networkConfigs": network_configs,
     "networkPorts": network_ports,
     "addresses": addresses,
     "jobs": jobs,

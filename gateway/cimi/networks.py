@@ -18,9 +18,11 @@ from gateway.cimi.kit import (
     Selection,
     accepted,
     allowed,
+    href_id,
     members,
     one,
     uuid_of,
+    window,
 )
 
 
@@ -50,6 +52,10 @@ def _create_network(ctx: Context) -> Response:
     if not isinstance(template, Mapping) or template.get("href"):
         raise CimiError(400, "a NetworkCreate needs a networkTemplate by value")
     config = template.get("networkConfig") or {}
+    if config.get("href") and href_id(ctx, config, "networkConfigs", "networkConfig") != (
+        resources.PRIVATE_NETWORK
+    ):
+        raise CimiError(400, "networkConfig: this cloud has one, the private configuration")
     if config.get("networkType") not in (None, "PRIVATE"):
         raise CimiError(400, "networkType: this cloud makes PRIVATE networks")
     made = ctx.services.networks.create_network(
@@ -82,15 +88,44 @@ def network_ports(ctx: Context, rest: list[str]) -> Response:
 
 
 def addresses(ctx: Context, rest: list[str]) -> Response:
-    allowed(ctx, "GET")
+    """Public addresses: allocated by an AddressCreate (core picks the address), released by
+    DELETE."""
     service = ctx.services.networks
     if rest:
-        return one(
-            ctx, resources.address(ctx.urls, service.get_address(ctx.caller, str(uuid_of(rest[0]))))
-        )
+        address_id = str(uuid_of(rest[0]))
+        allowed(ctx, "GET", "DELETE")
+        if ctx.request.method == "DELETE":
+            done = service.release_address(ctx.caller, address_id)
+            return accepted(ctx, ctx.urls.of("addresses", address_id), done.job_id, created=False)
+        return one(ctx, resources.address(ctx.urls, service.get_address(ctx.caller, address_id)))
 
     def read(selection: Selection) -> Listed:
-        page = service.list_addresses(ctx.caller, AddressQuery(**selection))
+        window = AddressQuery(offset=selection["offset"], limit=selection["limit"])
+        page = service.list_addresses(ctx.caller, window)
         return [resources.address(ctx.urls, a) for a in page.items], page.total
 
-    return members(ctx, "Address", read, {})  # core's address listing takes no ``where`` yet
+    # core's address listing takes no ``where``: an empty table refuses every $filter
+    return members(ctx, "Address", read, {}, lambda: _allocate(ctx))
+
+
+def _allocate(ctx: Context) -> Response:
+    body = wire.read(ctx.request, "AddressCreate")
+    template = body.get("addressTemplate") or {}
+    if template.get("href") or template.get("ip"):
+        raise CimiError(400, "the cloud picks a public address: give no ip and no template href")
+    done = ctx.services.networks.allocate_address(ctx.caller, body.get("properties"))
+    return accepted(ctx, ctx.urls.of("addresses", done.item.id), done.job_id, created=True)
+
+
+def network_configs(ctx: Context, rest: list[str]) -> Response:
+    """The one kind of network this cloud makes: a private, isolated one."""
+    allowed(ctx, "GET")
+    if rest:
+        if uuid_of(rest[0]) != resources.PRIVATE_NETWORK:
+            raise CimiError(404, f"no network configuration {rest[0]}")
+        return one(ctx, resources.network_configuration(ctx.urls))
+
+    def read(selection: Selection) -> Listed:
+        return list(window([resources.network_configuration(ctx.urls)], selection)), 1
+
+    return members(ctx, "NetworkConfiguration", read, {})

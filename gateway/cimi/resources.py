@@ -340,7 +340,23 @@ def network_port(urls: Urls, interface: InterfaceView) -> Values:
     }
 
 
+# The id of the one NetworkConfiguration: derived from its name, so every replica and every
+# release gives the same one.
+PRIVATE_NETWORK: Final = uuid.uuid5(uuid.NAMESPACE_URL, "cloudgate:cimi:networkConfig:private")
+
+
+def network_configuration(urls: Urls) -> Values:
+    return {
+        "resourceURI": type_uri("NetworkConfiguration"),
+        "id": urls.of("networkConfigs", PRIVATE_NETWORK),
+        "name": "private",
+        "description": "an isolated network with DHCP: a /24 the cloud picks",
+        "networkType": "PRIVATE",
+    }
+
+
 def address(urls: Urls, view: AddressView) -> Values:
+    href = urls.of("addresses", view.id)
     return {
         **_common(
             urls,
@@ -356,6 +372,7 @@ def address(urls: Urls, view: AddressView) -> Values:
         "allocation": "static",
         "protocol": "IPv4",
         "resource": ({"href": urls.of("machines", view.instance_id)} if view.instance_id else None),
+        "operations": [] if view.instance_id else [_operation("delete", href)],
     }
 
 

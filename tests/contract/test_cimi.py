@@ -89,7 +89,7 @@ def test_every_collection_is_reached_from_the_entry_point(
     assert served == {
         "machines", "machineTemplates", "machineConfigs", "machineImages", "credentials",
         "volumes", "volumeTemplates", "volumeConfigs", "volumeImages", "networks",
-        "networkPorts", "addresses", "jobs", "eventLogs",
+        "networkConfigs", "networkPorts", "addresses", "jobs", "eventLogs",
     }  # fmt: skip
     for key in sorted(served):
         href = document[key]["href"]
@@ -376,6 +376,24 @@ def test_volume_images_event_logs_and_networks(http: httpx.Client) -> None:
 
     [network] = http.get(cep["networks"]["href"]).json()["networks"]
     assert network["state"] == "STARTED"
+    [config] = http.get(cep["networkConfigs"]["href"]).json()["networkConfigurations"]
+    assert config["networkType"] == "PRIVATE"
+    made = http.post(
+        cep["networks"]["href"],
+        json={
+            "name": "cimi-by-config",
+            "networkTemplate": {"networkConfig": {"href": config["id"]}},
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert http.delete(made.headers["location"]).status_code in (200, 202)
+    address = http.post(cep["addresses"]["href"], json={"addressTemplate": {}}, headers=XML)
+    assert address.status_code in (201, 202), address.text
+    shown = http.get(address.headers["location"]).json()
+    assert shown["ip"] and shown["allocation"] == "static"
+    assert http.get(cep["addresses"]["href"]).json()["count"] == 1
+    released = http.delete(operation(shown, "delete"))
+    assert released.status_code in (200, 202), released.text
     assert http.get(cep["addresses"]["href"]).json()["count"] == 0
     for made in (copy, volume):
         deleted = http.delete(made.headers["location"])
