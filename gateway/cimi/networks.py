@@ -3,6 +3,7 @@ zone's shared one, public addresses with the Machine they are bound to."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from starlette.responses import Response
@@ -117,15 +118,21 @@ def _allocate(ctx: Context) -> Response:
     return accepted(ctx, ctx.urls.of("addresses", done.item.id), done.job_id, created=True)
 
 
+def _since(ctx: Context) -> dt.datetime:
+    defaults = ctx.services.networks.list_networks(ctx.caller, NetworkQuery(is_default=True))
+    return min((n.created_at for n in defaults.items), default=dt.datetime.now(dt.UTC))
+
+
 def network_configs(ctx: Context, rest: list[str]) -> Response:
     """The one kind of network this cloud makes: a private, isolated one."""
     allowed(ctx, "GET")
     if rest:
         if uuid_of(rest[0]) != resources.PRIVATE_NETWORK:
             raise CimiError(404, f"no network configuration {rest[0]}")
-        return one(ctx, resources.network_configuration(ctx.urls))
+        return one(ctx, resources.network_configuration(ctx.urls, _since(ctx)))
 
     def read(selection: Selection) -> Listed:
-        return list(window([resources.network_configuration(ctx.urls)], selection)), 1
+        shown = [resources.network_configuration(ctx.urls, _since(ctx))]
+        return list(window(shown, selection)), 1
 
     return members(ctx, "NetworkConfiguration", read, {})

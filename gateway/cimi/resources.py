@@ -345,11 +345,15 @@ def network_port(urls: Urls, interface: InterfaceView) -> Values:
 PRIVATE_NETWORK: Final = uuid.uuid5(uuid.NAMESPACE_URL, "cloudgate:cimi:networkConfig:private")
 
 
-def network_configuration(urls: Urls) -> Values:
+def network_configuration(urls: Urls, since: dt.datetime) -> Values:
+    """``since``: when the cloud first made a network of this configuration (its zone's
+    default network)."""
     return {
         "resourceURI": type_uri("NetworkConfiguration"),
         "id": urls.of("networkConfigs", PRIVATE_NETWORK),
         "name": "private",
+        "created": when(since),
+        "updated": when(since),
         "description": "an isolated network with DHCP: a /24 the cloud picks",
         "networkType": "PRIVATE",
     }
