@@ -140,6 +140,11 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
 
 
 INSTANCES: Final[StateMachine[InstanceState, Transition]] = StateMachine("instance", _TRANSITIONS)
+# Instances not on their way out: those a listing of "the machines" holds where an API has no
+# word for a deleted one (OCCI and CIMI show a machine being terminated as gone at once).
+LIVE_INSTANCE_STATES: Final = tuple(
+    s for s in InstanceState if s not in (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
+)
 
 
 def next_state(state: InstanceState, transition: Transition, *, ref: str = "") -> InstanceState:

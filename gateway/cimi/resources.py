@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from core.enums import ImageState, JobStatus, SnapshotState, VolumeState
-from core.states import InstanceState
+from core.states import LIVE_INSTANCE_STATES, InstanceState
 from core.views import (
     AddressView,
     AttachedVolume,
@@ -66,9 +66,7 @@ IMAGE_STATES: Final[Mapping[ImageState, str]] = {
 
 
 # A machine being deleted is gone for CIMI at once (its Job says how the deletion ends).
-LISTED_MACHINES: Final = tuple(
-    s for s in InstanceState if s not in (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
-)
+LISTED_MACHINES: Final = LIVE_INSTANCE_STATES
 
 
 def instance_states(name: str) -> list[InstanceState]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from core import LaunchRequest
-from core.states import InstanceState
+from core.states import LIVE_INSTANCE_STATES, InstanceState
 from core.views import FlavorView, InstanceQuery, InstanceView
 from gateway.common import NotBase64, decode_user_data
 from gateway.occi import kinds, templates
@@ -41,9 +41,7 @@ ACTIONS_NOW: Final[Mapping[InstanceState, tuple[Category, ...]]] = {
     InstanceState.RUNNING: (STOP, RESTART),
     InstanceState.STOPPED: (START,),
 }
-LISTED: Final = tuple(
-    s for s in InstanceState if s not in (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
-)
+LISTED: Final = LIVE_INSTANCE_STATES
 KEY_ATTRIBUTES: Final = (
     "org.openstack.credentials.publickey.data",
     "occi.credentials.ssh.publickey",

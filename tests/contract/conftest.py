@@ -20,7 +20,8 @@ import pytest
 
 from core.bootstrap import bootstrap
 from core.services.container import Services
-from core.views import ImageView, NewAccount
+from core.states import LIVE_INSTANCE_STATES
+from core.views import ImageView, InstanceQuery, NewAccount
 from gateway.app import create_app
 from tests.conftest import DatabaseTemplate
 from tests.contract.ec2 import client as ec2_client
@@ -42,6 +43,16 @@ class ServedCloud:
     def account(self, name: str, *, admin: bool = False) -> NewAccount:
         """A new account ``<name>-<n>``: a name no other test of this cloud has."""
         return self.services.identity.create_account(f"{name}-{next(self._serial)}", admin=admin)
+
+    def terminate_all(self, account: NewAccount) -> None:
+        """Ends an account's instances after a test, so the module's shared test host keeps
+        room for the next test's."""
+        caller = self.services.identity.caller_for(account.account.name)
+        page = self.services.compute.list_instances(
+            caller, InstanceQuery(states=LIVE_INSTANCE_STATES)
+        )
+        if page.items:
+            self.services.compute.terminate_instances(caller, [str(i.id) for i in page.items])
 
     def image(self) -> ImageView:
         """The admin's public image ``tiny-linux``, registered when first asked for."""

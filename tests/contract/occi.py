@@ -10,9 +10,7 @@ from typing import Final
 
 import httpx
 
-from core.services.container import Services
-from core.states import InstanceState
-from core.views import InstanceQuery, NewAccount
+from core.views import NewAccount
 from tests.rocci import Auth, Basic, run_occi
 
 INFRA: Final = "http://schemas.ogf.org/occi/infrastructure#"
@@ -28,16 +26,6 @@ def until(check: Callable[[], bool], timeout: float = 60) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
-
-
-def terminate_all(services: Services, account: NewAccount) -> None:
-    """Ends a test's instances, so the module's shared test host keeps room for the next."""
-    caller = services.identity.caller_for(account.account.name)
-    gone = (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
-    live = [state for state in InstanceState if state not in gone]
-    page = services.compute.list_instances(caller, InstanceQuery(states=live))
-    if page.items:
-        services.compute.terminate_instances(caller, [str(i.id) for i in page.items])
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.services.container import Services
-from core.states import InstanceState
 from core.views import ImageView, InstanceQuery, NewAccount
 from gateway.cimi import filter as cimi_filter
 from gateway.cimi.machines import MACHINE_ATTRIBUTES
@@ -29,12 +28,7 @@ ACTION = "http://schemas.dmtf.org/cimi/1/Action"
 def account(served_cloud: ServedCloud, image: ImageView) -> Iterator[NewAccount]:
     made = served_cloud.account("cimi")
     yield made
-    caller = served_cloud.services.identity.caller_for(made.account.name)
-    gone = (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
-    live = [s for s in InstanceState if s not in gone]
-    page = served_cloud.services.compute.list_instances(caller, InstanceQuery(states=live))
-    if page.items:
-        served_cloud.services.compute.terminate_instances(caller, [str(i.id) for i in page.items])
+    served_cloud.terminate_all(made)
 
 
 @pytest.fixture

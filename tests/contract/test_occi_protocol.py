@@ -21,7 +21,6 @@ from tests.contract.occi import (
     OS_TPL,
     RESOURCE_TPL,
     OcciUser,
-    terminate_all,
     until,
 )
 
@@ -32,7 +31,7 @@ INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 def user(served_cloud: ServedCloud, image: ImageView) -> Iterator[OcciUser]:
     made = OcciUser(served_cloud.url, served_cloud.account("occi-http"))
     yield made
-    terminate_all(served_cloud.services, made.account)
+    served_cloud.terminate_all(made.account)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from core.states import InstanceState
 from core.views import Caller, ImageView
 from tests.contract.conftest import ServedCloud
 from tests.contract.ec2 import client as ec2_client
-from tests.contract.occi import OcciUser, terminate_all, until
+from tests.contract.occi import OcciUser, until
 from tests.rocci import Token
 
 
@@ -30,7 +30,7 @@ def user(served_cloud: ServedCloud, image: ImageView) -> Iterator[OcciUser]:
     """A fresh account; the cloud's public image is registered, so one os_tpl exists."""
     made = OcciUser(served_cloud.url, served_cloud.account("occi"))
     yield made
-    terminate_all(served_cloud.services, made.account)
+    served_cloud.terminate_all(made.account)
 
 
 def _caller(services: Services, user: OcciUser) -> Caller:
