@@ -10,6 +10,7 @@ an administrator's view. A module whose tests need a cloud each overrides ``serv
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,15 +45,23 @@ class ServedCloud:
         """A new account ``<name>-<n>``: a name no other test of this cloud has."""
         return self.services.identity.create_account(f"{name}-{next(self._serial)}", admin=admin)
 
-    def terminate_all(self, account: NewAccount) -> None:
-        """Ends an account's instances after a test, so the module's shared test host keeps
-        room for the next test's."""
+    def terminate_all(self, account: NewAccount, timeout: float = 120) -> None:
+        """Ends an account's instances after a test and waits until they are gone, so the
+        module's shared test host has room for the next test's (a terminating instance still
+        holds its memory)."""
         caller = self.services.identity.caller_for(account.account.name)
         page = self.services.compute.list_instances(
             caller, InstanceQuery(states=LIVE_INSTANCE_STATES)
         )
-        if page.items:
-            self.services.compute.terminate_instances(caller, [str(i.id) for i in page.items])
+        if not page.items:
+            return
+        done = self.services.compute.terminate_instances(caller, [str(i.id) for i in page.items])
+        jobs = [str(d.job_id) for d in done if d.job_id is not None]
+        deadline = time.monotonic() + timeout
+        while any(self.services.jobs.get_job(caller, j).finished_at is None for j in jobs):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{account.account.name}'s instances still ending")
+            time.sleep(0.05)
 
     def image(self) -> ImageView:
         """The admin's public image ``tiny-linux``, registered when first asked for."""
