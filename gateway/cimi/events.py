@@ -4,13 +4,12 @@ caller's whole account, the one the EventLog collection lists."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from starlette.responses import Response
 
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import representation, resources, wire
+from gateway.cimi import readers, representation, resources, wire
 from gateway.cimi.kit import CimiError, Context, Listed, Selection, allowed, members, one, uuid_of
 
 ATTRIBUTES: dict[str, cimi_filter.Attribute] = {
@@ -23,27 +22,16 @@ def event_logs(ctx: Context, rest: list[str]) -> Response:
     allowed(ctx, "GET")
     account = ctx.caller.account_id
     if not rest:
-        log = _log(ctx, account, None)
+        log = readers.event_log(ctx, account)
         document = representation.collection("EventLog", ctx.urls.collection("eventLogs"), [log])
         return wire.respond(ctx.request, document)
     log_id = uuid_of(rest[0])
     resource = None if log_id == account else log_id
     if len(rest) == 1:
-        return one(ctx, _log(ctx, log_id, resource))
+        return one(ctx, readers.event_log(ctx, log_id))
     if rest[1] != "events":
         raise CimiError(404, f"no {rest[1]} below an event log")
     return _events(ctx, log_id, resource, rest[2:])
-
-
-def _log(ctx: Context, log_id: uuid.UUID, resource: uuid.UUID | None) -> resources.Values:
-    """A log begins with its oldest event (the newest come first: it is the last of them);
-    one with none yet begins now."""
-    events = ctx.services.events
-    count = events.list_events(ctx.caller, resource_id=resource, limit=0).total
-    oldest = events.list_events(ctx.caller, resource_id=resource, offset=max(0, count - 1), limit=1)
-    created = oldest.items[0].created_at if oldest.items else dt.datetime.now(dt.UTC)
-    name = "account" if resource is None else f"events of {resource}"
-    return resources.event_log(ctx.urls, log_id, name, created)
 
 
 def _events(

@@ -1,110 +1,92 @@
 """``$expand`` of references (DSP0263 §4.1.6.3): each named reference (or every one, for ``*``)
-that points at a resource of this cloud's top-level collections is replaced by that resource,
-read with one query per kind for a whole page. The collections below a Machine (its disks,
-volumes, interfaces) are expanded by the Machine itself (``resources.expanded_machine``);
-nested paths (``a/b``) are not offered.
+that points into one of ``readers``' collections is replaced by that resource, read with one
+query per kind for all the documents at one depth. ``a/b`` goes on inside what took ``a``'s place:
+the resource, or each member of an inlined collection, so a Machine's ``volumes/volume`` inlines
+its MachineVolumes and the Volume each one attaches. A reference in an array (a Job's
+``affectedResources``) is expanded like a lone one.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
+from typing import Any
 
-from core.views import (
-    ImageQuery,
-    InstanceQuery,
-    KeyPairQuery,
-    NetworkQuery,
-    SnapshotQuery,
-    VolumeQuery,
-)
-from gateway.cimi import resources
+from gateway.cimi import representation
 from gateway.cimi.context import Context
 from gateway.cimi.paths import NotOurs
+from gateway.cimi.query import Expansion
+from gateway.cimi.readers import READERS
 
 Document = dict[str, Any]
-Reader = Callable[[Context, list[str]], Iterable[Document]]
-
-
-def _machines(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    page = ctx.services.compute.list_instances(ctx.caller, InstanceQuery(ids=ids))
-    return [resources.machine(ctx.urls, i) for i in page.items]
-
-
-def _configs(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    flavors = ctx.services.catalog.list_flavors()
-    return [resources.machine_configuration(ctx.urls, f) for f in flavors if str(f.id) in ids]
-
-
-def _images(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    page = ctx.services.images.list_images(ctx.caller, ImageQuery(ids=ids))
-    return [resources.machine_image(ctx.urls, i, ctx.caller.account_id) for i in page.items]
-
-
-def _credentials(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    page = ctx.services.key_pairs.list_key_pairs(ctx.caller, KeyPairQuery(ids=ids))
-    return [resources.credential(ctx.urls, k) for k in page.items]
-
-
-def _volumes(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    page = ctx.services.storage.list_volumes(ctx.caller, VolumeQuery(ids=ids))
-    return [resources.volume(ctx.urls, v) for v in page.items]
-
-
-def _volume_images(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    page = ctx.services.storage.list_snapshots(ctx.caller, SnapshotQuery(ids=ids))
-    return [resources.volume_image(ctx.urls, s) for s in page.items]
-
-
-def _networks(ctx: Context, ids: list[str]) -> Iterable[Document]:
-    page = ctx.services.networks.list_networks(ctx.caller, NetworkQuery(ids=ids))
-    return [resources.network(ctx.urls, n) for n in page.items]
-
-
-READERS: Final[Mapping[str, Reader]] = {
-    "machines": _machines,
-    "machineConfigs": _configs,
-    "machineImages": _images,
-    "credentials": _credentials,
-    "volumes": _volumes,
-    "volumeImages": _volume_images,
-    "networks": _networks,
-}
+Slot = tuple[MutableMapping[str, Any] | MutableSequence[Any], Any]  # a container and a key in it
 
 
 def _target(ctx: Context, value: object) -> tuple[str, uuid.UUID] | None:
-    """The collection and id a reference names, when it is one this module can read."""
+    """The reader and id a reference names, when it is one ``readers`` can read: ``key/<id>``,
+    or ``parent/<id>/part`` for reader ``parent/part``."""
     if not isinstance(value, Mapping) or set(value) != {"href"}:
         return None
     href = str(value["href"])
     for key in READERS:
+        parent, _, part = key.partition("/")
+        if part and not href.endswith(f"/{part}"):
+            continue
         try:
-            return key, ctx.urls.id_in(href, key)
+            return key, ctx.urls.id_in(href.removesuffix(f"/{part}") if part else href, parent)
         except NotOurs:
             continue
     return None
 
 
-def expand(ctx: Context, documents: Sequence[Document], names: frozenset[str]) -> list[Document]:
-    """``documents`` with the references ``names`` picks replaced by what they name."""
-    if not names:
-        return list(documents)
-    wanted: dict[str, set[uuid.UUID]] = {}
-    for document in documents:
-        for name, value in document.items():
-            target = _target(ctx, value) if name in names or "*" in names else None
+def _slots(document: Document, name: str) -> list[Slot]:
+    """Where a reference or an inlined resource sits under ``name``: the attribute itself, each
+    element of an array of them, or each member of an inlined collection. Arrays and collections
+    are copied first: the caller's documents stay as they were."""
+    value = document.get(name)
+    if isinstance(value, list):
+        document[name] = elements = list(value)
+        return [(elements, i) for i in range(len(elements))]
+    if not isinstance(value, Mapping):
+        return []
+    key = representation.members_key(value)
+    if key is None:
+        return [(document, name)]
+    document[name] = collection = dict(value)
+    collection[key] = members = list(value.get(key, []))
+    return [(members, i) for i in range(len(members))]
+
+
+def expand(ctx: Context, documents: Sequence[Document], wanted: Expansion) -> list[Document]:
+    """``documents`` with the references ``wanted`` picks replaced by what they name."""
+    copies = [dict(d) for d in documents]
+    if not wanted:
+        return copies
+    holders: dict[str, list[Document]] = {}
+    for document in copies:
+        for name in document:
+            if wanted.wants(name):
+                holders.setdefault(name, []).append(document)
+    refs: dict[str, set[uuid.UUID]] = {}
+    for name, documents_with_it in holders.items():
+        for container, key in (s for d in documents_with_it for s in _slots(d, name)):
+            target = _target(ctx, container[key])
             if target is not None:
-                wanted.setdefault(target[0], set()).add(target[1])
+                refs.setdefault(target[0], set()).add(target[1])
     found: dict[str, Document] = {}
-    for key, ids in wanted.items():
-        found |= {str(d["id"]): d for d in READERS[key](ctx, [str(i) for i in ids])}
-    return [
-        {
-            name: found.get(value["href"], value)
-            if (name in names or "*" in names) and _target(ctx, value)
-            else value
-            for name, value in document.items()
-        }
-        for document in documents
-    ]
+    for reader, ids in refs.items():
+        found |= {d["id"]: d for d in READERS[reader](ctx, [str(i) for i in ids])}
+    for name, documents_with_it in holders.items():
+        for container, key in (s for d in documents_with_it for s in _slots(d, name)):
+            if _target(ctx, container[key]) is not None:
+                container[key] = found.get(container[key]["href"], container[key])
+        # again: a collection put in a reference's place is entered, its members expanded
+        inner = [
+            (container, key)
+            for container, key in (s for d in documents_with_it for s in _slots(d, name))
+            if "resourceURI" in container[key]
+        ]
+        deeper = expand(ctx, [c[k] for c, k in inner], wanted.inside(name))
+        for (container, key), document in zip(inner, deeper, strict=True):
+            container[key] = document
+    return copies

@@ -50,8 +50,7 @@ def machines(ctx: Context, rest: list[str]) -> Response:
         def read(selection: Selection) -> Listed:
             query = InstanceQuery(**selection, states=resources.LISTED_MACHINES)
             page = compute.list_instances(ctx.caller, query)
-            expand = ctx.query().expand
-            return [resources.expanded_machine(ctx.urls, i, expand) for i in page.items], page.total
+            return [resources.machine(ctx.urls, i) for i in page.items], page.total
 
         return members(ctx, "Machine", read, MACHINE_ATTRIBUTES, lambda: _create_machine(ctx))
     machine_id = uuid_of(rest[0])
@@ -61,8 +60,7 @@ def machines(ctx: Context, rest: list[str]) -> Response:
     href = ctx.urls.of("machines", machine_id)
     match ctx.request.method:
         case "GET":
-            machine = _machine(ctx, machine_id)
-            return one(ctx, resources.expanded_machine(ctx.urls, machine, ctx.query().expand))
+            return one(ctx, resources.machine(ctx.urls, _machine(ctx, machine_id)))
         case "DELETE":
             _machine(ctx, machine_id)
             [done] = compute.terminate_instances(ctx.caller, [str(machine_id)])

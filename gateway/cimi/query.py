@@ -1,14 +1,14 @@
 """CIMI's query parameters (DSP0263 §4.1.6): ``$filter`` (handed to core whole, see
 ``filter``), ``$first``/``$last`` (1-based, inclusive; core's window), ``$select`` (which
-attributes a document keeps), ``$expand`` (which references to inline; each resource says which
-it can), ``$orderby`` (``attr[:asc|:desc],…``, handed to core's query with the filter's names).
-Unknown parameters are ignored, as the spec says.
+attributes a document keeps), ``$expand`` (which references to inline, ``a/b`` for those inside
+an inlined one; see ``expansion``), ``$orderby`` (``attr[:asc|:desc],…``, handed to core's query
+with the filter's names). Unknown parameters are ignored, as the spec says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.common import ApiRequest
@@ -37,12 +37,42 @@ def _ordering(item: str) -> tuple[str, bool]:
 
 
 @dataclass(frozen=True, slots=True)
+class Expansion:
+    """What ``$expand`` inlines: attribute names (or ``*``), each with what to inline inside
+    the resource (or the members of the collection) that takes its place."""
+
+    below: Mapping[str, Expansion] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> Expansion:
+        tree: dict[str, list[str]] = {}
+        for path in paths:
+            head, _, tail = path.partition("/")
+            if not head.strip():
+                raise BadQuery(f"$expand: {path!r} has an empty step")
+            tree.setdefault(head.strip(), []).extend([tail] if tail else [])
+        return cls({name: cls.of(tails) for name, tails in tree.items()})
+
+    def __bool__(self) -> bool:
+        return bool(self.below)
+
+    def wants(self, name: str) -> bool:
+        return name in self.below or "*" in self.below
+
+    def inside(self, name: str) -> Expansion:
+        return self.below.get(name) or self.below.get("*") or NOTHING
+
+
+NOTHING = Expansion()
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     filters: tuple[str, ...]
     first: int | None
     last: int | None
     select: frozenset[str] | None  # None: every attribute
-    expand: frozenset[str]  # attribute names, or "*"
+    expand: Expansion
     order: tuple[tuple[str, bool], ...]  # attribute names, each descending or not
 
     @classmethod
@@ -64,7 +94,7 @@ class Query:
             first,
             last,
             None if not selected or "*" in selected else selected,
-            names("$expand"),
+            Expansion.of(names("$expand")),
             tuple(
                 _ordering(item) for v in values("$orderby") for item in v.split(",") if item.strip()
             ),

@@ -75,6 +75,14 @@ def collection(
     }
 
 
+def members_key(document: Mapping[str, Any]) -> str | None:
+    """The key of a collection document's member array; None for any other document."""
+    uri = str(document.get("resourceURI", ""))
+    if not uri.endswith(COLLECTION_SUFFIX):
+        return None
+    return type_of_uri(uri.removesuffix(COLLECTION_SUFFIX)).items
+
+
 def to_json(document: Document) -> dict[str, Any]:
     """The JSON object of ``document``, ready for ``json.dumps``."""
     return _json_fields(document, type_of_uri(document["resourceURI"]))

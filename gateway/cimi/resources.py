@@ -423,22 +423,24 @@ def machine_volume(urls: Urls, machine_id: uuid.UUID, view: VolumeView | Attache
     }
 
 
-def expanded_machine(urls: Urls, view: InstanceView, names: frozenset[str]) -> Values:
-    """A Machine with the collections ``$expand`` names (or ``*``) in place of their hrefs:
-    all three come from the instance's own view, so expanding reads nothing more."""
-    document = machine(urls, view)
-    below: dict[str, tuple[str, Callable[[], list[Values]]]] = {
-        "disks": ("Disk", lambda: disks(view)),
-        "volumes": (
-            "MachineVolume",
-            lambda: [machine_volume(urls, view.id, v) for v in view.volumes],
-        ),
-        "networkInterfaces": ("MachineNetworkInterface", lambda: network_interfaces(urls, view)),
+MACHINE_COLLECTIONS: Final = {
+    "disks": "Disk",
+    "volumes": "MachineVolume",
+    "networkInterfaces": "MachineNetworkInterface",
+}
+
+
+def machine_collection(urls: Urls, view: InstanceView, name: str) -> Values:
+    """One of a Machine's collections (``MACHINE_COLLECTIONS``) whole, as ``$expand`` inlines
+    it: each comes from the instance's own view."""
+    items: dict[str, Callable[[], list[Values]]] = {
+        "disks": lambda: disks(view),
+        "volumes": lambda: [machine_volume(urls, view.id, v) for v in view.volumes],
+        "networkInterfaces": lambda: network_interfaces(urls, view),
     }
-    for name, (kind, items) in below.items():
-        if name in names or "*" in names:
-            document[name] = representation.collection(kind, document[name]["href"], items())
-    return document
+    return representation.collection(
+        MACHINE_COLLECTIONS[name], urls.below("machines", view.id, name), items[name]()
+    )
 
 
 def disks(view: InstanceView) -> list[Values]:

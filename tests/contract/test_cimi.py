@@ -589,3 +589,32 @@ def test_expand_replaces_references_with_what_they_name(http: httpx.Client) -> N
     assert "cpu" in only_config["machineConfig"]
     assert set(only_config["machineImage"]) == {"href"}
     assert http.delete(template).status_code == 200
+
+
+def test_nested_expand_goes_on_inside_what_took_a_references_place(http: httpx.Client) -> None:
+    location, job = _create(http, "nested")
+    deep = http.get(
+        location, params={"$expand": "volumes/volume,networkInterfaces/networkPort,eventLog"}
+    ).json()
+    [attached] = deep["volumes"]["machineVolumes"]
+    assert attached["volume"]["bootable"] is True and attached["volume"]["capacity"] > 0
+    [nic] = deep["networkInterfaces"]["machineNetworkInterfaces"]
+    assert nic["networkPort"]["portType"] == "ACCESS"
+    assert set(nic["network"]) == {"href"}, "only the path's last step is inlined"
+    assert deep["eventLog"]["events"]["href"].startswith(deep["eventLog"]["id"])
+    assert set(deep["disks"]) == {"href"}
+    in_xml = http.get(location, params={"$expand": "volumes/volume/eventLog"}, headers=XML)
+    assert in_xml.status_code == 200, in_xml.text
+    assert "<bootable>true</bootable>" in in_xml.text and "<events " in in_xml.text
+    listed = http.get(
+        "/cimi/machines",
+        params={"$expand": "networkInterfaces/network", "$filter": "name='nested'"},
+    ).json()
+    [machine] = listed["machines"]
+    [nic] = machine["networkInterfaces"]["machineNetworkInterfaces"]
+    assert nic["network"]["state"] == "STARTED"
+    affected = http.get(job["id"], params={"$expand": "affectedResources/volumes"}).json()
+    [machine] = affected["affectedResources"]
+    assert machine["name"] == "nested" and machine["volumes"]["count"] == 1
+    assert set(machine["networkInterfaces"]) == {"href"}
+    assert http.get(location, params={"$expand": "volumes//volume"}).status_code == 400
