@@ -150,13 +150,30 @@ def list_page(session: Session, caller: Caller, query: InstanceQuery) -> Page[In
     )
 
 
+#: What ``InterfaceQuery.where`` can name: the interface's own columns and its instance's
+#: (the listing joins it); interfaces carry no tags of their own.
+INTERFACE_FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(Nic, name)
+            for name in ("id", "ref", "created_at", "mac", "device_index", "network_id")
+        },
+        "ip": Nic.lease_ip,
+        "instance_id": Instance.id,
+        "instance_name": Instance.name,
+        "instance_state": Instance.state,
+        "account_id": Instance.account_id,
+    }
+)
+
+
 def interface_page(session: Session, caller: Caller, query: InterfaceQuery) -> Page[InterfaceView]:
     """One window of the interfaces ``query`` selects, each with its instance's view, read
     for the whole page at once."""
     statement = (
         select(Nic)
         .join(Instance, Instance.id == Nic.instance_id)
-        .where(Instance.terminated_at.is_(None))
+        .where(Instance.terminated_at.is_(None), *INTERFACE_FIELDS.selecting(query.where))
     )
     if not caller.is_admin:
         statement = statement.where(Instance.account_id == caller.account_id)
@@ -180,7 +197,8 @@ def interface_page(session: Session, caller: Caller, query: InterfaceQuery) -> P
             for nic in shown
         ]
 
-    return paging.read_page(session, statement, Nic, query.window, interfaces)
+    ordered = INTERFACE_FIELDS.ordered(statement, query)
+    return paging.read_page(session, ordered, Nic, query.window, interfaces)
 
 
 def views(session: Session, instances: Sequence[Instance]) -> list[InstanceView]:

@@ -243,6 +243,32 @@ NETWORK_FIELDS: Final = filtering.Fields(
 )
 
 
+#: What ``AddressQuery.where`` can name: the view's fields but the bound instance's
+#: interface, those of other rows by correlated subqueries.
+ADDRESS_FIELDS: Final = filtering.Fields(
+    {
+        **{
+            name: getattr(Address, name)
+            for name in (
+                "id",
+                "ref",
+                "account_id",
+                "ip",
+                "zone_id",
+                "instance_id",
+                "created_at",
+                "associated_at",
+            )
+        },
+        "account_name": filtering.scalar(Account.name, Account.id == Address.account_id),
+        "zone_name": filtering.scalar(Zone.name, Zone.id == Address.zone_id),
+        "instance_ref": filtering.scalar(Instance.ref, Instance.id == Address.instance_id),
+        "instance_name": filtering.scalar(Instance.name, Instance.id == Address.instance_id),
+    },
+    filtering.Tagged(ResourceKind.ADDRESS, Address.id),
+)
+
+
 def find_network(session: Session, caller: Caller, text: str, *, lock: bool = False) -> Network:
     clause = identity_clause(Network, text)
     statement = _visible(caller).where(clause if clause is not None else Network.name == text)
@@ -826,7 +852,7 @@ class NetworkService:
                 joinedload(Address.zone),
                 selectinload(Address.instance).selectinload(Instance.nics),
             )
-            .where(*_address_conditions(query))
+            .where(*_address_conditions(query), *ADDRESS_FIELDS.selecting(query.where))
         )
         if not caller.is_admin:
             statement = statement.where(Address.account_id == caller.account_id)
@@ -836,4 +862,5 @@ class NetworkService:
                 found = tags.of(session, [a.id for a in shown])
                 return [_address_view(a, found.get(a.id, {})) for a in shown]
 
-            return paging.read_page(session, statement, Address, query.window, views)
+            ordered = ADDRESS_FIELDS.ordered(statement, query)
+            return paging.read_page(session, ordered, Address, query.window, views)

@@ -37,10 +37,12 @@ from core.services.compute import LaunchRequest
 from core.services.container import Services
 from core.states import InstanceState
 from core.views import (
+    AddressQuery,
     Caller,
     ImageQuery,
     ImageView,
     InstanceQuery,
+    InterfaceQuery,
     KeyPairQuery,
     NetworkQuery,
     SnapshotQuery,
@@ -466,3 +468,57 @@ def test_event_listing(fleet: Services, admin: Caller) -> None:
     check_listing(full, listed, Compare("parent_id", Op.EQ, (str(started.parent_id),)))
     check_listing(full, listed, Not(Compare("parent_seq", Op.GT, (0,))))
     check_listing(full, listed, Compare("seq", Op.LE, (3,)))
+
+
+def test_address_listing(fleet: Services, admin: Caller) -> None:
+    web = next(
+        view
+        for view in fleet.compute.list_instances(admin, InstanceQuery()).items
+        if view.name == "web-a"
+    )
+    bound = fleet.networks.allocate_address(admin, {"use": "web"}).item
+    fleet.networks.allocate_address(admin)
+    fleet.networks.associate_address(admin, bound.ref, web.ref)
+
+    def listed(where: Predicate | None) -> Sequence[Any]:
+        return fleet.networks.list_addresses(admin, AddressQuery(where=where)).items
+
+    full = listed(None)
+    check_listing(full, listed, Compare("instance_name", Op.EQ, ("web-a",)))
+    check_listing(full, listed, Not(Compare("instance_ref", Op.EQ, (web.ref,))))
+    check_listing(full, listed, Compare("ip", Op.GT, (min(view.ip for view in full),)))
+    check_listing(full, listed, TagCompare("use", Op.EQ, "web"))
+    check_listing(full, listed, Compare("associated_at", Op.LE, (dt.datetime.now(dt.UTC),)))
+    newest_first = fleet.networks.list_addresses(admin, AddressQuery(order_by=[("ip", True)]))
+    assert [view.ip for view in newest_first.items] == sorted((v.ip for v in full), reverse=True)
+
+
+def test_interface_listing(fleet: Services, admin: Caller) -> None:
+    """An interface's view holds its instance: the fields the listing names are read off it."""
+    page = fleet.compute.list_interfaces(admin, InterfaceQuery())
+    by_id = {view.id: view for view in page.items}
+
+    def named(where: Predicate) -> set[str]:
+        found = fleet.compute.list_interfaces(admin, InterfaceQuery(where=where))
+        assert found.total == len(found.items)
+        return {view.instance.name for view in found.items}
+
+    everyone = {view.instance.name for view in by_id.values()}
+    assert len(everyone) >= 2
+    assert named(Compare("instance_name", Op.EQ, ("web-a",))) == {"web-a"}
+    not_running = {
+        view.instance.name
+        for view in by_id.values()
+        if view.instance.state is not InstanceState.RUNNING
+    }
+    assert not_running and not_running != everyone
+    assert named(Compare("instance_state", Op.NE, (InstanceState.RUNNING,))) == not_running
+    some = next(iter(by_id.values()))
+    assert named(Compare("mac", Op.EQ, (some.nic.mac,))) == {some.instance.name}
+    assert named(Not(Compare("device_index", Op.EQ, (0,)))) == set()
+    by_name = fleet.compute.list_interfaces(
+        admin, InterfaceQuery(order_by=[("instance_name", False)])
+    )
+    assert [v.instance.name for v in by_name.items] == sorted(
+        v.instance.name for v in by_name.items
+    )
