@@ -112,3 +112,23 @@ def test_delete_machine(
     assert client.wait_gone(url, target.timeout).status_code == 404
     listed = members(client.read(resources.collection("machines")))
     assert url not in [m["id"] for m in listed]
+
+
+def test_a_machines_volumes_and_interfaces_read_on_their_own(
+    client: CimiClient, entry: EntryPoint, resources: Resources, unique: str
+) -> None:
+    """The members of a Machine's own collections are resources too: each ``id`` reads alone,
+    in JSON and in XML (a root volume counts as a MachineVolume where a provider shows one)."""
+    machine = client.read(resources.machine(unique))
+    for key, kind in (
+        ("volumes", "MachineVolume"),
+        ("networkInterfaces", "MachineNetworkInterface"),
+    ):
+        href = machine.get(key, {}).get("href")
+        if not href:
+            continue
+        for member in members(client.read(href)):
+            alone = client.read(member["id"])
+            assert alone["id"] == member["id"], alone
+            assert_common(alone, kind, entry.base_uri)
+            assert_xml_resource(client.read_xml(member["id"]), kind, member["id"])

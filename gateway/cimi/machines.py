@@ -17,7 +17,7 @@ from core import LaunchRequest
 from core.enums import ResourceKind
 from core.views import Accepted, InstanceQuery, LaunchTemplateQuery, VolumeQuery
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import representation, resources, wire
+from gateway.cimi import interfaces, representation, resources, wire
 from gateway.cimi.credentials import key_ids_by_name, key_of
 from gateway.cimi.kit import (
     DATED,
@@ -189,16 +189,13 @@ def _user_data(text: object) -> bytes:
 
 def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Response:
     machine = _machine(ctx, machine_id)
-    if rest in (["disks"], ["networkInterfaces"]):
+    if rest == ["disks"]:
         allowed(ctx, "GET")
-        kind = "Disk" if rest == ["disks"] else "MachineNetworkInterface"
-        items = (
-            resources.disks(machine)
-            if kind == "Disk"
-            else resources.network_interfaces(ctx.urls, machine)
-        )
-        href = ctx.urls.below("machines", machine.id, rest[0])
-        return wire.respond(ctx.request, representation.collection(kind, href, items))
+        href = ctx.urls.below("machines", machine.id, "disks")
+        disks = representation.collection("Disk", href, resources.disks(machine))
+        return wire.respond(ctx.request, disks)
+    if rest[0] == "networkInterfaces":
+        return interfaces.machine_interfaces(ctx, machine, rest[1:])
     if rest[0] != "volumes":
         raise CimiError(404, f"no {'/'.join(rest)} below a machine")
     storage = ctx.services.storage

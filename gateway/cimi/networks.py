@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from core.enums import NetworkState
 from core.views import AddressQuery, InterfaceQuery, NetworkQuery
+from gateway.cimi import filter as cimi_filter
 from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
     DATED,
@@ -25,6 +26,16 @@ from gateway.cimi.kit import (
     uuid_of,
     window,
 )
+
+PORT_ATTRIBUTES: Mapping[str, cimi_filter.Attribute] = {
+    "created": cimi_filter.DateTimeAttribute("created_at"),
+    "state": cimi_filter.StringAttribute("instance_state", resources.port_states),
+}
+ADDRESS_ATTRIBUTES: Mapping[str, cimi_filter.Attribute] = {
+    "name": cimi_filter.StringAttribute("ip"),  # an address is named by itself
+    "ip": cimi_filter.StringAttribute("ip"),
+    "created": cimi_filter.DateTimeAttribute("created_at"),
+}
 
 
 def networks(ctx: Context, rest: list[str]) -> Response:
@@ -81,11 +92,10 @@ def network_ports(ctx: Context, rest: list[str]) -> Response:
         return one(ctx, resources.network_port(ctx.urls, found.items[0]))
 
     def read(selection: Selection) -> Listed:
-        window = InterfaceQuery(offset=selection["offset"], limit=selection["limit"])
-        page = compute.list_interfaces(ctx.caller, window)
+        page = compute.list_interfaces(ctx.caller, InterfaceQuery(**selection))
         return [resources.network_port(ctx.urls, i) for i in page.items], page.total
 
-    return members(ctx, "NetworkPort", read, {})  # core's interface listing takes no ``where``
+    return members(ctx, "NetworkPort", read, PORT_ATTRIBUTES)
 
 
 def addresses(ctx: Context, rest: list[str]) -> Response:
@@ -101,12 +111,10 @@ def addresses(ctx: Context, rest: list[str]) -> Response:
         return one(ctx, resources.address(ctx.urls, service.get_address(ctx.caller, address_id)))
 
     def read(selection: Selection) -> Listed:
-        window = AddressQuery(offset=selection["offset"], limit=selection["limit"])
-        page = service.list_addresses(ctx.caller, window)
+        page = service.list_addresses(ctx.caller, AddressQuery(**selection))
         return [resources.address(ctx.urls, a) for a in page.items], page.total
 
-    # core's address listing takes no ``where``: an empty table refuses every $filter
-    return members(ctx, "Address", read, {}, lambda: _allocate(ctx))
+    return members(ctx, "Address", read, ADDRESS_ATTRIBUTES, lambda: _allocate(ctx))
 
 
 def _allocate(ctx: Context) -> Response:

@@ -28,6 +28,7 @@ from core.views import (
     KeyPairView,
     LaunchTemplateView,
     NetworkView,
+    NicView,
     SnapshotView,
     VolumeTemplateView,
     VolumeView,
@@ -320,6 +321,16 @@ def network(urls: Urls, view: NetworkView) -> Values:
     }
 
 
+def port_state(machine: InstanceState) -> str:
+    """A port is up while its machine runs."""
+    return "STARTED" if machine is InstanceState.RUNNING else "STOPPED"
+
+
+def port_states(name: str) -> list[InstanceState]:
+    """The machine states a CIMI NetworkPort state stands for, for ``$filter``."""
+    return [s for s in InstanceState if port_state(s) == name]
+
+
 def network_port(urls: Urls, interface: InterfaceView) -> Values:
     """A NIC as the network sees it: a port, up while its machine runs."""
     nic, machine = interface.nic, interface.instance
@@ -332,7 +343,7 @@ def network_port(urls: Urls, interface: InterfaceView) -> Values:
             f"eth{nic.device_index} of {machine.name}",
             interface.created_at,
         ),
-        "state": "STARTED" if machine.state is InstanceState.RUNNING else "STOPPED",
+        "state": port_state(machine.state),
         "network": {"href": urls.of("networks", nic.network_id)},
         "portType": "ACCESS",
     }
@@ -451,21 +462,36 @@ def disks(view: InstanceView) -> list[Values]:
 
 
 def network_interfaces(urls: Urls, view: InstanceView) -> list[Values]:
-    running = view.state is InstanceState.RUNNING
-    return [
-        {
-            "resourceURI": type_uri("MachineNetworkInterface"),
-            "id": urls.below("machines", view.id, "networkInterfaces", nic.id),
-            "name": f"eth{nic.device_index}",
-            "created": when(view.created_at),
-            "updated": when(view.created_at),
-            "network": {"href": urls.of("networks", nic.network_id)},
-            "networkPort": {"href": urls.of("networkPorts", nic.id)},
-            "state": "ACTIVE" if running else "STANDBY",
-            "macAddress": nic.mac,
-        }
-        for nic in view.nics
-    ]
+    return [network_interface(urls, view, nic) for nic in view.nics]
+
+
+def network_interface(urls: Urls, view: InstanceView, nic: NicView) -> Values:
+    href = urls.below("machines", view.id, "networkInterfaces", nic.id)
+    return {
+        "resourceURI": type_uri("MachineNetworkInterface"),
+        "id": href,
+        "name": f"eth{nic.device_index}",
+        "created": when(view.created_at),
+        "updated": when(view.created_at),
+        "addresses": {"href": f"{href}/addresses"},
+        "network": {"href": urls.of("networks", nic.network_id)},
+        "networkPort": {"href": urls.of("networkPorts", nic.id)},
+        "state": "ACTIVE" if view.state is InstanceState.RUNNING else "STANDBY",
+        "macAddress": nic.mac,
+    }
+
+
+def interface_address(urls: Urls, interface_href: str, view: AddressView) -> Values:
+    """The public address bound to a machine, as its interface shows it."""
+    href = f"{interface_href}/addresses/{view.id}"
+    return {
+        "resourceURI": type_uri("MachineNetworkInterfaceAddress"),
+        "id": href,
+        "created": when(view.associated_at),
+        "updated": when(view.associated_at),
+        "address": {"href": urls.of("addresses", view.id)},
+        "operations": [_operation("delete", href)],
+    }
 
 
 RESOURCE_COLLECTIONS: Final = {

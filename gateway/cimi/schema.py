@@ -213,6 +213,11 @@ TYPES: Final[Mapping[str, Type]] = {
             ),
             items="machineNetworkInterfaces",
         ),
+        Type(
+            "MachineNetworkInterfaceAddress",
+            (*COMMON, ref("address", "Address"), OPERATIONS),
+            items="machineNetworkInterfaceAddresses",
+        ),
         Type("MachineCreate", (*COMMON, ref("machineTemplate", "MachineTemplate"))),
         Type(
             "MachineTemplate",

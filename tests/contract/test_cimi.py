@@ -618,3 +618,47 @@ def test_nested_expand_goes_on_inside_what_took_a_references_place(http: httpx.C
     assert machine["name"] == "nested" and machine["volumes"]["count"] == 1
     assert set(machine["networkInterfaces"]) == {"href"}
     assert http.get(location, params={"$expand": "volumes//volume"}).status_code == 400
+
+
+def test_an_address_bound_to_a_machine_through_its_interface(http: httpx.Client) -> None:
+    cep = entry_point(http)
+    location, _ = _create(http, "bound")
+    [nic] = http.get(location, params={"$expand": "networkInterfaces"}).json()["networkInterfaces"][
+        "machineNetworkInterfaces"
+    ]
+    assert http.get(nic["id"], headers=XML).status_code == 200
+    free = http.get(nic["addresses"]["href"]).json()
+    assert free["count"] == 0
+    made = [http.post(cep["addresses"]["href"], json={"addressTemplate": {}}) for _ in range(2)]
+    first, second = (http.get(m.headers["location"]).json() for m in made)
+    bound = http.post(
+        operation(free, "add"),
+        content=(
+            '<MachineNetworkInterfaceAddress xmlns="http://schemas.dmtf.org/cimi/1">'
+            f'<address href="{first["id"]}"/></MachineNetworkInterfaceAddress>'
+        ),
+        headers={**XML, "Content-Type": "application/xml"},
+    )
+    assert bound.status_code == 201, bound.text
+    listed = http.get(nic["addresses"]["href"], headers=XML)
+    assert f'<address href="{first["id"]}"/>' in listed.text
+    full = http.get(nic["addresses"]["href"]).json()
+    assert "add" not in [o["rel"] for o in full.get("operations", [])], "one public address a machine"
+    shown = http.get(first["id"]).json()
+    assert shown["resource"]["href"] == location and "operations" not in shown
+    only = http.get(cep["addresses"]["href"], params={"$filter": f"ip='{first['ip']}'"}).json()
+    assert [a["id"] for a in only["addresses"]] == [first["id"]]
+    newest = http.get(
+        cep["addresses"]["href"],
+        params={"$orderby": "ip:desc", "$filter": "created>2000-01-01T00:00:00Z"},
+    ).json()["addresses"]
+    assert [a["ip"] for a in newest] == sorted([first["ip"], second["ip"]], reverse=True)
+    up = http.get(cep["networkPorts"]["href"], params={"$filter": "state='STARTED'"}).json()
+    down = http.get(cep["networkPorts"]["href"], params={"$filter": "not(state='STARTED')"})
+    assert up["count"] == 1 and down.json()["count"] == 0
+    unbound = http.delete(bound.headers["location"])
+    assert unbound.status_code in (200, 202), unbound.text
+    assert http.get(nic["addresses"]["href"]).json()["count"] == 0
+    assert "resource" not in http.get(first["id"]).json()
+    for address in (first, second):
+        assert http.delete(address["id"]).status_code in (200, 202)

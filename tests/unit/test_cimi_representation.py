@@ -364,6 +364,13 @@ def examples() -> dict[str, dict[str, Any]]:
             "mtu": 1500,
             "operations": operations(f"{machine_path}/networkInterfaces/0", "delete"),
         },
+        "MachineNetworkInterfaceAddress": {
+            **common(
+                "MachineNetworkInterfaceAddress", f"{machine_path}/networkInterfaces/0/addresses/a"
+            ),
+            "address": href("addresses/a"),
+            "operations": operations(f"{machine_path}/networkInterfaces/0/addresses/a", "delete"),
+        },
         "MachineCreate": {
             **common("MachineCreate", "machines/new"),
             "machineTemplate": href("machineTemplates/1"),
