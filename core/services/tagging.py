@@ -132,6 +132,30 @@ class TagService:
                 )
         return tagged
 
+    def replace_tags(
+        self, caller: Caller, kind: ResourceKind, ref: str, wanted: Mapping[str, str]
+    ) -> None:
+        """Every tag of one resource becomes ``wanted``, at once: a key left out is removed
+        (CIMI's PUT of ``properties``, which names them all). All or nothing."""
+        tags.validate(wanted)
+        if len(wanted) > tags.MAX_TAGS:
+            raise QuotaExceeded("tags per resource", tags.MAX_TAGS)
+        with self._db.transaction() as session:
+            [(resource_id, found, owner)] = _resolve(session, caller, kind, [ref])
+            if tags.of(session, [resource_id]).get(resource_id, {}) == dict(wanted):
+                return
+            session.execute(delete(Tag).where(Tag.resource_id == resource_id))
+            tags.add(session, owner, kind, resource_id, wanted)
+            events.record(
+                session,
+                account_id=owner,
+                user_id=caller.user_id,
+                type=EventType.TAGS_CREATE,
+                state=EventState.COMPLETED,
+                description=f"tags of {kind.value} {found} replaced",
+                resource=(kind, resource_id),
+            )
+
     def delete_tags(
         self,
         caller: Caller,
