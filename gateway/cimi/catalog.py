@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core.enums import ImageState
+from core.enums import ImageState, ResourceKind
 from core.views import ImageQuery
+from gateway.cimi import editing, resources, wire
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
     DATED,
     NAMED,
     CimiError,
     Context,
+    Document,
     Listed,
     Selection,
     accepted,
@@ -54,16 +55,28 @@ def machine_images(ctx: Context, rest: list[str]) -> Response:
     images = ctx.services.images
     if rest:
         image_id = str(uuid_of(rest[0]))
-        allowed(ctx, "GET", "DELETE")
+        allowed(ctx, "GET", "PUT", "DELETE")
         if ctx.request.method == "DELETE":
             done = images.deregister(ctx.caller, image_id)
             return accepted(ctx, ctx.urls.of("machineImages", image_id), done.job_id, created=False)
-        return one(
-            ctx,
-            resources.machine_image(
-                ctx.urls, images.get_image(ctx.caller, image_id), ctx.caller.account_id
-            ),
+
+        def show() -> Document:
+            found = images.get_image(ctx.caller, image_id)
+            return resources.machine_image(ctx.urls, found, ctx.caller.account_id)
+
+        if ctx.request.method == "GET":
+            return one(ctx, show())
+        current = images.get_image(ctx.caller, image_id)
+        image = editing.Editable(
+            ResourceKind.IMAGE,
+            image_id,
+            "machine image",
+            {"name": current.name, "description": current.description},
+            frozenset({"description"}),
+            images.update_image,
+            current.tags,
         )
+        return editing.put(ctx, "MachineImage", image, show)
 
     def read(selection: Selection) -> Listed:
         query = ImageQuery(**selection, states=(ImageState.PENDING, ImageState.AVAILABLE))

@@ -16,8 +16,8 @@ from starlette.responses import Response
 from core import LaunchRequest
 from core.enums import ResourceKind
 from core.views import Accepted, InstanceQuery, LaunchTemplateQuery, VolumeQuery
+from gateway.cimi import editing, interfaces, representation, resources, wire
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import interfaces, representation, resources, wire
 from gateway.cimi.credentials import key_ids_by_name, key_of
 from gateway.cimi.kit import (
     DATED,
@@ -66,8 +66,22 @@ def machines(ctx: Context, rest: list[str]) -> Response:
             [done] = compute.terminate_instances(ctx.caller, [str(machine_id)])
             return accepted(ctx, href, done.job_id, created=False)
         case "PUT":
-            _edit(ctx, machine_id, wire.read(ctx.request, "Machine"))
-            return one(ctx, resources.machine(ctx.urls, _machine(ctx, machine_id)))
+            current = _machine(ctx, machine_id)
+            machine = editing.Editable(
+                ResourceKind.INSTANCE,
+                str(machine_id),
+                "machine",
+                {"name": current.name},
+                frozenset({"name"}),
+                compute.update_instance,
+                current.tags,
+            )
+            return editing.put(
+                ctx,
+                "Machine",
+                machine,
+                lambda: resources.machine(ctx.urls, _machine(ctx, machine_id)),
+            )
         case _:
             return _machine_action(ctx, machine_id, wire.read(ctx.request, "Action"))
 
@@ -77,24 +91,6 @@ def _machine(ctx: Context, machine_id: uuid.UUID) -> Any:
     if instance.state not in resources.LISTED_MACHINES:
         raise CimiError(404, f"machine {machine_id} is deleted")
     return instance
-
-
-def _edit(ctx: Context, machine_id: uuid.UUID, body: Document) -> None:
-    """PUT replaces what a consumer may change of a Machine: its name and its properties (all
-    of them: a key left out is removed). Read-only attributes a client echoes are ignored, as
-    DSP0263 says."""
-    current = _machine(ctx, machine_id)
-    ref = str(machine_id)
-    if body.get("name") and body["name"] != current.name:
-        ctx.services.compute.update_instance(ctx.caller, ref, name=body["name"])
-    if "properties" in body:
-        wanted = dict(body["properties"] or {})
-        gone = {k: None for k in current.tags if k not in wanted}
-        tagging = ctx.services.tags
-        if gone:
-            tagging.delete_tags(ctx.caller, ResourceKind.INSTANCE, [ref], gone)
-        if wanted and wanted != dict(current.tags):
-            tagging.create_tags(ctx.caller, ResourceKind.INSTANCE, [ref], wanted)
 
 
 def _machine_action(ctx: Context, machine_id: uuid.UUID, body: Document) -> Response:
@@ -249,13 +245,29 @@ def machine_templates(ctx: Context, rest: list[str]) -> Response:
 
         return members(ctx, "MachineTemplate", read, DATED, lambda: _create_template(ctx))
     template_id = str(uuid_of(rest[0]))
-    allowed(ctx, "GET", "DELETE")
+    allowed(ctx, "GET", "PUT", "DELETE")
     if ctx.request.method == "DELETE":
         templates.delete_launch_template(ctx.caller, template_id)
         return wire.respond(ctx.request, None, 200)
-    found = templates.get_launch_template(ctx.caller, template_id)
-    keys = key_ids_by_name(ctx, [found.key_name] if found.key_name else [])
-    return one(ctx, resources.machine_template(ctx.urls, found, keys.get(found.key_name or "")))
+
+    def show() -> Document:
+        found = templates.get_launch_template(ctx.caller, template_id)
+        keys = key_ids_by_name(ctx, [found.key_name] if found.key_name else [])
+        return resources.machine_template(ctx.urls, found, keys.get(found.key_name or ""))
+
+    if ctx.request.method == "GET":
+        return one(ctx, show())
+    current = templates.get_launch_template(ctx.caller, template_id)
+    template = editing.Editable(
+        ResourceKind.LAUNCH_TEMPLATE,
+        template_id,
+        "machine template",
+        {"name": current.name, "description": current.description},
+        frozenset({"name", "description"}),
+        templates.update_launch_template,
+        current.tags,
+    )
+    return editing.put(ctx, "MachineTemplate", template, show)
 
 
 def _create_template(ctx: Context) -> Response:

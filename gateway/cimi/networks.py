@@ -8,14 +8,15 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from core.enums import NetworkState
+from core.enums import NetworkState, ResourceKind
 from core.views import AddressQuery, InterfaceQuery, NetworkQuery
+from gateway.cimi import editing, resources, wire
 from gateway.cimi import filter as cimi_filter
-from gateway.cimi import resources, wire
 from gateway.cimi.kit import (
     DATED,
     CimiError,
     Context,
+    Document,
     Listed,
     Selection,
     accepted,
@@ -49,9 +50,23 @@ def networks(ctx: Context, rest: list[str]) -> Response:
 
         return members(ctx, "Network", read, DATED, lambda: _create_network(ctx))
     network_id = str(uuid_of(rest[0]))
-    allowed(ctx, "GET", "DELETE")
+    allowed(ctx, "GET", "PUT", "DELETE")
+
+    def show() -> Document:
+        return resources.network(ctx.urls, service.get_network(ctx.caller, network_id))
+
     if ctx.request.method == "GET":
-        return one(ctx, resources.network(ctx.urls, service.get_network(ctx.caller, network_id)))
+        return one(ctx, show())
+    if ctx.request.method == "PUT":
+        current = service.get_network(ctx.caller, network_id)
+        network = editing.Editable(
+            ResourceKind.NETWORK,
+            network_id,
+            "network",
+            {"name": current.name, "description": current.description},
+            properties=current.tags,
+        )
+        return editing.put(ctx, "Network", network, show)
     done = service.delete_network(ctx.caller, network_id)
     return accepted(ctx, ctx.urls.of("networks", network_id), done.job_id, created=False)
 
@@ -104,11 +119,22 @@ def addresses(ctx: Context, rest: list[str]) -> Response:
     service = ctx.services.networks
     if rest:
         address_id = str(uuid_of(rest[0]))
-        allowed(ctx, "GET", "DELETE")
+        allowed(ctx, "GET", "PUT", "DELETE")
         if ctx.request.method == "DELETE":
             done = service.release_address(ctx.caller, address_id)
             return accepted(ctx, ctx.urls.of("addresses", address_id), done.job_id, created=False)
-        return one(ctx, resources.address(ctx.urls, service.get_address(ctx.caller, address_id)))
+
+        def show() -> Document:
+            return resources.address(ctx.urls, service.get_address(ctx.caller, address_id))
+
+        if ctx.request.method == "GET":
+            return one(ctx, show())
+        current = service.get_address(ctx.caller, address_id)
+        address = editing.Editable(
+            ResourceKind.ADDRESS, address_id, "address", {"name": current.ip},
+            properties=current.tags,
+        )  # fmt: skip
+        return editing.put(ctx, "Address", address, show)
 
     def read(selection: Selection) -> Listed:
         page = service.list_addresses(ctx.caller, AddressQuery(**selection))

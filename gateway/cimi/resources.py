@@ -176,7 +176,7 @@ def machine_image(urls: Urls, image: ImageView, caller_account: uuid.UUID | None
         "state": IMAGE_STATES[image.state],
         "type": "IMAGE",
         "imageLocation": href,
-        "operations": [_operation("delete", href)] if mine else [],
+        "operations": [_operation("edit", href), _operation("delete", href)] if mine else [],
     }
 
 
@@ -201,7 +201,7 @@ def machine_template(
         "machineImage": {"href": urls.of("machineImages", view.image_id)},
         "credential": {"href": urls.of("credentials", credential_id)} if credential_id else None,
         "userData": base64.b64encode(view.user_data).decode() if view.user_data else None,
-        "operations": [_operation("delete", href)],
+        "operations": [_operation("edit", href), _operation("delete", href)],
     }
 
 
@@ -236,7 +236,8 @@ def volume(urls: Urls, view: VolumeView) -> Values:
         "capacity": view.size_gib * KB_PER_GIB,
         "bootable": view.volume_type.value == "root",
         "eventLog": {"href": urls.of("eventLogs", view.id)},
-        "operations": [_operation("delete", href)] if deletable else [],
+        "operations": [_operation("edit", href)]
+        + ([_operation("delete", href)] if deletable else []),
     }
 
 
@@ -281,7 +282,7 @@ def volume_template(urls: Urls, view: VolumeTemplateView) -> Values:
         "volumeImage": (
             {"href": urls.of("volumeImages", view.snapshot_id)} if view.snapshot_id else None
         ),
-        "operations": [_operation("delete", href)],
+        "operations": [_operation("edit", href), _operation("delete", href)],
     }
 
 
@@ -302,7 +303,7 @@ def volume_image(urls: Urls, snapshot: SnapshotView) -> Values:
         "state": SNAPSHOT_STATES[snapshot.state],
         "imageLocation": urls.of("volumes", snapshot.volume_id),
         "bootable": snapshot.volume_type.value == "root",
-        "operations": [_operation("delete", href)] if done else [],
+        "operations": [_operation("edit", href)] + ([_operation("delete", href)] if done else []),
     }
 
 
@@ -317,7 +318,7 @@ def network(urls: Urls, view: NetworkView) -> Values:
         "state": NETWORK_STATES[view.state],
         "networkType": "PRIVATE",
         "eventLog": {"href": urls.of("eventLogs", view.id)},
-        "operations": [_operation("delete", href)] if own else [],
+        "operations": [_operation("edit", href), _operation("delete", href)] if own else [],
     }
 
 
@@ -385,7 +386,8 @@ def address(urls: Urls, view: AddressView) -> Values:
         "allocation": "static",
         "protocol": "IPv4",
         "resource": ({"href": urls.of("machines", view.instance_id)} if view.instance_id else None),
-        "operations": [] if view.instance_id else [_operation("delete", href)],
+        "operations": [_operation("edit", href)]
+        + ([] if view.instance_id else [_operation("delete", href)]),
     }
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 from starlette.responses import Response
 
+from core.enums import ResourceKind
 from core.views import SnapshotQuery, VolumeQuery, VolumeTemplateQuery
-from gateway.cimi import resources, wire
+from gateway.cimi import editing, resources, wire
 from gateway.cimi.kit import (
     DATED,
     CimiError,
     Context,
+    Document,
     Listed,
     Selection,
     accepted,
@@ -38,9 +40,20 @@ def volumes(ctx: Context, rest: list[str]) -> Response:
 
         return members(ctx, "Volume", read, DATED, lambda: _create_volume(ctx))
     volume_id = uuid_of(rest[0])
-    allowed(ctx, "GET", "DELETE")
+    allowed(ctx, "GET", "PUT", "DELETE")
+
+    def show() -> Document:
+        return resources.volume(ctx.urls, storage.get_volume(ctx.caller, str(volume_id)))
+
     if ctx.request.method == "GET":
-        return one(ctx, resources.volume(ctx.urls, storage.get_volume(ctx.caller, str(volume_id))))
+        return one(ctx, show())
+    if ctx.request.method == "PUT":
+        current = storage.get_volume(ctx.caller, str(volume_id))
+        volume = editing.Editable(
+            ResourceKind.VOLUME, str(volume_id), "volume", {"name": current.name},
+            properties=current.tags,
+        )  # fmt: skip
+        return editing.put(ctx, "Volume", volume, show)
     done = storage.delete_volume(ctx.caller, str(volume_id))
     return accepted(ctx, ctx.urls.of("volumes", volume_id), done.job_id, created=False)
 
@@ -111,12 +124,29 @@ def volume_templates(ctx: Context, rest: list[str]) -> Response:
 
         return members(ctx, "VolumeTemplate", read, DATED, lambda: _create_volume_template(ctx))
     template_id = str(uuid_of(rest[0]))
-    allowed(ctx, "GET", "DELETE")
+    allowed(ctx, "GET", "PUT", "DELETE")
     if ctx.request.method == "DELETE":
         templates.delete_volume_template(ctx.caller, template_id)
         return wire.respond(ctx.request, None, 200)
-    found = templates.get_volume_template(ctx.caller, template_id)
-    return one(ctx, resources.volume_template(ctx.urls, found))
+
+    def show() -> Document:
+        return resources.volume_template(
+            ctx.urls, templates.get_volume_template(ctx.caller, template_id)
+        )
+
+    if ctx.request.method == "GET":
+        return one(ctx, show())
+    current = templates.get_volume_template(ctx.caller, template_id)
+    template = editing.Editable(
+        ResourceKind.VOLUME_TEMPLATE,
+        template_id,
+        "volume template",
+        {"name": current.name, "description": current.description},
+        frozenset({"name", "description"}),
+        templates.update_volume_template,
+        current.tags,
+    )
+    return editing.put(ctx, "VolumeTemplate", template, show)
 
 
 def _create_volume_template(ctx: Context) -> Response:
@@ -180,10 +210,22 @@ def volume_images(ctx: Context, rest: list[str]) -> Response:
 
         return members(ctx, "VolumeImage", read, DATED, lambda: _create_volume_image(ctx))
     snapshot_id = str(uuid_of(rest[0]))
-    allowed(ctx, "GET", "DELETE")
+    allowed(ctx, "GET", "PUT", "DELETE")
+
+    def show() -> Document:
+        return resources.volume_image(ctx.urls, storage.get_snapshot(ctx.caller, snapshot_id))
+
     if ctx.request.method == "GET":
-        return one(
-            ctx, resources.volume_image(ctx.urls, storage.get_snapshot(ctx.caller, snapshot_id))
+        return one(ctx, show())
+    if ctx.request.method == "PUT":
+        current = storage.get_snapshot(ctx.caller, snapshot_id)
+        image = editing.Editable(
+            ResourceKind.SNAPSHOT,
+            snapshot_id,
+            "volume image",
+            {"name": current.name, "description": current.description},
+            properties=current.tags,
         )
+        return editing.put(ctx, "VolumeImage", image, show)
     done = storage.delete_snapshot(ctx.caller, snapshot_id)
     return accepted(ctx, ctx.urls.of("volumeImages", snapshot_id), done.job_id, created=False)

@@ -643,9 +643,12 @@ def test_an_address_bound_to_a_machine_through_its_interface(http: httpx.Client)
     listed = http.get(nic["addresses"]["href"], headers=XML)
     assert f'<address href="{first["id"]}"/>' in listed.text
     full = http.get(nic["addresses"]["href"]).json()
-    assert "add" not in [o["rel"] for o in full.get("operations", [])], "one public address a machine"
+    assert "add" not in [o["rel"] for o in full.get("operations", [])], (
+        "one public address a machine"
+    )
     shown = http.get(first["id"]).json()
-    assert shown["resource"]["href"] == location and "operations" not in shown
+    assert shown["resource"]["href"] == location
+    assert [o["rel"] for o in shown["operations"]] == ["edit"], "a bound address is not released"
     only = http.get(cep["addresses"]["href"], params={"$filter": f"ip='{first['ip']}'"}).json()
     assert [a["id"] for a in only["addresses"]] == [first["id"]]
     newest = http.get(
@@ -662,3 +665,49 @@ def test_an_address_bound_to_a_machine_through_its_interface(http: httpx.Client)
     assert "resource" not in http.get(first["id"]).json()
     for address in (first, second):
         assert http.delete(address["id"]).status_code in (200, 202)
+
+
+def test_put_changes_what_each_resource_lets_a_consumer_change(http: httpx.Client) -> None:
+    cep = entry_point(http)
+    made = http.post(
+        cep["volumes"]["href"],
+        json={"name": "kept", "volumeTemplate": {"volumeConfig": {"capacity": 1048576}}},
+    )
+    assert until_job_done(http, made.headers["cimi-job-uri"])["state"] == "SUCCESS"
+    volume = http.get(made.headers["location"]).json()
+    tagged = http.put(
+        operation(volume, "edit"),
+        content=(
+            '<Volume xmlns="http://schemas.dmtf.org/cimi/1"><name>kept</name>'
+            '<property key="backup">daily</property></Volume>'
+        ),
+        headers={**XML, "Content-Type": "application/xml"},
+    )
+    assert tagged.status_code == 200, tagged.text
+    assert '<property key="backup">daily</property>' in tagged.text
+    renamed = http.put(volume["id"], json={**volume, "name": "renamed", "properties": {}})
+    assert renamed.status_code == 400 and "name of a volume" in renamed.text
+    refused = http.put(volume["id"], json={**volume, "properties": {"aws:reserved": "x"}})
+    assert refused.status_code == 400, refused.text
+    assert http.get(volume["id"]).json()["properties"] == {"backup": "daily"}, "nothing changed"
+    template = http.post(
+        cep["volumeTemplates"]["href"],
+        json={"name": "t", "volumeConfig": {"capacity": 1048576}},
+    ).headers["location"]
+    shown = http.get(template).json()
+    edited = http.put(
+        operation(shown, "edit"), json={**shown, "name": "t-2", "description": "two"}
+    ).json()
+    assert (edited["name"], edited["description"]) == ("t-2", "two")
+    left_out = {k: v for k, v in edited.items() if k != "description"}
+    assert "description" not in http.put(template, json=left_out).json(), "emptied"
+    partial = http.put(volume["id"], params={"$select": "properties"}, json={"name": "ignored"})
+    assert partial.status_code == 200, partial.text
+    assert "properties" not in http.get(volume["id"]).json(), "emptied"
+    assert http.get(volume["id"]).json()["name"] == "kept"
+    [image] = http.get(cep["machineImages"]["href"]).json()["machineImages"]
+    assert "edit" not in [o["rel"] for o in image.get("operations", [])], "not the caller's"
+    assert http.put(image["id"], json={**image, "properties": {"mine": "no"}}).status_code == 404
+    assert http.delete(template).status_code == 200
+    deleted = http.delete(volume["id"])
+    assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
