@@ -19,6 +19,8 @@ XML: Final = {"Accept": "application/xml"}
 
 def _validated(response: httpx.Response) -> None:
     """Every XML document the server sends must be valid DSP8009 1.0.2."""
+    if response.request.method == "HEAD":  # the headers of a GET, with no document
+        return
     if response.headers.get("content-type", "").startswith("application/xml"):
         response.read()
         validate(response.content)

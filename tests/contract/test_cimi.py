@@ -267,6 +267,8 @@ BAD = [
     ("GET", "/cimi/machines?$filter=colour='red'", {}, b"", 400),
     ("GET", "/cimi/machines?$first=0", {}, b"", 400),
     ("PUT", "/cimi/machines", {}, b"", 405),
+    ("PATCH", "/cimi/machines", {}, b"", 405),
+    ("OPTIONS", "/cimi/cloudEntryPoint", {}, b"", 405),
     ("GET", "/cimi/robots", {}, b"", 404),
     ("GET", "/cimi/machines/not-a-uuid", {}, b"", 404),
 ]  # fmt: skip
@@ -291,6 +293,17 @@ def test_bad_input_gets_a_cimi_error_and_changes_nothing(
     assert (error["state"], error["returnCode"]) == ("FAILED", status)
     assert error["statusMessage"]
     assert services.compute.list_instances(caller, InstanceQuery()).total == before
+
+
+def test_head_answers_as_get_without_a_body(http: httpx.Client) -> None:
+    got = http.get("/cimi/machineConfigs", headers=XML)
+    head = http.head("/cimi/machineConfigs", headers=XML)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+    assert http.head("/cimi/machines/" + "0" * 32).status_code == 404
+    refused = http.delete("/cimi/machineConfigs")
+    assert refused.headers["allow"] == "GET, HEAD"
 
 
 def test_without_credentials_nothing_is_served(served_cloud: ServedCloud) -> None:
