@@ -113,6 +113,13 @@ FLAVOR_FIELDS: Final = filtering.Fields(
     }
 )
 
+DISK_OFFERING_FIELDS: Final = filtering.Fields(
+    {
+        name: getattr(DiskOffering, name)
+        for name in ("id", "ref", "name", "description", "size_gib", "created_at")
+    }
+)
+
 
 class CatalogService:
     def __init__(self, db: Database, drivers: HostDrivers) -> None:
@@ -170,14 +177,23 @@ class CatalogService:
                 if name not in existing
             )
 
-    def list_disk_offerings(self) -> list[DiskOfferingView]:
-        with self._db.transaction() as session:
-            rows = session.scalars(
-                select(DiskOffering).order_by(
-                    DiskOffering.size_gib.is_(None), DiskOffering.size_gib, DiskOffering.name
-                )
+    def list_disk_offerings(
+        self, *, where: Predicate | None = None, order_by: Sequence[tuple[str, bool]] = ()
+    ) -> list[DiskOfferingView]:
+        """Every disk offering, or those ``where`` selects (in SQL), in the order of
+        ``order_by`` and then smallest first, the one of the caller's size last."""
+        statement = (
+            select(DiskOffering)
+            .where(*DISK_OFFERING_FIELDS.selecting(where))
+            .order_by(
+                *DISK_OFFERING_FIELDS.ordering(order_by),
+                DiskOffering.size_gib.is_(None),
+                DiskOffering.size_gib,
+                DiskOffering.name,
             )
-            return [disk_offering_view(o) for o in rows]
+        )
+        with self._db.transaction() as session:
+            return [disk_offering_view(o) for o in session.scalars(statement)]
 
     def list_flavors(
         self, *, where: Predicate | None = None, order_by: Sequence[tuple[str, bool]] = ()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from starlette.responses import Response
 
 from core.enums import ResourceKind
 from core.views import SnapshotQuery, VolumeQuery, VolumeTemplateQuery
 from gateway.cimi import editing, resources, wire
+from gateway.cimi import filter as cimi_filter
 from gateway.cimi.kit import (
     DATED,
     CimiError,
@@ -167,20 +168,30 @@ def _create_volume_template(ctx: Context) -> Response:
     return wire.respond(ctx.request, document, 201, {"Location": document["id"]})
 
 
+VOLUME_CONFIG_ATTRIBUTES: Final[Mapping[str, cimi_filter.Attribute]] = {
+    **DATED,
+    "capacity": cimi_filter.IntegerAttribute("size_gib", resources.KB_PER_GIB),
+}
+
+
 def volume_configs(ctx: Context, rest: list[str]) -> Response:
-    offerings = ctx.services.catalog.list_disk_offerings()
+    catalog = ctx.services.catalog
     if rest:
+        allowed(ctx, "GET")
         wanted = uuid_of(rest[0])
-        found = [o for o in offerings if o.id == wanted]
+        found = [o for o in catalog.list_disk_offerings() if o.id == wanted]
         if not found:
             raise CimiError(404, f"no volume configuration {wanted}")
         return one(ctx, resources.volume_configuration(ctx.urls, found[0]))
 
     def read(selection: Selection) -> Listed:
+        offerings = catalog.list_disk_offerings(
+            where=selection["where"], order_by=selection["order_by"]
+        )
         shown = window(offerings, selection)
         return [resources.volume_configuration(ctx.urls, o) for o in shown], len(offerings)
 
-    return members(ctx, "VolumeConfiguration", read, {})
+    return members(ctx, "VolumeConfiguration", read, VOLUME_CONFIG_ATTRIBUTES)
 
 
 def _create_volume_image(ctx: Context) -> Response:

@@ -724,3 +724,16 @@ def test_put_changes_what_each_resource_lets_a_consumer_change(http: httpx.Clien
     assert http.delete(template).status_code == 200
     deleted = http.delete(volume["id"])
     assert until_job_done(http, deleted.headers["cimi-job-uri"])["state"] == "SUCCESS"
+
+
+def test_volume_configurations_are_filtered_and_ordered(http: httpx.Client) -> None:
+    href = entry_point(http)["volumeConfigs"]["href"]
+    every = http.get(href).json()["volumeConfigurations"]
+    sized = http.get(href, params={"$filter": "capacity>=5242880", "$orderby": "capacity:desc"})
+    capacities = [c["capacity"] for c in sized.json()["volumeConfigurations"]]
+    expected = sorted(
+        (c["capacity"] for c in every if c.get("capacity", 0) >= 5242880), reverse=True
+    )
+    assert capacities == expected and capacities
+    named = http.get(href, params={"$filter": f"name='{every[0]['name']}'"}, headers=XML)
+    assert named.text.count("<VolumeConfiguration>") == 1

@@ -445,6 +445,21 @@ def test_flavor_listing(services: Services) -> None:
     check_listing(full, listed, Compare("name", Op.EQ, ("t1.micro", "m1.large")))
 
 
+def test_disk_offering_listing(services: Services) -> None:
+    full = services.catalog.list_disk_offerings()
+    assert any(o.size_gib is None for o in full), "the caller's size, which no comparison holds for"
+
+    def listed(where: Predicate) -> Sequence[Any]:
+        return services.catalog.list_disk_offerings(where=where)
+
+    check_listing(full, listed, Compare("size_gib", Op.GE, (5,)))
+    check_listing(full, listed, Not(Compare("size_gib", Op.LT, (5,))))
+    check_listing(full, listed, Compare("name", Op.NE, (full[0].name,)))
+    largest = services.catalog.list_disk_offerings(order_by=[("size_gib", True)])
+    sizes = [o.size_gib for o in largest if o.size_gib is not None]
+    assert sizes == sorted(sizes, reverse=True) and largest[0].size_gib is None, "NULL first"
+
+
 def test_job_listing(fleet: Services, admin: Caller) -> None:
     def listed(where: Predicate | None) -> Sequence[Any]:
         return fleet.jobs.list_jobs(admin, where=where).items
