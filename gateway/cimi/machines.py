@@ -43,6 +43,14 @@ MACHINE_ATTRIBUTES: Final[Mapping[str, cimi_filter.Attribute]] = {
 }
 
 
+MACHINE_VOLUME_ATTRIBUTES: Final[Mapping[str, cimi_filter.Attribute]] = {
+    "created": cimi_filter.DateTimeAttribute("attached_at"),
+    "initialLocation": cimi_filter.StringAttribute(
+        "device", lambda location: [location.removeprefix("/dev/")]
+    ),
+}
+
+
 def machines(ctx: Context, rest: list[str]) -> Response:
     compute = ctx.services.compute
     if not rest:
@@ -204,7 +212,9 @@ def _machine_part(ctx: Context, machine_id: uuid.UUID, rest: list[str]) -> Respo
                 resources.machine_volume(ctx.urls, machine.id, v) for v in page.items
             ], page.total
 
-        return members(ctx, "MachineVolume", read, {}, lambda: _attach(ctx, machine.id))
+        return members(
+            ctx, "MachineVolume", read, MACHINE_VOLUME_ATTRIBUTES, lambda: _attach(ctx, machine.id)
+        )
     attached = storage.get_volume(ctx.caller, str(uuid_of(rest[1])))
     if attached.instance_id != machine.id:
         raise CimiError(404, f"volume {attached.id} is not attached to machine {machine.id}")

@@ -127,6 +127,10 @@ def test_a_machine_lives_and_dies_through_its_operations(
     machine_volumes = http.get(machine["volumes"]["href"]).json()["machineVolumes"]
     [data] = [v for v in machine_volumes if v["volume"]["href"] == volume.headers["location"]]
     assert data["initialLocation"] == "/dev/vdb"
+    by_place = http.get(
+        machine["volumes"]["href"], params={"$filter": "initialLocation='/dev/vdb'"}
+    )
+    assert [v["id"] for v in by_place.json()["machineVolumes"]] == [data["id"]]
     detached = http.delete(operation(data, "delete"))
     assert until_job_done(http, detached.headers["cimi-job-uri"])["state"] == "SUCCESS"
     deleted_volume = http.delete(volume.headers["location"])
