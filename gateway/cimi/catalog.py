@@ -66,15 +66,12 @@ def machine_images(ctx: Context, rest: list[str]) -> Response:
 
         if ctx.request.method == "GET":
             return one(ctx, show())
-        current = images.get_image(ctx.caller, image_id)
-        image = editing.Editable(
+        image = editing.Editable.of(
             ResourceKind.IMAGE,
             image_id,
-            "machine image",
-            {"name": current.name, "description": current.description},
+            images.get_image(ctx.caller, image_id),
             frozenset({"description"}),
             images.update_image,
-            current.tags,
         )
         return editing.put(ctx, "MachineImage", image, show)
 

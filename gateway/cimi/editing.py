@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from starlette.responses import Response
 
@@ -23,6 +23,13 @@ from gateway.cimi.kit import CimiError, Context, Document, one
 
 Renamer = Callable[..., object]  # takes name= and/or description=, as core's update_* do
 EDITABLE: Final = frozenset({"name", "description", "properties"})
+
+
+class Tagged(Protocol):
+    """A core view of a taggable resource; most also have a ``name`` and a ``description``."""
+
+    @property
+    def tags(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,20 @@ class Editable:
     change: Renamer | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls,
+        kind: ResourceKind,
+        ref: str,
+        view: Tagged,
+        changes: frozenset[str] = frozenset(),
+        change: Renamer | None = None,
+    ) -> Editable:
+        """From the resource's view: its name, description (where it has them) and tags."""
+        current = {key: getattr(view, key, None) for key in ("name", "description")}
+        what = kind.value.replace("-", " ")
+        return cls(kind, ref, what, current, changes, change, view.tags)
+
 
 def replace(
     ctx: Context, resource: Editable, body: Mapping[str, Any], selected: frozenset[str] | None
@@ -50,7 +71,7 @@ def replace(
         wanted["description"] = description
     fixed = sorted(set(wanted) - resource.changes)
     if fixed:
-        raise CimiError(400, f"the {fixed[0]} of a {resource.what} cannot be changed")
+        raise CimiError(400, f"the {fixed[0]} of this {resource.what} cannot be changed")
     properties = dict(body.get("properties") or {})
     if "properties" in touched and properties != dict(resource.properties):
         ctx.services.tags.replace_tags(ctx.caller, resource.kind, resource.ref, properties)

@@ -74,15 +74,12 @@ def machines(ctx: Context, rest: list[str]) -> Response:
             [done] = compute.terminate_instances(ctx.caller, [str(machine_id)])
             return accepted(ctx, href, done.job_id, created=False)
         case "PUT":
-            current = _machine(ctx, machine_id)
-            machine = editing.Editable(
+            machine = editing.Editable.of(
                 ResourceKind.INSTANCE,
                 str(machine_id),
-                "machine",
-                {"name": current.name},
+                _machine(ctx, machine_id),
                 frozenset({"name"}),
                 compute.update_instance,
-                current.tags,
             )
             return editing.put(
                 ctx,
@@ -267,15 +264,12 @@ def machine_templates(ctx: Context, rest: list[str]) -> Response:
 
     if ctx.request.method == "GET":
         return one(ctx, show())
-    current = templates.get_launch_template(ctx.caller, template_id)
-    template = editing.Editable(
+    template = editing.Editable.of(
         ResourceKind.LAUNCH_TEMPLATE,
         template_id,
-        "machine template",
-        {"name": current.name, "description": current.description},
+        templates.get_launch_template(ctx.caller, template_id),
         frozenset({"name", "description"}),
         templates.update_launch_template,
-        current.tags,
     )
     return editing.put(ctx, "MachineTemplate", template, show)
 

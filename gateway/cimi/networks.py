@@ -59,13 +59,7 @@ def networks(ctx: Context, rest: list[str]) -> Response:
         return one(ctx, show())
     if ctx.request.method == "PUT":
         current = service.get_network(ctx.caller, network_id)
-        network = editing.Editable(
-            ResourceKind.NETWORK,
-            network_id,
-            "network",
-            {"name": current.name, "description": current.description},
-            properties=current.tags,
-        )
+        network = editing.Editable.of(ResourceKind.NETWORK, network_id, current)
         return editing.put(ctx, "Network", network, show)
     done = service.delete_network(ctx.caller, network_id)
     return accepted(ctx, ctx.urls.of("networks", network_id), done.job_id, created=False)

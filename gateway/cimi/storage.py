@@ -50,10 +50,7 @@ def volumes(ctx: Context, rest: list[str]) -> Response:
         return one(ctx, show())
     if ctx.request.method == "PUT":
         current = storage.get_volume(ctx.caller, str(volume_id))
-        volume = editing.Editable(
-            ResourceKind.VOLUME, str(volume_id), "volume", {"name": current.name},
-            properties=current.tags,
-        )  # fmt: skip
+        volume = editing.Editable.of(ResourceKind.VOLUME, str(volume_id), current)
         return editing.put(ctx, "Volume", volume, show)
     done = storage.delete_volume(ctx.caller, str(volume_id))
     return accepted(ctx, ctx.urls.of("volumes", volume_id), done.job_id, created=False)
@@ -137,15 +134,12 @@ def volume_templates(ctx: Context, rest: list[str]) -> Response:
 
     if ctx.request.method == "GET":
         return one(ctx, show())
-    current = templates.get_volume_template(ctx.caller, template_id)
-    template = editing.Editable(
+    template = editing.Editable.of(
         ResourceKind.VOLUME_TEMPLATE,
         template_id,
-        "volume template",
-        {"name": current.name, "description": current.description},
+        templates.get_volume_template(ctx.caller, template_id),
         frozenset({"name", "description"}),
         templates.update_volume_template,
-        current.tags,
     )
     return editing.put(ctx, "VolumeTemplate", template, show)
 
@@ -229,14 +223,8 @@ def volume_images(ctx: Context, rest: list[str]) -> Response:
     if ctx.request.method == "GET":
         return one(ctx, show())
     if ctx.request.method == "PUT":
-        current = storage.get_snapshot(ctx.caller, snapshot_id)
-        image = editing.Editable(
-            ResourceKind.SNAPSHOT,
-            snapshot_id,
-            "volume image",
-            {"name": current.name, "description": current.description},
-            properties=current.tags,
-        )
+        snapshot = storage.get_snapshot(ctx.caller, snapshot_id)
+        image = editing.Editable.of(ResourceKind.SNAPSHOT, snapshot_id, snapshot)
         return editing.put(ctx, "VolumeImage", image, show)
     done = storage.delete_snapshot(ctx.caller, snapshot_id)
     return accepted(ctx, ctx.urls.of("volumeImages", snapshot_id), done.job_id, created=False)
