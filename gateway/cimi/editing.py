@@ -38,7 +38,6 @@ class Editable:
 
     kind: ResourceKind
     ref: str
-    what: str  # "volume", in the messages
     current: Mapping[str, str | None]  # its name and description now
     changes: frozenset[str] = frozenset()  # which of name and description core can change
     change: Renamer | None = None
@@ -55,12 +54,15 @@ class Editable:
     ) -> Editable:
         """From the resource's view: its name, description (where it has them) and tags."""
         current = {key: getattr(view, key, None) for key in ("name", "description")}
-        what = kind.value.replace("-", " ")
-        return cls(kind, ref, what, current, changes, change, view.tags)
+        return cls(kind, ref, current, changes, change, view.tags)
 
 
 def replace(
-    ctx: Context, resource: Editable, body: Mapping[str, Any], selected: frozenset[str] | None
+    ctx: Context,
+    type_name: str,
+    resource: Editable,
+    body: Mapping[str, Any],
+    selected: frozenset[str] | None,
 ) -> None:
     touched = EDITABLE if selected is None else EDITABLE & selected
     wanted: dict[str, str] = {}
@@ -71,7 +73,7 @@ def replace(
         wanted["description"] = description
     fixed = sorted(set(wanted) - resource.changes)
     if fixed:
-        raise CimiError(400, f"the {fixed[0]} of this {resource.what} cannot be changed")
+        raise CimiError(400, f"the {fixed[0]} of this {type_name} cannot be changed")
     properties = dict(body.get("properties") or {})
     if "properties" in touched and properties != dict(resource.properties):
         ctx.services.tags.replace_tags(ctx.caller, resource.kind, resource.ref, properties)
@@ -81,5 +83,5 @@ def replace(
 
 def put(ctx: Context, type_name: str, resource: Editable, show: Callable[[], Document]) -> Response:
     """The PUT of a ``type_name`` document on ``resource``: 200 with the resource as it is now."""
-    replace(ctx, resource, wire.read(ctx.request, type_name), ctx.query().select)
+    replace(ctx, type_name, resource, wire.read(ctx.request, type_name), ctx.query().select)
     return one(ctx, show())

@@ -125,9 +125,8 @@ def addresses(ctx: Context, rest: list[str]) -> Response:
             return one(ctx, show())
         current = service.get_address(ctx.caller, address_id)
         address = editing.Editable(
-            ResourceKind.ADDRESS, address_id, "address", {"name": current.ip},
-            properties=current.tags,
-        )  # fmt: skip
+            ResourceKind.ADDRESS, address_id, {"name": current.ip}, properties=current.tags
+        )
         return editing.put(ctx, "Address", address, show)
 
     def read(selection: Selection) -> Listed:

@@ -703,7 +703,7 @@ def test_put_changes_what_each_resource_lets_a_consumer_change(http: httpx.Clien
     assert tagged.status_code == 200, tagged.text
     assert '<property key="backup">daily</property>' in tagged.text
     renamed = http.put(volume["id"], json={**volume, "name": "renamed", "properties": {}})
-    assert renamed.status_code == 400 and "name of this volume" in renamed.text
+    assert renamed.status_code == 400 and "name of this Volume" in renamed.text
     refused = http.put(volume["id"], json={**volume, "properties": {"aws:reserved": "x"}})
     assert refused.status_code == 400, refused.text
     assert http.get(volume["id"]).json()["properties"] == {"backup": "daily"}, "nothing changed"
