@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Final
 
-from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator, event, inspect
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
-from core import ids
+from core import ids, text
+from core.errors import InvalidArgument
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,6 +62,35 @@ class Base(DeclarativeBase):
         enum.Enum: Enum(enum.Enum, native_enum=False, values_callable=_enum_values, length=32),
         dt.datetime: UTCDateTime(),
     }
+
+
+#: A string column the cloud writes from outside text (a hypervisor's error message), whose
+#: characters XML 1.0 cannot carry are replaced rather than refused (see ``core.text``).
+MACHINE_WRITTEN: Final = {"machine_written": True}
+
+
+def _check_text(_mapper: Mapper[Any], _connection: Connection, row: Base) -> None:
+    """Every string a row is about to store, new or changed, holds only what XML 1.0 can
+    carry: a caller's is refused (nothing is written), the cloud's own is cleaned."""
+    state = inspect(row)
+    for attribute in state.mapper.column_attrs:
+        column = attribute.columns[0]
+        value = state.dict.get(attribute.key)
+        if not isinstance(column.type, String) or not isinstance(value, str):
+            continue
+        if state.persistent and not state.attrs[attribute.key].history.has_changes():
+            continue
+        bad = text.unsafe_character(value)
+        if bad is None:
+            continue
+        if column.info.get("machine_written"):
+            setattr(row, attribute.key, text.xml_safe(value))
+        else:
+            raise InvalidArgument(attribute.key, f"holds {bad}, a character XML 1.0 cannot carry")
+
+
+event.listen(Base, "before_insert", _check_text, propagate=True)
+event.listen(Base, "before_update", _check_text, propagate=True)
 
 
 ref_column = Annotated[str, mapped_column(String(ids.REF_LENGTH), unique=True, default=ids.new_ref)]

@@ -18,8 +18,10 @@ from contextvars import ContextVar
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import InvalidArgument
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _REHEARSING: Final[ContextVar[bool]] = ContextVar("rehearsing", default=False)
@@ -57,13 +59,23 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _refuse_unencodable_text(context: ExceptionContext) -> None:
+    """A string no UTF-8 encoder can write (a lone surrogate, which a JSON body can carry)
+    is the caller's bad value wherever it meets the database, a lookup as much as a write:
+    refused as one, not an internal error. (Writes are checked earlier, see ``core.text``.)"""
+    if isinstance(context.original_exception, UnicodeEncodeError):
+        raise InvalidArgument("text", "holds a lone surrogate, which no UTF-8 text can carry")
+
+
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _refuse_unencodable_text)
+    return engine
 
 
 class Database:

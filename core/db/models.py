@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db.base import Base, Model, created_column, name_column, utcnow
+from core.db.base import MACHINE_WRITTEN, Base, Model, created_column, name_column, utcnow
 from core.enums import (
     AccountState,
     DiskFormat,
@@ -118,7 +118,7 @@ class Image(Model):
     virtual_size: Mapped[int] = mapped_column(BigInteger)
     checksum: Mapped[str] = mapped_column(String(64))
     state: Mapped[ImageState] = mapped_column(default=ImageState.AVAILABLE)
-    state_reason: Mapped[str] = mapped_column(Text, default="")
+    state_reason: Mapped[str] = mapped_column(Text, default="", info=MACHINE_WRITTEN)
     # A plain id, not a foreign key: where an image came from outlives the instance.
     source_instance_id: Mapped[uuid.UUID | None]
     # For a copy: the image it copies (a plain id too) and the caller's token (EC2 CopyImage)
@@ -184,7 +184,7 @@ class Instance(Model):
     name: Mapped[name_column]
     hostname: Mapped[name_column]
     state: Mapped[InstanceState] = mapped_column(index=True)
-    state_reason: Mapped[str] = mapped_column(Text, default="")
+    state_reason: Mapped[str] = mapped_column(Text, default="", info=MACHINE_WRITTEN)
     key_name: Mapped[str | None] = mapped_column(String(255))
     public_key: Mapped[str | None] = mapped_column(Text)
     user_data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
@@ -220,7 +220,7 @@ class Volume(Model):
     name: Mapped[name_column]
     volume_type: Mapped[VolumeType]
     state: Mapped[VolumeState] = mapped_column(index=True)
-    state_reason: Mapped[str] = mapped_column(Text, default="")
+    state_reason: Mapped[str] = mapped_column(Text, default="", info=MACHINE_WRITTEN)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     instance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("instances.id"), index=True)
     device: Mapped[str | None] = mapped_column(String(16))
@@ -249,7 +249,7 @@ class Snapshot(Model):
     name: Mapped[name_column]
     description: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[SnapshotState] = mapped_column(index=True)
-    state_reason: Mapped[str] = mapped_column(Text, default="")
+    state_reason: Mapped[str] = mapped_column(Text, default="", info=MACHINE_WRITTEN)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     deleted_at: Mapped[dt.datetime | None]
     volume: Mapped[Volume] = relationship(foreign_keys=[volume_id])
@@ -434,7 +434,7 @@ class Job(Model):
     heartbeat_at: Mapped[dt.datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error_kind: Mapped[str | None] = mapped_column(String(64))
-    error_text: Mapped[str | None] = mapped_column(Text)
+    error_text: Mapped[str | None] = mapped_column(Text, info=MACHINE_WRITTEN)
     scheduled_event_seq: Mapped[int | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[dt.datetime | None]
@@ -453,7 +453,7 @@ class Event(Base):
     type: Mapped[EventType] = mapped_column(index=True)
     state: Mapped[EventState]
     level: Mapped[EventLevel]
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, info=MACHINE_WRITTEN)
     resource_kind: Mapped[ResourceKind | None]
     resource_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     job_id: Mapped[uuid.UUID | None] = mapped_column(index=True)

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 from lxml import etree
 
+from core.text import xml_safe
 from gateway.cimi.schema import (
     COLLECTION_SUFFIX,
     NAMESPACE,
@@ -214,9 +215,9 @@ def _xml_value(parent: etree._Element, field: Field, value: Any) -> None:
     match field.kind:
         case Kind.PROPERTIES:
             for key, text in value.items():
-                etree.SubElement(
-                    parent, _qualified(field.xml), key=_xml_safe(key)
-                ).text = _xml_safe(text)
+                etree.SubElement(parent, _qualified(field.xml), key=xml_safe(key)).text = xml_safe(
+                    text
+                )
         case Kind.OPERATIONS:
             for op in value:
                 etree.SubElement(parent, _qualified(field.xml), rel=op["rel"], href=op["href"])
@@ -234,21 +235,9 @@ def _xml_value(parent: etree._Element, field: Field, value: Any) -> None:
         case Kind.ANY:
             child = etree.SubElement(parent, _qualified(field.xml))
             for key, text in value.items():
-                etree.SubElement(child, _qualified(key)).text = _xml_safe(str(text))
+                etree.SubElement(child, _qualified(key)).text = xml_safe(str(text))
         case _:
-            etree.SubElement(parent, _qualified(field.xml)).text = _xml_safe(
-                _xml_text(field, value)
-            )
-
-
-_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _xml_safe(text: str) -> str:
-    """XML 1.0 cannot hold most control characters, which other APIs let into names and
-    tags: they are written as U+FFFD, the replacement character, rather than refuse the
-    whole document."""
-    return _NOT_XML.sub("\ufffd", text)
+            etree.SubElement(parent, _qualified(field.xml)).text = xml_safe(_xml_text(field, value))
 
 
 def _xml_text(field: Field, value: Any) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -20,19 +19,14 @@ from typing import Any, Final
 from botocore.model import ListShape, Shape, StructureShape
 from lxml import etree
 
+from core.text import xml_safe
+
 NAMESPACE: Final = "http://ec2.amazonaws.com/doc/{version}/"
-_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def timestamp(value: dt.datetime) -> str:
     utc = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def xml_safe(text: str) -> str:
-    """XML 1.0 cannot carry most control characters; a name or message holding one still
-    renders, with each replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
 
 
 def _escaped(text: str) -> str:

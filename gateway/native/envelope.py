@@ -16,6 +16,8 @@ from typing import Any, Final
 from lxml import etree
 from starlette.responses import Response
 
+from core.text import xml_safe
+
 CLOUDSTACK_VERSION: Final = "4.20.0.0"  # the release whose behaviour the front end follows
 JSON_TYPE: Final = "application/json; charset=UTF-8"
 XML_TYPE: Final = "text/xml; charset=UTF-8"
@@ -49,7 +51,7 @@ def error_payload(errorcode: int, cserrorcode: int, text: str) -> dict[str, Any]
 def _xml_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _xml_children(parent: etree._Element, payload: Payload) -> None:
@@ -68,7 +70,8 @@ def _xml_children(parent: etree._Element, payload: Payload) -> None:
 def render(name: str, payload: Payload, fmt: Format, status: int = 200) -> Response:
     if fmt is Format.JSON:
         body = json.dumps({name: payload}, ensure_ascii=False, separators=(",", ":"))
-        return Response(body.encode(), status_code=status, media_type=JSON_TYPE)
+        # a lone surrogate (quoted from a bad request) has no UTF-8: "?" in its place
+        return Response(body.encode(errors="replace"), status_code=status, media_type=JSON_TYPE)
     root = etree.Element(name, {"cloud-stack-version": CLOUDSTACK_VERSION})
     _xml_children(root, payload)
     body_xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")

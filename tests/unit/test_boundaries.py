@@ -23,6 +23,7 @@ PUBLIC_CORE_MODULES = {
     "core.predicates",
     "core.settings",
     "core.states",
+    "core.text",
     "core.views",
 }
 

@@ -18,6 +18,7 @@ import pytest
 from botocore.model import ListShape, Shape, StructureShape
 from lxml import etree
 
+from core.text import xml_safe
 from gateway.ec2 import model, render
 
 
@@ -29,7 +30,7 @@ def _reference_text(shape: Shape, value: Any) -> str:
             return render.timestamp(value)
         case "blob":
             return base64.b64encode(value).decode("ascii")
-    return render.xml_safe(str(value.value if hasattr(value, "value") else value))
+    return xml_safe(str(value.value if hasattr(value, "value") else value))
 
 
 def _reference_fill(element: etree._Element, shape: Shape, value: Any) -> None:
