@@ -25,6 +25,7 @@ from gateway.common import (
     ApiRequest,
     Endpoint,
     ErrorRenderers,
+    HeadersTooLarge,
     Limits,
     RequestTooLarge,
     Throttled,
@@ -51,6 +52,7 @@ class CimiApi:
             .on(wire.NotAcceptable, lambda exc, r: wire.error(exc.status, str(exc), r))
             .on(CoreError, lambda exc, r: wire.error(names_of(exc.kind_of_error).cimi, str(exc), r))
             .on(RequestTooLarge, lambda exc, r: wire.error(413, _too_large(exc), r))
+            .on(HeadersTooLarge, lambda exc, r: wire.error(431, str(exc), r))
             .on(Throttled, lambda exc, r: wire.error(429, "too many requests", r, _retry(exc)))
             .on(Exception, lambda _e, r: wire.error(500, f"internal error ({r.request_id})", r))
         )

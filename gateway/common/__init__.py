@@ -3,6 +3,7 @@ limit, throttling, request ids and the access log. No API vocabulary lives here.
 
 from gateway.common.incoming import DEFAULT_MAX_REQUEST_BYTES as DEFAULT_MAX_REQUEST_BYTES
 from gateway.common.incoming import ApiRequest as ApiRequest
+from gateway.common.incoming import HeadersTooLarge as HeadersTooLarge
 from gateway.common.incoming import RequestTooLarge as RequestTooLarge
 from gateway.common.renderers import ErrorRenderers as ErrorRenderers
 from gateway.common.subapp import Endpoint as Endpoint
@@ -21,6 +22,7 @@ __all__ = [
     "Endpoint",
     "ErrorRenderers",
     "Handler",
+    "HeadersTooLarge",
     "Limits",
     "NotBase64",
     "RateLimit",

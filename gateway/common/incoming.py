@@ -1,8 +1,9 @@
-"""What a blocking handler receives: the request read whole, within the body limit.
+"""What a blocking handler receives: the request read whole, within the header and body limits.
 
-The body is read here, in the event loop, before any handler runs. A handler authenticates,
-so the limit holds before authentication: an oversized request costs the gateway at most
-``max_request_bytes`` of memory and no database or signature work, signed or not.
+The headers are counted and the body is read here, in the event loop, before any handler runs.
+A handler authenticates, so the limits hold before authentication: an oversized request costs
+the gateway at most ``max_request_bytes`` of memory and no database or signature work, signed
+or not.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ FORM_TYPE: Final = "application/x-www-form-urlencoded"
 # CloudStack takes we take too; sixteen times EC2's largest (RunInstances with 16 KiB of user
 # data is 21,848 base64 characters, at most ~64 KiB once percent-encoded in a form).
 DEFAULT_MAX_REQUEST_BYTES: Final = 1024 * 1024
+# No client of these APIs sends more than a dozen headers or a few KiB of them (a SigV4
+# Authorization is ~300 bytes); Apache httpd's limits are 100 fields of 8 KiB each.
+MAX_HEADERS: Final = 100
+MAX_HEADER_BYTES: Final = 16 * 1024
 
 
 class RequestTooLarge(Exception):
@@ -34,6 +39,20 @@ class RequestTooLarge(Exception):
         super().__init__(f"request body over {limit} bytes")
         self.limit = limit
         self.size = size
+
+
+class HeadersTooLarge(Exception):
+    """More header fields, or more bytes of them, than ``MAX_HEADERS``/``MAX_HEADER_BYTES``:
+    refused (431) before the body is read or anyone is authenticated."""
+
+
+def check_headers(request: Request) -> None:
+    fields = request.headers.raw
+    if len(fields) > MAX_HEADERS:
+        raise HeadersTooLarge(f"{len(fields)} header fields; at most {MAX_HEADERS} are accepted")
+    size = sum(len(name) + len(value) for name, value in fields)
+    if size > MAX_HEADER_BYTES:
+        raise HeadersTooLarge(f"{size} bytes of headers; at most {MAX_HEADER_BYTES} are accepted")
 
 
 @dataclass(frozen=True, slots=True)

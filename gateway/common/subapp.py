@@ -28,7 +28,15 @@ from starlette.routing import Route
 
 from gateway.common.access_log import AccessLog
 from gateway.common.exchange import RequestIds, exchange_of
-from gateway.common.incoming import ApiRequest, RequestTooLarge, head_of, read_body, with_body
+from gateway.common.incoming import (
+    ApiRequest,
+    HeadersTooLarge,
+    RequestTooLarge,
+    check_headers,
+    head_of,
+    read_body,
+    with_body,
+)
 from gateway.common.renderers import ErrorRenderers
 from gateway.common.throttle import Throttle, Throttled
 
@@ -57,6 +65,7 @@ def _serve(endpoint: Endpoint, errors: ErrorRenderers, limits: Limits) -> Route:
         exchange = exchange_of(request.scope)
         incoming = head_of(request, exchange, limits.throttle)
         try:
+            check_headers(request)
             incoming = with_body(incoming, await read_body(request, limits.max_request_bytes))
             return await run_in_threadpool(endpoint.handler, incoming)
         except Exception as exc:
@@ -72,8 +81,9 @@ def api_app(
     api: str, endpoints: Sequence[Endpoint], errors: ErrorRenderers, limits: Limits
 ) -> Starlette:
     """``api`` names the API in the access log. ``errors`` must render ``Exception`` and the
-    kit's own refusals (``RequestTooLarge``, ``Throttled``) itself: each in its own envelope."""
-    missing = errors.missing(Exception, RequestTooLarge, Throttled)
+    kit's own refusals (``HeadersTooLarge``, ``RequestTooLarge``, ``Throttled``) itself: each in
+    its own envelope."""
+    missing = errors.missing(Exception, HeadersTooLarge, RequestTooLarge, Throttled)
     if missing:
         raise ValueError(f"{api}: no error renderer for {', '.join(c.__name__ for c in missing)}")
     middleware = [  # outermost first

@@ -19,6 +19,7 @@ from gateway.common import (
     ApiRequest,
     Endpoint,
     ErrorRenderers,
+    HeadersTooLarge,
     Limits,
     RequestTooLarge,
     Throttled,
@@ -60,6 +61,9 @@ def _signed(request: ApiRequest) -> SignedRequest:
     )
 
 
+HEADERS_TOO_LARGE: Final = "RequestHeaderSectionTooLarge"  # AWS's code (S3 answers it)
+
+
 class Ec2Api:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -70,6 +74,10 @@ class Ec2Api:
             .on(Ec2Error, _ec2_error)
             .on(CoreError, lambda exc, request: _ec2_error(from_core(exc), request))
             .on(RequestTooLarge, _too_large)
+            .on(
+                HeadersTooLarge,
+                lambda exc, r: _ec2_error(Ec2Error(HEADERS_TOO_LARGE, str(exc), 431), r),
+            )
             .on(Throttled, _throttled)
             .on(Exception, _internal_error)
         )

@@ -19,6 +19,7 @@ from gateway.common import (
     ApiRequest,
     Endpoint,
     ErrorRenderers,
+    HeadersTooLarge,
     Limits,
     RequestTooLarge,
     Throttled,
@@ -105,6 +106,7 @@ class NativeApi:
             .on(MalformedParameter, lambda exc, r: self._error(NativeError(430, 9999, str(exc)), r))
             .on(CoreError, lambda exc, r: self._error(_from_core(exc), r))
             .on(RequestTooLarge, self._too_large)
+            .on(HeadersTooLarge, lambda exc, r: self._error(param_error(str(exc)), r))
             .on(Throttled, lambda exc, r: self._error(_throttled(exc), r))
             .on(Exception, lambda _exc, r: self._error(_internal(r), r))
         )

@@ -24,6 +24,7 @@ from gateway.common import (
     ApiRequest,
     Endpoint,
     ErrorRenderers,
+    HeadersTooLarge,
     Limits,
     RequestTooLarge,
     Throttled,
@@ -75,6 +76,7 @@ class OcciApi:
             .on(Malformed, lambda exc, _r: error_response(OcciError(400, str(exc)), None))
             .on(CoreError, lambda exc, _r: error_response(_from_core(exc), None))
             .on(RequestTooLarge, lambda exc, _r: error_response(_too_large(exc), None))
+            .on(HeadersTooLarge, lambda exc, _r: error_response(OcciError(431, str(exc)), None))
             .on(Throttled, lambda exc, _r: error_response(_throttled(exc), None))
             .on(Exception, lambda _exc, r: error_response(_internal(r), None))
         )

@@ -1,19 +1,24 @@
 """The kit's limits as real clients meet them, over uvicorn: one request budget per account
 across both APIs (native refusals reach ``cs`` as CloudStack's 429), and an oversized body
-refused in each API's envelope (boto3 sees ``RequestEntityTooLarge``, ``cs`` a 431)."""
+refused in each API's envelope (boto3 sees ``RequestEntityTooLarge``, ``cs`` a 431), and so are
+too many or too large headers (431)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 from cs import CloudStack, CloudStackApiException
+from lxml import etree
 
 from core.services.container import Services
 from core.views import NewAccount
 from gateway.app import create_app
 from gateway.common import RateLimit
+from gateway.common.incoming import MAX_HEADER_BYTES, MAX_HEADERS
 from tests.contract.ec2 import client
 from tests.serving import served
 
@@ -71,3 +76,30 @@ def test_cs_gets_a_431_for_an_oversized_post(tight: str, services: Services) -> 
     error = refused.value.error
     assert (error["errorcode"], error["cserrorcode"]) == (431, 4350)
     assert f"{LIMIT} bytes" in error["errortext"]
+
+
+@pytest.mark.parametrize(
+    ("path", "parse"),
+    [
+        ("/", lambda body: etree.fromstring(body).findtext("Errors/Error/Code")),
+        ("/client/api", lambda body: etree.fromstring(body).findtext("errortext")),
+        ("/occi/compute/", lambda body: body.decode()),
+        ("/cimi/machines", lambda body: json.loads(body)["statusMessage"]),
+    ],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({f"X-Padding-{n}": "x" for n in range(MAX_HEADERS + 1)}, id="too-many"),
+        pytest.param({"X-Padding": "x" * MAX_HEADER_BYTES}, id="too-big"),
+    ],
+)
+def test_too_many_or_too_big_headers_get_431_before_authentication(
+    tight: str, path: str, parse: Callable[[bytes], str | None], headers: dict[str, str]
+) -> None:
+    """No credentials at all: the headers are refused before anyone is authenticated, in the
+    API's own error document."""
+    answer = httpx.get(f"{tight}{path}", headers=headers, timeout=30)
+    assert answer.status_code == 431, answer.text
+    said = parse(answer.content)
+    assert said and ("header" in said or said == "RequestHeaderSectionTooLarge"), said
