@@ -85,6 +85,7 @@ class UserView:
     is_admin: bool
     access_keys: Sequence[str]
     created_at: dt.datetime
+    locked: bool  # by too many failed password logins, until an administrator enables it
 
 
 @dataclass(frozen=True, slots=True)

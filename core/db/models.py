@@ -53,6 +53,8 @@ class User(Model):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
     username: Mapped[name_column] = mapped_column(unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_at: Mapped[dt.datetime | None]  # set by too many failed logins; an admin clears it
     account: Mapped[Account] = relationship(back_populates="users")
     credentials: Mapped[list[Credential]] = relationship(back_populates="user")
 

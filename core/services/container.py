@@ -60,9 +60,7 @@ class Services:
             },
             size=settings.workers,
         )
-        self.identity = IdentityService(
-            self.db, session_timeout=settings.session_timeout, wake_workers=self.workers.wake
-        )
+        self.identity = IdentityService(self.db, settings, wake_workers=self.workers.wake)
         self.catalog = CatalogService(self.db, self.drivers)
         self.images = ImageService(self.db, settings.images_dir, self.workers.wake)
         self.key_pairs = KeyPairService(self.db)

@@ -1,7 +1,12 @@
 """Accounts (tenants) → users → credentials: one identity store for all four APIs (rule 7).
 
-Passwords are hashed with scrypt from the standard library (a memory-hard KDF; no extra
-dependency needed). Access and secret keys are random and shown once at creation.
+Passwords are hashed with argon2id (argon2-cffi), each hash recording its own costs, so costs can
+rise without locking anyone out: a hash with older costs, or an scrypt hash from an earlier
+release, is replaced at its owner's next successful login. A user whose password is given wrong
+``login_attempts_allowed`` times in a row is locked, on every API that takes a password, until
+an administrator enables the user again. Access and secret keys are random and shown once at
+creation; they keep working while a user's password is locked, so guessing at a password
+cannot cut off a user's signed calls, and an administrator can still sign the unlock.
 """
 
 from __future__ import annotations
@@ -10,14 +15,18 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
+from uuid import UUID
 
-from sqlalchemy import delete, select
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from core import events, paging
@@ -31,6 +40,7 @@ from core.jobs import queue, settling
 from core.jobs.account_jobs import cancel_pending, refuse_dependents
 from core.services.lookup import contains_text, identity_clause, identity_clauses
 from core.services.security_groups import default_group
+from core.settings import CoreSettings
 from core.views import (
     Accepted,
     AccountQuery,
@@ -42,23 +52,52 @@ from core.views import (
     UserView,
 )
 
-_SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
+log = logging.getLogger(__name__)
+
+_SCRYPT_PREFIX: Final = "scrypt$"
+_SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}  # the costs every earlier "scrypt$salt$digest" used
 _ACCOUNT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _ACCESS_KEY_ALPHABET: Final = string.ascii_uppercase + string.digits
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
-
-
-def verify_password(password: str, stored: str) -> bool:
-    scheme, salt, digest = stored.split("$")
-    if scheme != "scrypt":
-        return False
+def _verify_scrypt(password: str, stored: str) -> bool:
+    """An earlier release's hash: ``scrypt$<salt>$<digest>``, base64, at the costs above."""
+    _scheme, salt, digest = stored.split("$")
     computed = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), **_SCRYPT)
     return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+class Passwords:
+    """argon2id at the costs the settings name; a hash in PHC form records them
+    (``$argon2id$v=19$m=65536,t=3,p=4$<salt>$<digest>``), so it verifies after they change."""
+
+    def __init__(self, *, time_cost: int, memory_cost: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
+        )
+
+    @classmethod
+    def of(cls, settings: CoreSettings) -> Passwords:
+        return cls(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_cost,
+            parallelism=settings.password_parallelism,
+        )
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password: str, stored: str) -> bool:
+        if stored.startswith(_SCRYPT_PREFIX):
+            return _verify_scrypt(password, stored)
+        try:
+            return self._hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored: str) -> bool:
+        """An scrypt hash, or an argon2 one made at other costs than today's."""
+        return stored.startswith(_SCRYPT_PREFIX) or self._hasher.check_needs_rehash(stored)
 
 
 def new_access_key() -> str:
@@ -89,6 +128,7 @@ def user_view(user: User) -> UserView:
         user.account.is_admin,
         [c.access_key for c in user.credentials],
         user.created_at,
+        user.locked_at is not None,
     )
 
 
@@ -102,10 +142,18 @@ def _enabled(user: User | None) -> bool:
     return user is not None and user.account.state is AccountState.ENABLED
 
 
-def _password_user(session: Session, username: str, password: str) -> User:
-    """NotFound for a wrong name or password alike, so the answer does not say which."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not _enabled(user) or not verify_password(password, user.password_hash):
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A user a password login names, read before the (slow) password check."""
+
+    id: UUID
+    password_hash: str
+
+
+def _signed_in(session: Session, user_id: UUID, username: str) -> User:
+    """The user a checked password names, still in an enabled account."""
+    user = session.get(User, user_id)
+    if user is None or not _enabled(user):
         raise NotFound("user", username)
     return user
 
@@ -126,12 +174,14 @@ class IdentityService:
     def __init__(
         self,
         db: Database,
+        settings: CoreSettings,
         *,
-        session_timeout: float = 1800.0,
         wake_workers: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
-        self._session_timeout = dt.timedelta(seconds=session_timeout)
+        self._session_timeout = dt.timedelta(seconds=settings.session_timeout)
+        self._attempts_allowed = settings.login_attempts_allowed
+        self._passwords = Passwords.of(settings)
         self._wake = wake_workers
 
     def create_account(
@@ -159,7 +209,9 @@ class IdentityService:
             if session.scalar(select(User).where(User.username == login)) is not None:
                 raise Conflict("user", login, "a user with this name exists")
             account = Account(name=name, is_admin=admin)
-            user = User(account=account, username=login, password_hash=hash_password(password))
+            user = User(
+                account=account, username=login, password_hash=self._passwords.hash(password)
+            )
             credential = Credential(
                 user=user, access_key=new_access_key(), secret_key=new_secret_key()
             )
@@ -316,8 +368,9 @@ class IdentityService:
 
     def login(self, username: str, password: str) -> LoginView:
         """A new session for a user; expired sessions are swept on the way."""
+        user_id = self._check_password(username, password)
         with self._db.transaction() as session:
-            user = _password_user(session, username, password)
+            user = _signed_in(session, user_id, username)
             key = secrets.token_urlsafe(24)
             now = utcnow()
             session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
@@ -349,5 +402,92 @@ class IdentityService:
             session.execute(delete(LoginSession).where(LoginSession.key_hash == _session_hash(key)))
 
     def authenticate_password(self, username: str, password: str) -> Caller:
+        """Who a username and password name (HTTP Basic): the same check and lockout as
+        ``login``, without a session."""
+        user_id = self._check_password(username, password)
         with self._db.transaction() as session:
-            return _caller(_password_user(session, username, password))
+            return _caller(_signed_in(session, user_id, username))
+
+    def enable_user(self, caller: Caller, ref: str) -> UserView:
+        """Admins only (others get NotFound, as if the user did not exist for them): lifts a
+        lockout and starts the count of failed logins afresh. Enabling an enabled user
+        changes nothing."""
+        clause = identity_clause(User, ref)
+        if not caller.is_admin or clause is None:
+            raise NotFound("user", ref)
+        with self._db.transaction() as session:
+            user = session.scalar(select(User).where(clause))
+            if user is None or not _enabled(user):
+                raise NotFound("user", ref)
+            if user.locked_at is not None:
+                log.info("user %s unlocked by user %s", user.username, caller.user_id)
+            user.locked_at = None
+            user.failed_logins = 0
+            return user_view(user)
+
+    def _check_password(self, username: str, password: str) -> UUID:
+        """The id of the user this password is right for. NotFound alike for an unknown name, a
+        locked user and a wrong password, so the answer does not say which; the log does. The
+        hash is checked outside any transaction (it takes a good part of a second by design),
+        and each outcome is written in one short statement, so concurrent guesses all count."""
+        candidate = self._candidate(username)
+        if not self._passwords.verify(password, candidate.password_hash):
+            self._count_failure(candidate.id, username)
+            raise NotFound("user", username)
+        renewed = (
+            self._passwords.hash(password)
+            if self._passwords.needs_rehash(candidate.password_hash)
+            else candidate.password_hash
+        )
+        with self._db.transaction() as session:
+            reset = session.execute(
+                update(User)
+                .where(User.id == candidate.id, User.locked_at.is_(None))
+                .values(failed_logins=0, password_hash=renewed)
+            )
+        if reset.rowcount != 1:  # type: ignore[attr-defined]
+            log.info("refused login for %s: locked while its password was checked", username)
+            raise NotFound("user", username)
+        return candidate.id
+
+    def _candidate(self, username: str) -> _Candidate:
+        with self._db.transaction() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None or not _enabled(user):
+                log.info("refused login for %r: no such user in an enabled account", username)
+                raise NotFound("user", username)
+            if user.locked_at is not None:
+                log.info(
+                    "refused login for %s: locked since %s after %d failed logins",
+                    username,
+                    user.locked_at.isoformat(),
+                    user.failed_logins,
+                )
+                raise NotFound("user", username)
+            return _Candidate(user.id, user.password_hash)
+
+    def _count_failure(self, user_id: UUID, username: str) -> None:
+        """One more failed login in a row; the one that reaches the allowance locks the user."""
+        with self._db.transaction() as session:
+            failures = session.scalar(
+                update(User)
+                .where(User.id == user_id)
+                .values(failed_logins=User.failed_logins + 1)
+                .returning(User.failed_logins)
+            )
+            if failures is not None and failures >= self._attempts_allowed:
+                session.execute(
+                    update(User)
+                    .where(User.id == user_id, User.locked_at.is_(None))
+                    .values(locked_at=utcnow())
+                )
+                log.warning(
+                    "user %s locked after %d failed password logins in a row", username, failures
+                )
+            else:
+                log.info(
+                    "refused login for %s: wrong password (%s of %d allowed)",
+                    username,
+                    failures,
+                    self._attempts_allowed,
+                )

@@ -2,7 +2,9 @@
 caller, against the same users the native API's ``login`` knows.
 
 Basic carries an account's username and password; ``X-Auth-Token`` a session key that ``login``
-gave. Each API answers ``Unauthenticated`` with 401 in its own envelope.
+gave. A password here is checked as ``login`` checks it: a wrong one counts towards the user's
+lockout, and a locked user's right one is refused. Each API answers ``Unauthenticated`` with 401
+in its own envelope, the same for every cause; the identity service logs which.
 """
 
 from __future__ import annotations

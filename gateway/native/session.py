@@ -1,7 +1,9 @@
 """``login`` and ``logout``: CloudMonkey's and fog's way in when they hold a password, not keys.
 
-The session key comes back in the body and as an HttpOnly cookie; later calls send either (or
-both, then they must agree). Sessions live in the database, so any replica can serve them.
+The session key comes back in the body and as an HttpOnly cookie; later calls send it as the
+``sessionkey`` parameter (with the cookie or without; a cookie alone is refused, see ``auth``).
+Sessions live in the database, so any replica can serve them. A wrong password, an unknown user
+and a locked one get the same refusal; the identity service logs which.
 """
 
 from __future__ import annotations

@@ -23,6 +23,11 @@ def make_settings(tmp_path: Path) -> CoreSettings:
         data_dir=tmp_path / "data",
         pool_name=f"cg-unit-{uuid.uuid4().hex[:10]}",
         stop_timeout=1.0,
+        # argon2id at its lowest costs: tests create hundreds of accounts, and what they check
+        # of password hashing does not depend on the costs (a unit test pins the defaults)
+        password_time_cost=1,
+        password_memory_cost=64,
+        password_parallelism=1,
     )
 
 

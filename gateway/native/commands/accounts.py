@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from core.enums import AccountState, Settle
-from core.views import AccountQuery
+from core.views import AccountQuery, UserView
 from gateway.native import objects
 from gateway.native.jobs import settled
 from gateway.native.registry import (
@@ -123,6 +123,12 @@ def delete_account(call: Call) -> Reply:
     return settled(call.services.identity.delete_account(call.caller, ref, settle=Settle.AS_JOB))
 
 
+def _user(view: UserView, domain: str) -> dict[str, Any]:
+    """CloudStack's user states are enabled, disabled and locked; a user is locked here by
+    too many failed password logins."""
+    return {**objects.user(view, domain), "state": "locked" if view.locked else "enabled"}
+
+
 @commands.command(
     "getUser",
     "Finds the user holding an API key",
@@ -132,4 +138,17 @@ def delete_account(call: Call) -> Reply:
 def get_user(call: Call) -> Reply:
     domain = objects.domain(call.services)
     found = call.services.identity.user_by_access_key(call.caller, call.args["userapikey"])
-    return Single("user", objects.user(found, domain))
+    return Single("user", _user(found, domain))
+
+
+@commands.command(
+    "enableUser",
+    "Enables a user: lifts the lock that failed password logins put on it (admins)",
+    (Param("id", ParamType.UUID, "The user", required=True),),
+    admin_only=True,
+    response_key="user",
+)
+def enable_user(call: Call) -> Reply:
+    """CloudStack's ``enableUser`` is synchronous and answers the user (``UserResponse``)."""
+    found = call.services.identity.enable_user(call.caller, str(call.args["id"]))
+    return Single("user", _user(found, objects.domain(call.services)))
