@@ -48,8 +48,9 @@ def create_app(
             await run_in_threadpool(services.close)
 
     async def healthz(_request: Request) -> JSONResponse:
-        """Answers once start-up recovery has run: the server is ready for work."""
-        return JSONResponse({"status": "ok", "installation": services.installation})
+        """Answers once start-up recovery has run: the server is ready for work. It answers
+        anyone, so it says nothing else (not even the installation id)."""
+        return JSONResponse({"status": "ok"})
 
     routes = [
         Route("/healthz", healthz),
