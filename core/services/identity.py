@@ -182,6 +182,9 @@ class IdentityService:
         self._session_timeout = dt.timedelta(seconds=settings.session_timeout)
         self._attempts_allowed = settings.login_attempts_allowed
         self._passwords = Passwords.of(settings)
+        # checked instead when no user can log in under a name, so that takes as long as a
+        # wrong password: the time of a refusal does not tell which names exist or are locked
+        self._decoy = self._passwords.hash(secrets.token_urlsafe(16))
         self._wake = wake_workers
 
     def create_account(
@@ -431,6 +434,9 @@ class IdentityService:
         hash is checked outside any transaction (it takes a good part of a second by design),
         and each outcome is written in one short statement, so concurrent guesses all count."""
         candidate = self._candidate(username)
+        if candidate is None:
+            self._passwords.verify(password, self._decoy)
+            raise NotFound("user", username)
         if not self._passwords.verify(password, candidate.password_hash):
             self._count_failure(candidate.id, username)
             raise NotFound("user", username)
@@ -450,12 +456,13 @@ class IdentityService:
             raise NotFound("user", username)
         return candidate.id
 
-    def _candidate(self, username: str) -> _Candidate:
+    def _candidate(self, username: str) -> _Candidate | None:
+        """The user a login names; None when none may log in under that name."""
         with self._db.transaction() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None or not _enabled(user):
                 log.info("refused login for %r: no such user in an enabled account", username)
-                raise NotFound("user", username)
+                return None
             if user.locked_at is not None:
                 log.info(
                     "refused login for %s: locked since %s after %d failed logins",
@@ -463,7 +470,7 @@ class IdentityService:
                     user.locked_at.isoformat(),
                     user.failed_logins,
                 )
-                raise NotFound("user", username)
+                return None
             return _Candidate(user.id, user.password_hash)
 
     def _count_failure(self, user_id: UUID, username: str) -> None:

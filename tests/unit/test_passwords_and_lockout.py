@@ -174,3 +174,30 @@ def test_an_admin_enables_a_locked_user(
         with pytest.raises(NotFound):
             services.identity.login(carol.username, "guess")
     services.identity.login(carol.username, "carols-secret")
+
+
+def test_every_refusal_costs_one_password_check(
+    services: Services, carol: NewAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown name and a locked user are refused only after a hash is checked, as a wrong
+    password is: how long a refusal takes does not say which names exist or are locked."""
+    checked: list[str] = []
+    verify = Passwords.verify
+
+    def counted(self: Passwords, password: str, stored: str) -> bool:
+        checked.append(password)
+        return verify(self, password, stored)
+
+    monkeypatch.setattr(Passwords, "verify", counted)
+    for username in ("nobody", carol.username):
+        with pytest.raises(NotFound):
+            services.identity.login(username, "guess")
+    for _ in range(5):
+        with pytest.raises(NotFound):
+            services.identity.login(carol.username, "guess")
+    checked.clear()
+    with pytest.raises(NotFound):
+        services.identity.login(carol.username, "carols-secret")  # locked
+    with pytest.raises(NotFound):
+        services.identity.login("nobody", "guess")
+    assert checked == ["carols-secret", "guess"]
