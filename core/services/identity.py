@@ -33,7 +33,15 @@ from core import events, paging
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Account, Credential, LoginSession, User
-from core.enums import AccountState, EventState, EventType, JobKind, ResourceKind, Settle
+from core.enums import (
+    AccountState,
+    EventLevel,
+    EventState,
+    EventType,
+    JobKind,
+    ResourceKind,
+    Settle,
+)
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound
 from core.installation import ADMIN_ACCOUNT
 from core.jobs import queue, settling
@@ -424,6 +432,14 @@ class IdentityService:
                 raise NotFound("user", ref)
             if user.locked_at is not None:
                 log.info("user %s unlocked by user %s", user.username, caller.user_id)
+                events.record(
+                    session,
+                    account_id=user.account_id,
+                    user_id=caller.user_id,
+                    type=EventType.USER_ENABLE,
+                    state=EventState.COMPLETED,
+                    description=f"user {user.username} unlocked",
+                )
             user.locked_at = None
             user.failed_logins = 0
             return user_view(user)
@@ -476,14 +492,15 @@ class IdentityService:
     def _count_failure(self, user_id: UUID, username: str) -> None:
         """One more failed login in a row; the one that reaches the allowance locks the user."""
         with self._db.transaction() as session:
-            failures = session.scalar(
+            counted = session.execute(
                 update(User)
                 .where(User.id == user_id)
                 .values(failed_logins=User.failed_logins + 1)
-                .returning(User.failed_logins)
-            )
-            if failures is not None and failures >= self._attempts_allowed:
-                session.execute(
+                .returning(User.failed_logins, User.account_id)
+            ).one_or_none()
+            failures = None if counted is None else counted.failed_logins
+            if counted is not None and counted.failed_logins >= self._attempts_allowed:
+                locked = session.execute(
                     update(User)
                     .where(User.id == user_id, User.locked_at.is_(None))
                     .values(locked_at=utcnow())
@@ -491,6 +508,16 @@ class IdentityService:
                 log.warning(
                     "user %s locked after %d failed password logins in a row", username, failures
                 )
+                if locked.rowcount == 1:  # type: ignore[attr-defined]
+                    events.record(
+                        session,
+                        account_id=counted.account_id,
+                        user_id=None,
+                        type=EventType.USER_LOCK,
+                        state=EventState.COMPLETED,
+                        level=EventLevel.WARN,
+                        description=f"user {username} locked after {failures} failed logins",
+                    )
             else:
                 log.info(
                     "refused login for %s: wrong password (%s of %d allowed)",

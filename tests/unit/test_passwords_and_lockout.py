@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.db.models import User
+from core.enums import EventType
 from core.errors import NotFound
 from core.services.container import Services
 from core.services.identity import IdentityService, Passwords
@@ -174,6 +175,12 @@ def test_an_admin_enables_a_locked_user(
         with pytest.raises(NotFound):
             services.identity.login(carol.username, "guess")
     services.identity.login(carol.username, "carols-secret")
+    events = services.events.list_events(services.identity.caller_for(carol.account.name)).items
+    said = [(e.type, e.description) for e in events if e.type.value.startswith("USER.")]
+    assert said == [
+        (EventType.USER_ENABLE, "user carol unlocked"),
+        (EventType.USER_LOCK, "user carol locked after 5 failed logins"),
+    ]
 
 
 def test_every_refusal_costs_one_password_check(
