@@ -204,10 +204,12 @@ class Answers:
 
 
 def error_response(exc: OcciError, exchange: Exchange | None) -> Response:
-    """Errors are text whatever was asked: GFD.185 gives them no rendering of their own."""
+    """Errors are text whatever was asked: GFD.185 gives them no rendering of their own. The
+    text is one line, so a control character it quotes from the request (a path with
+    ``%1F``) is written as a space, as in every other OCCI text line (``text.one_line``)."""
     server = exchange.server if exchange else "Cloudgate OCCI/1.1"
     return Response(
-        f"{exc.text}\n",
+        f"{text.one_line(exc.text)}\n",
         exc.status,
         {"Server": server, "Accept": ADVERTISED, **exc.headers},
         media_type="text/plain",

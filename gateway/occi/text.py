@@ -197,11 +197,16 @@ def parse_headers(headers: Headers) -> Document:
     )
 
 
+def one_line(text: str) -> str:
+    """``text`` with each control character (a line break would end a rendering, and no
+    OCCI text may hold the others) written as a space."""
+    return _CONTROL.sub(" ", text)
+
+
 def quoted(text: str) -> str:
-    """A quoted-string; control characters (a quoted-string may not hold them, and a line
-    break would end the rendering) are written as spaces."""
+    """A quoted-string, on one line (a quoted-string may hold no control character)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{_CONTROL.sub(" ", escaped)}"'
+    return f'"{one_line(escaped)}"'
 
 
 def value_text(value: Value) -> str:

@@ -43,6 +43,7 @@ UNKNOWN = uuid.UUID(int=7)
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 CASES = [
     Case("no scheme", "POST", "/occi/compute/", 400, "Category: compute;class=\"kind\"\n"),
+    Case("control characters in the path", "GET", "/occi/%1F%0A%00/", 404, ""),
     Case("term with a space", "POST", "/occi/compute/", 400,
          'Category: com pute;scheme="http://schemas.ogf.org/occi/infrastructure#";class="kind"\n'),
     Case("class unknown", "POST", "/occi/compute/", 400,
@@ -232,6 +233,8 @@ def test_bad_input_is_refused_with_a_text_body_and_changes_nothing(
         assert answer.headers["content-type"].startswith("text/plain")
         assert answer.text.strip(), "an error explains itself"
         assert "Traceback" not in answer.text
+        line = answer.text.removesuffix("\n")
+        assert line.isprintable(), f"one line of printable text: {line!r}"
     assert _rows(world) == before
 
 
