@@ -8,9 +8,10 @@ PACKAGES=(
   # hypervisor and libvirt
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   libvirt-dev pkg-config dnsmasq-base
-  # isolated networks (libvirt's firewall rules) and security groups (nwfilter), and iproute2
-  # for reading the host's own subnets
-  iptables ebtables iproute2
+  # isolated networks (libvirt's firewall rules) and security groups (nwfilter) with libvirt's
+  # standard filters (clean-traffic keeps each guest to its own addresses), and iproute2 for
+  # reading the host's own subnets
+  iptables ebtables iproute2 libvirt-daemon-config-nwfilter
   # config drives (ISO 9660) and XML checks
   genisoimage libxml2-utils
   # the offline tiny guest image: busybox, initramfs, a FAT boot partition with syslinux
@@ -60,13 +61,24 @@ mkdir -p /var/log/libvirt /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt
 pgrep -x virtlogd >/dev/null || virtlogd --daemon
 pgrep -x libvirtd >/dev/null || libvirtd --daemon
 
+answering=no
 for _ in $(seq 1 60); do
   if virsh --connect qemu:///system version >/dev/null 2>&1; then
-    echo "setup-host: libvirtd answers on qemu:///system"
-    exit 0
+    answering=yes
+    break
   fi
   sleep 1
 done
-echo "setup-host: libvirtd did not answer on qemu:///system within 60s" >&2
-tail -n 20 /var/log/libvirt/libvirtd.log >&2 || true
-exit 1
+if [ "$answering" = no ]; then
+  echo "setup-host: libvirtd did not answer on qemu:///system within 60s" >&2
+  tail -n 20 /var/log/libvirt/libvirtd.log >&2 || true
+  exit 1
+fi
+# A libvirtd started before libvirt-daemon-config-nwfilter was installed has not read the
+# standard filters; defining them from their files needs no restart.
+if ! virsh --connect qemu:///system nwfilter-list | grep -qw clean-traffic; then
+  for filter in /etc/libvirt/nwfilter/*.xml; do
+    virsh --connect qemu:///system nwfilter-define "$filter" >/dev/null
+  done
+fi
+echo "setup-host: libvirtd answers on qemu:///system"
