@@ -316,7 +316,8 @@ class LibvirtDriver:
                 interfaces = []
                 for nic in spec.nics:
                     self.ensure_network(nic.network)
-                    has_filter = self._define_filter(nwfilter_xml.nic_filter(nic.id, nic.groups))
+                    nic_filter = nwfilter_xml.nic_filter(nic.id, nic.ip, nic.groups)
+                    has_filter = self._define_filter(nic_filter)
                     interfaces.append(
                         domain_xml.Interface(
                             nic.mac,

@@ -5,8 +5,9 @@ Two layers, so a rule change touches one filter and never a guest's domain XML:
 * one filter per security group (``cloudgate-sg-<group>``) holding only that group's accept
   rules, each matching ``state NEW``;
 * one filter per NIC (``cloudgate-nic-<nic>``), named in the domain's ``<filterref>``, holding
-  the base rules (DHCP, accept ESTABLISHED/RELATED both ways, a final drop) and one
-  ``<filterref>`` per group the NIC belongs to.
+  libvirt's ``clean-traffic`` (anti-spoofing) for the NIC's address, the base rules (DHCP,
+  accept ESTABLISHED/RELATED both ways, a final drop) and one ``<filterref>`` per group the
+  NIC belongs to.
 
 libvirt sorts all rules reached from the NIC filter by priority, so group rules (500) sit between
 the base accepts (100, 200) and the drop (1000). When a group's rules change, the caller redefines
@@ -33,6 +34,7 @@ from core.enums import Protocol
 from core.network.rules import Direction, RuleSpec
 
 GROUP_RULE_PRIORITY: Final = 500
+CLEAN_TRAFFIC: Final = "clean-traffic"  # libvirt's, from libvirt-daemon-config-nwfilter
 _EVERYWHERE: Final = "0.0.0.0/0"
 _ELEMENTS: Final = {
     Protocol.TCP: "tcp",
@@ -62,14 +64,21 @@ def group_filter(group: uuid.UUID, rules: Sequence[tuple[RuleSpec, Sequence[str]
     return etree.tostring(xml, encoding="unicode")
 
 
-def nic_filter(nic: uuid.UUID, groups: Sequence[uuid.UUID]) -> str:
-    """Base rules plus the groups' filters, in the given order.
+def nic_filter(nic: uuid.UUID, ip: str, groups: Sequence[uuid.UUID]) -> str:
+    """libvirt's ``clean-traffic`` for the NIC's own ``ip``, base rules, then the groups'
+    filters, in the given order.
+
+    ``clean-traffic`` (libvirt's standard filter, at the Ethernet layer) drops what the guest
+    sends from any MAC but its NIC's or any IP address but ``ip`` (DHCP's 0.0.0.0 aside), and
+    ARP claiming another's: without it a guest could take a member's address and pass the
+    source-group rules that name that member. ``ip`` is the one DHCP holds for the NIC.
 
     There is deliberately no blanket "accept new outgoing traffic": egress is whatever the
     groups' egress rules allow, and everything else reaches the final drop.
     """
     xml = E.filter(
         E.uuid(str(nic)),
+        E.filterref(E.parameter(name="IP", value=ip), filter=CLEAN_TRAFFIC),
         # DHCP must work before the guest has an address the group rules could name.
         E.rule(
             E.udp(dstportstart="67", dstportend="67"),

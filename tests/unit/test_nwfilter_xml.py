@@ -157,15 +157,18 @@ def test_empty_group_filter_is_valid(tmp_path: Path) -> None:
 
 def test_nic_filter_has_base_rules_and_groups_in_order(tmp_path: Path) -> None:
     groups = [GROUP, PEERS, uuid.UUID(int=7)]
-    xml = nwfilter_xml.nic_filter(NIC, groups)
+    xml = nwfilter_xml.nic_filter(NIC, "10.254.3.7", groups)
     _validate(tmp_path, xml)
     root = etree.fromstring(xml)
     assert root.get("name") == f"cloudgate-nic-{NIC}"
     assert root.get("chain") == "root"
     assert root.findtext("uuid") == str(NIC)
     assert [child.get("filter") for child in root.iter("filterref")] == [
-        f"cloudgate-sg-{group}" for group in groups
+        "clean-traffic",
+        *(f"cloudgate-sg-{group}" for group in groups),
     ]
+    [own] = root.find("filterref").iter("parameter")
+    assert (own.get("name"), own.get("value")) == ("IP", "10.254.3.7")
     assert _matches(root) == [
         (
             {"action": "accept", "direction": "out", "priority": "100"},
@@ -189,6 +192,6 @@ def test_nic_filter_has_base_rules_and_groups_in_order(tmp_path: Path) -> None:
 
 
 def test_nic_filter_without_groups_is_valid(tmp_path: Path) -> None:
-    xml = nwfilter_xml.nic_filter(NIC, [])
+    xml = nwfilter_xml.nic_filter(NIC, "10.254.3.7", [])
     _validate(tmp_path, xml)
-    assert etree.fromstring(xml).find("filterref") is None
+    assert [f.get("filter") for f in etree.fromstring(xml).iter("filterref")] == ["clean-traffic"]
