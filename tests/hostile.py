@@ -27,6 +27,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -311,8 +312,9 @@ def _occi_renderings(draw: st.DrawFn) -> list[tuple[str, str]]:
 
 
 def _header_bytes(text: str) -> bytes:
-    """A header value as HTTP carries one: no CR, LF or other control byte but tab."""
-    return bytes(b for b in wire(text) if b == 9 or b >= 32)
+    """A header value as HTTP carries one: no CR, LF or other control byte but tab, and no
+    white space at either end (h11 refuses to send it)."""
+    return bytes(b for b in wire(text) if b == 9 or b >= 32).strip(b" \t")
 
 
 @st.composite
@@ -501,6 +503,12 @@ class Gateway:
     def close(self) -> None:
         self.http.close()
 
+    def reconnect(self) -> None:
+        """A new connection pool: after an unhandled exception uvicorn closes the connection,
+        which the next request on it would otherwise meet as a reset."""
+        self.http.close()
+        self.http = httpx.Client(base_url=self.url, timeout=120)
+
     def send(self, probe: Probe) -> httpx.Response:
         return self.http.send(self.request(probe))
 
@@ -626,7 +634,16 @@ class ServerErrors(logging.Handler):
             taken, self.records = self.records, []
         return taken
 
+    def take_within(self, seconds: float) -> list[str]:
+        """What was logged, waiting up to ``seconds`` for a first line: uvicorn logs an
+        exception that escaped the app only after Starlette has sent the plain 500."""
+        deadline = time.monotonic() + seconds
+        while not self.records and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.take()
 
+
+LOG_WAIT: Final = 2.0  # seconds a 5xx waits for its traceback in the log
 LOGGERS: Final = ("", "uvicorn")  # the root, and uvicorn's, which does not propagate to it
 
 
@@ -662,9 +679,16 @@ def exchange(gateway: Gateway, probe: Probe, errors: ServerErrors) -> Outcome:
     errors.take()
     try:
         response = gateway.send(probe)
-    except httpx.HTTPError as exc:
-        return Outcome(probe, 0, (f"no readable answer: {exc!r}",), tuple(errors.take()))
+    except httpx.LocalProtocolError:
+        raise  # httpx would not send it: the probe is wrong, not the server
+    except httpx.TransportError as exc:
+        gateway.reconnect()
+        logged = errors.take_within(LOG_WAIT)
+        return Outcome(probe, 0, (f"no readable answer: {exc!r}",), tuple(logged))
+    problems = tuple(defects(response))
+    failed = response.status_code >= 500
+    logged = errors.take_within(LOG_WAIT) if failed else errors.take()
+    if failed:
+        gateway.reconnect()
     body = response.content.decode("utf-8", "replace")
-    return Outcome(
-        probe, response.status_code, tuple(defects(response)), tuple(errors.take()), body
-    )
+    return Outcome(probe, response.status_code, problems, tuple(logged), body)
