@@ -10,13 +10,14 @@ were to do is swept with the account anyway) and queues one DELETE_ACCOUNT job. 
   security groups (``dependents``), as deleting each of those alone would;
 * ``run`` removes from the hosts the account's guests (``remove_guest``: domain, root disk,
   config drive, NIC filters, DHCP reservations), data disks and snapshots, networks and group
-  filters, and the base volumes and files of its images that no other account's instance still
-  runs from. The account's instances are members of its own groups only, and groups of other
+  filters, and the base volumes of its images that no other account's instance still runs
+  from. The account's instances are members of its own groups only, and groups of other
   accounts citing those are refused above, so no other group's filter changes.
 * ``succeeded`` terminates the instances, deletes the volumes, snapshots, networks, groups,
   public addresses, key pairs, launch and volume templates, tags, login sessions and
-  credentials, deregisters the images and marks the account DELETED. Users stay (events and
-  jobs name them) but cannot sign in.
+  credentials, deregisters the images (``deregister_row``, the path every deregistration
+  takes, then their files once nothing needs them) and marks the account DELETED. Users stay
+  (events and jobs name them) but cannot sign in.
 
 Every host step succeeds when its object is already gone, and ``succeeded`` only touches rows
 still live, so a rerun after a crash at any point, or after the account is DELETED, is harmless.
@@ -76,17 +77,16 @@ from core.errors import InUse, InvalidState
 from core.hosts.driver import DiskKind, DiskRef, GuestSpec, HostDriver
 from core.hosts.registry import HostDrivers
 from core.jobs import queue
+from core.jobs.deregistration import deregister_row
 from core.jobs.instance_jobs import guest_spec, remove_guest
 from core.jobs.network_jobs import HostsJob
 from core.jobs.queue import ClaimedJob
 from core.jobs.storage_jobs import volume_disk
 from core.jobs.worker import JobHandler
 from core.states import (
-    IMAGES,
     NETWORKS,
     SNAPSHOTS,
     VOLUMES,
-    ImageTransition,
     InstanceState,
     NetworkTransition,
     SnapshotTransition,
@@ -183,7 +183,7 @@ class _HostWork:
     hosts: Sequence[HostDriver]
     networks: list[uuid.UUID]
     groups: list[uuid.UUID]
-    images: Mapping[uuid.UUID, Path]  # images whose base volumes and file nothing else needs
+    images: set[uuid.UUID]  # images whose base volumes nothing else needs
 
 
 class DeleteAccount(HostsJob):
@@ -242,13 +242,13 @@ class DeleteAccount(HostsJob):
             )
         ).all()
         still_used = select(Instance.image_id).where(Instance.id.in_(_live_of_others(owned)))
-        images = session.execute(
-            select(Image.id, Image.path).where(
+        unneeded_images = session.scalars(
+            select(Image.id).where(
                 Image.account_id == owned,
                 Image.state != ImageState.DEREGISTERED,
                 Image.id.not_in(still_used),
             )
-        ).all()
+        )
         return _HostWork(
             guests=[(self._driver(i.host), guest_spec(session, i)) for i in instances if i.host],
             disks=[(self._driver(v.host), volume_disk(v)) for v in volumes]
@@ -264,7 +264,7 @@ class DeleteAccount(HostsJob):
             groups=list(
                 session.scalars(select(SecurityGroup.id).where(SecurityGroup.account_id == owned))
             ),
-            images={image_id: Path(path) for image_id, path in images},
+            images=set(unneeded_images),
         )
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
@@ -286,14 +286,12 @@ class DeleteAccount(HostsJob):
             for volume in driver.volumes():  # base volumes, their markers, capture copies
                 if volume.owner_kind is ResourceKind.IMAGE and volume.owner_id in work.images:
                     driver.delete_volume(volume.name)
-        for path in work.images.values():
-            path.unlink(missing_ok=True)
         return {
             "instances": len(work.guests),
             "disks": len(work.disks),
             "networks": len(work.networks),
             "security_groups": len(work.groups),
-            "image_files": len(work.images),
+            "images": len(work.images),
         }
 
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None:
@@ -301,8 +299,10 @@ class DeleteAccount(HostsJob):
         if account.state is AccountState.DELETED:
             return
         cancel_pending(session, account.id)  # queued on its resources since the deletion began
-        _Retirement(session, job, account.id).everything()
+        unneeded = _Retirement(session, job, account.id).everything()
         account.state = AccountState.DELETED
+        for path in unneeded:  # a rerun, should this transaction not commit, finds them gone
+            path.unlink(missing_ok=True)
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
         """The account stays DELETING (its keys stay dead) with what is left of it; asking to
@@ -328,7 +328,8 @@ class _Retirement:
             resource=(kind, resource),
         )
 
-    def everything(self) -> None:
+    def everything(self) -> list[Path]:
+        """Returns the image files nothing needs any more, to remove once the rows are."""
         session, owned, now = self._session, self._account, utcnow()
         for instance in session.scalars(
             select(Instance).where(
@@ -370,12 +371,14 @@ class _Retirement:
                 EventType.SNAPSHOT_DELETE,
                 f"snapshot {snapshot.name}",
             )
+        unneeded = []
         for image in session.scalars(
             select(Image).where(Image.account_id == owned, Image.state != ImageState.DEREGISTERED)
         ).all():
-            image.state = IMAGES.next_state(image.state, ImageTransition.DEREGISTER, ref=image.ref)
-            image.state_reason = "account deleted"
-            self._event(ResourceKind.IMAGE, image.id, EventType.TEMPLATE_DELETE, image.name)
+            why = "removed with its account"
+            path = deregister_row(session, image, user_id=self._job.user_id, why=why)
+            if path is not None:
+                unneeded.append(path)
         for network in session.scalars(
             select(Network).where(
                 Network.account_id == owned, Network.state != NetworkState.DELETED
@@ -387,6 +390,7 @@ class _Retirement:
             network.deleted_at = now
             self._event(ResourceKind.NETWORK, network.id, EventType.NETWORK_DELETE, network.name)
         self._remove_the_rest()
+        return unneeded
 
     def _remove_the_rest(self) -> None:
         """Rows with no deleted state: they go, as each one's own delete call removes it."""

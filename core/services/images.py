@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from core import events, filtering, idempotency, paging, tags
 from core.db.database import Database, rehearsing
-from core.db.models import Account, Image, Instance, Job
+from core.db.models import Account, Image, Instance
 from core.enums import (
     DiskFormat,
     EventState,
@@ -35,14 +35,14 @@ from core.enums import (
     ImageScope,
     ImageState,
     JobKind,
-    JobStatus,
     ResourceKind,
     Settle,
 )
 from core.errors import Conflict, InvalidArgument, InvalidState, NotFound, NotPermitted
 from core.jobs import queue, settling
+from core.jobs.deregistration import deregister_row, image_file_needed
 from core.services.lookup import contains_text, identity_clause, identity_clauses
-from core.states import IMAGES, ImageTransition, InstanceState
+from core.states import InstanceState
 from core.views import Accepted, Caller, ImageQuery, ImageView, Page
 
 _FORMATS: Final = {"qcow2": DiskFormat.QCOW2, "raw": DiskFormat.RAW}
@@ -118,18 +118,6 @@ def sha256_of(path: Path) -> str:
 #: What a listing shows: an image being captured, or whose capture failed, is still the
 #: caller's to see; only available ones can be launched.
 LISTED_STATES: Final = (ImageState.PENDING, ImageState.AVAILABLE, ImageState.FAILED)
-
-
-def image_file_needed(session: Session, image_id: uuid.UUID) -> bool:
-    """Whether an image's file (and its base volumes on the hosts) may still be read: a job on
-    the image is not over, or an instance launched from it is not terminated."""
-    busy = select(Job.id).where(
-        Job.resource_id == image_id, Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING))
-    )
-    used = select(Instance.id).where(
-        Instance.image_id == image_id, Instance.state != InstanceState.TERMINATED
-    )
-    return session.scalar(busy.limit(1)) is not None or session.scalar(used.limit(1)) is not None
 
 
 def _without_credentials(url: urllib.parse.SplitResult) -> str:
@@ -565,24 +553,10 @@ class ImageService:
             image = session.scalars(query.order_by(Image.created_at).with_for_update()).first()
             if image is None:
                 raise NotFound("image", ref)
-            name = image.name
             before = to_view(image)
-            image.state = IMAGES.next_state(image.state, ImageTransition.DEREGISTER, ref=image.ref)
-            image.state_reason = "deregistered"
-            image.name = f"{name} (deregistered {image.ref})"
-            events.record(
-                session,
-                account_id=image.account_id,
-                user_id=caller.user_id,
-                type=EventType.TEMPLATE_DELETE,
-                state=EventState.COMPLETED,
-                description=f"image {name} deregistered",
-                resource=(ResourceKind.IMAGE, image.id),
-            )
-            needed = image_file_needed(session, image.id)
-            path = Path(image.path)
-        if not needed and not rehearsing():
-            path.unlink(missing_ok=True)
+            unneeded = deregister_row(session, image, user_id=caller.user_id, why="deregistered")
+        if unneeded is not None and not rehearsing():
+            unneeded.unlink(missing_ok=True)
         return before
 
     def remove_unneeded_files(self) -> list[Path]:
