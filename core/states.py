@@ -9,8 +9,11 @@ as a whole, a test can walk every pair, and a front end can list what is allowed
 
 Instances: user actions (start, stop, reboot, terminate, destroy, restore) move a settled
 instance into a transitional state and queue a job; the job's outcome (settle or fail) and what
-the reconciler sees on the host (the guest powered itself off, the domain vanished) finish the
-move. Recovering a destroyed instance is the one action with no host work: its guest is
+the reconciler sees on the host (the guest powered itself off or on, the domain vanished) finish
+the move; what it sees also repairs an instance in error whose guest runs or is shut off. A
+job that could not reach its host gives up: the instance goes back to the state the host last
+reported, for the reconciler to align once the host answers. A stop asked during a reboot
+queues behind it. Recovering a destroyed instance is the one action with no host work: its guest is
 already defined and shut off.
 
 Volumes, snapshots, images and networks (their state enums are in ``core.enums``) follow the
@@ -89,7 +92,9 @@ class Transition(enum.Enum):
     DEFINE = "define"  # a launch job created the guest without starting it, as asked
     RETAIN = "retain"  # a destroy job powered the guest off and kept its disks
     FAIL = "fail"  # the job doing the host work failed for good
+    GIVE_UP = "give-up"  # the job could not reach the host: back to what it last reported
     POWER_OFF = "power-off"  # the reconciler found the guest shut off from inside
+    POWER_ON = "power-on"  # the reconciler found the guest running
     VANISH = "vanish"  # the reconciler found the domain gone from its host
 
 
@@ -100,6 +105,7 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
     {
         (S.STOPPED, T.START): S.PENDING,
         (S.RUNNING, T.STOP): S.STOPPING,
+        (S.REBOOTING, T.STOP): S.STOPPING,  # its job runs after the reboot's
         (S.RUNNING, T.REBOOT): S.REBOOTING,
         (S.PENDING, T.TERMINATE): S.SHUTTING_DOWN,
         (S.RUNNING, T.TERMINATE): S.SHUTTING_DOWN,
@@ -132,7 +138,13 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
         (S.STOPPING, T.FAIL): S.ERROR,
         (S.REBOOTING, T.FAIL): S.ERROR,
         (S.SHUTTING_DOWN, T.FAIL): S.ERROR,
+        (S.STOPPING, T.GIVE_UP): S.RUNNING,
+        (S.REBOOTING, T.GIVE_UP): S.RUNNING,
+        (S.PENDING, T.GIVE_UP): S.STOPPED,  # a start's; a launch has nothing to go back to
         (S.RUNNING, T.POWER_OFF): S.STOPPED,
+        (S.ERROR, T.POWER_OFF): S.STOPPED,
+        (S.STOPPED, T.POWER_ON): S.RUNNING,
+        (S.ERROR, T.POWER_ON): S.RUNNING,
         (S.RUNNING, T.VANISH): S.ERROR,
         (S.STOPPED, T.VANISH): S.ERROR,
     }

@@ -7,6 +7,8 @@ identities, XML and error codes stay below it. Contracts, method by method:
   partial guest is removed again before the error is raised.
 * ``destroy_guest`` succeeds when the guest is already gone.
 * Only guests and volumes tagged with this installation's id are ever listed or touched.
+* Every method converges when called again after a crash at any point, and a lost connection
+  is reopened and the call retried, within a bound, before ``HostUnreachable`` is raised.
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ from pathlib import Path
 from typing import Protocol
 
 from core.enums import DiskFormat, ResourceKind, VirtType
+from core.errors import HostError
 from core.network.rules import RuleSpec
+
+
+class HostUnreachable(HostError):
+    """The host's libvirt could not be reached for as long as the driver retries: nothing is
+    known of what it did, so a job failing with this leaves its resource as the host last
+    reported it, for the reconciler to align once the host answers again."""
+
+
+class GuestGone(HostError):
+    """The guest is not defined on its host (it may have vanished since it was listed)."""
 
 
 class PowerState(enum.Enum):
@@ -143,7 +156,9 @@ class HostDriver(Protocol):
     def rebuild_root(self, spec: GuestSpec) -> None:
         """A fresh root disk from ``spec.image`` for a shut-off guest; data disks are kept."""
 
-    def start(self, guest: uuid.UUID) -> None: ...
+    def start(self, guest: uuid.UUID) -> None:
+        """Returns once the guest runs: a shut-off guest is started, a paused one resumed, and
+        one still starting (a start that began before a crash) waited for, within a bound."""
 
     def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool: ...
 

@@ -1,13 +1,17 @@
 """HostDriver over libvirt: qemu:///system (KVM or TCG), remote URIs, and test:///default.
 
 All libvirt error handling happens in this module: ``_host_errors`` turns libvirtError into
-HostError, and ``_lookup`` turns "no such domain" into None. Disks, config drives and console
-logs are volumes of one directory pool of ours, written through libvirt's stream API so that a
-remote host needs nothing but its libvirt URI.
+HostError (HostUnreachable when the connection is lost), and ``_lookup`` turns "no such domain"
+into None. Every HostDriver method is ``_reconnecting``: when libvirtd goes away (restarted,
+upgraded, its host rebooting) the call is run again on a fresh connection, with backoff, until
+``retry_timeout`` has passed; the methods converge, so running one again is safe. Disks, config
+drives and console logs are volumes of one directory pool of ours, written through libvirt's
+stream API so that a remote host needs nothing but its libvirt URI.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
 import logging
@@ -16,10 +20,10 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Concatenate, Final, ParamSpec, TypeVar
 
 import libvirt
 
@@ -30,9 +34,11 @@ from core.hosts.driver import (
     DiskKind,
     DiskRef,
     GroupFilter,
+    GuestGone,
     GuestInfo,
     GuestSpec,
     HostCapabilities,
+    HostUnreachable,
     ImageSource,
     NetworkSpec,
     PowerState,
@@ -58,6 +64,10 @@ _POWER_STATES: Final = {
     libvirt.VIR_DOMAIN_PMSUSPENDED: PowerState.PAUSED,  # guest-initiated suspend to RAM
 }
 
+_RUNNING_STATES: Final = frozenset(
+    state for state, power in _POWER_STATES.items() if power is PowerState.RUNNING
+)
+
 PROBE_VOLUME: Final = "kvm-probe.img"
 COMPLETE_SUFFIX: Final = ".complete"
 _UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -72,6 +82,12 @@ _DISK_OWNERS: Final = {
 _BACKUP_TIMEOUT: Final = 3600.0
 # How long a pool refresh waits for the pool's other jobs (a stream to or from a volume)
 _REFRESH_TIMEOUT: Final = 120.0
+# How long a start waits for QEMU to leave its paused start-up (libvirt resumes it when the
+# devices are ready; a crashed gateway's start goes on in libvirtd without it)
+_START_TIMEOUT: Final = 120.0
+# Backoff between attempts on a lost connection: doubled each time, up to the cap
+_RETRY_FIRST_DELAY: Final = 0.2
+_RETRY_MAX_DELAY: Final = 5.0
 
 
 def _silence_default_handler(_ctx: object, _err: object) -> None:
@@ -81,13 +97,48 @@ def _silence_default_handler(_ctx: object, _err: object) -> None:
 libvirt.registerErrorHandler(_silence_default_handler, None)
 
 
+def _connection_lost(exc: libvirt.libvirtError) -> bool:
+    """What libvirt raises when its daemon is gone: the RPC layer's socket and protocol errors
+    (end of file, broken pipe, "client socket is closed", "failed to connect socket"), a closed
+    connection object, and no driver answering for the URI."""
+    code = exc.get_error_code()
+    if code in (libvirt.VIR_ERR_INVALID_CONN, libvirt.VIR_ERR_NO_CONNECT):
+        return True
+    return exc.get_error_domain() == libvirt.VIR_FROM_RPC and code in (
+        libvirt.VIR_ERR_SYSTEM_ERROR,
+        libvirt.VIR_ERR_INTERNAL_ERROR,
+        libvirt.VIR_ERR_RPC,
+    )
+
+
+def _host_error(action: str, exc: libvirt.libvirtError) -> HostError:
+    log.warning("libvirt failed to %s: %s", action, exc)
+    kind = HostUnreachable if _connection_lost(exc) else HostError
+    return kind(f"the host failed to {action}: {exc.get_error_message()}")
+
+
 @contextmanager
 def _host_errors(action: str) -> Iterator[None]:
     try:
         yield
     except libvirt.libvirtError as exc:
-        log.warning("libvirt failed to %s: %s", action, exc)
-        raise HostError(f"the host failed to {action}: {exc.get_error_message()}") from exc
+        raise _host_error(action, exc) from exc
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reconnecting(
+    method: Callable[Concatenate[LibvirtDriver, _P], _R],
+) -> Callable[Concatenate[LibvirtDriver, _P], _R]:
+    """A HostDriver method, run again on a fresh connection while the host is unreachable."""
+
+    @functools.wraps(method)
+    def retried(self: LibvirtDriver, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return self._retrying(method.__name__, functools.partial(method, self, *args, **kwargs))
+
+    return retried
 
 
 def image_volume_name(image: ImageSource) -> str:
@@ -117,7 +168,9 @@ class LibvirtDriver:
         pool_name: str,
         pool_path: Path,
         virt_type: VirtType | None = None,
+        retry_timeout: float = 60.0,
     ) -> None:
+        """``retry_timeout``: how long a call keeps reconnecting to a host that went away."""
         self.uri = uri
         self._installation = installation
         self._pool_name = pool_name
@@ -125,6 +178,8 @@ class LibvirtDriver:
         self._lock = threading.Lock()
         self._image_locks: dict[str, threading.Lock] = {}
         self._conn: libvirt.virConnect | None = None
+        self._retry_timeout = retry_timeout
+        self._calls = threading.local()  # whether this thread is inside a retried call
         self._virt_type = virt_type or VirtType.TCG  # the safe choice until the probe answers
         self._ensure_pool()
         if virt_type is None:
@@ -134,6 +189,33 @@ class LibvirtDriver:
                 self.delete_volume(PROBE_VOLUME)
 
     # connection and pool
+
+    def _retrying(self, name: str, call: Callable[[], _R]) -> _R:
+        """``call`` until it does not lose the connection or ``retry_timeout`` has passed.
+        Only the outermost call retries: a method calling another retries once, as a whole."""
+        if getattr(self._calls, "inside", False):
+            return call()
+        self._calls.inside = True
+        try:
+            deadline = time.monotonic() + self._retry_timeout
+            delay = _RETRY_FIRST_DELAY
+            while True:
+                try:
+                    return call()
+                except libvirt.libvirtError as exc:  # raised outside any _host_errors
+                    error = _host_error(name.strip("_").replace("_", " "), exc)
+                    if not isinstance(error, HostUnreachable):
+                        raise error from exc
+                    lost = error
+                except HostUnreachable as exc:
+                    lost = exc
+                if time.monotonic() + delay > deadline:
+                    raise lost
+                log.warning("%s on %s: %s; reconnecting in %.1fs", name, self.uri, lost, delay)
+                time.sleep(delay)
+                delay = min(2 * delay, _RETRY_MAX_DELAY)
+        finally:
+            self._calls.inside = False
 
     def _connection(self) -> libvirt.virConnect:
         with self._lock:
@@ -252,6 +334,7 @@ class LibvirtDriver:
 
     # HostDriver
 
+    @_reconnecting
     def capabilities(self) -> HostCapabilities:
         conn = self._connection()
         with _host_errors("describe itself"):
@@ -271,14 +354,15 @@ class LibvirtDriver:
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
-            raise HostError(f"the host failed to look up a guest: {exc}") from exc
+            raise _host_error("look up a guest", exc) from exc
 
     def _domain(self, guest: uuid.UUID) -> libvirt.virDomain:
         found = self._lookup(guest)
         if found is None:
-            raise HostError(f"guest {guest} is not defined on {self.uri}")
+            raise GuestGone(f"guest {guest} is not defined on {self.uri}")
         return found
 
+    @_reconnecting
     def has_guest(self, guest: uuid.UUID) -> bool:
         return self._lookup(guest) is not None
 
@@ -305,6 +389,7 @@ class LibvirtDriver:
         self._upload(iso, io.BytesIO(iso_bytes), len(iso_bytes))
         return iso
 
+    @_reconnecting
     def create_guest(self, spec: GuestSpec) -> None:
         if self.has_guest(spec.uuid):
             return
@@ -341,6 +426,7 @@ class LibvirtDriver:
             self.destroy_guest(spec.uuid)
             raise
 
+    @_reconnecting
     def refresh_guest(self, spec: GuestSpec) -> None:
         dom = self._domain(spec.uuid)
         with _host_errors("refresh the guest's definition"):
@@ -352,6 +438,7 @@ class LibvirtDriver:
                 domain_xml.with_size(inactive, vcpus=spec.vcpus, memory_mib=spec.memory_mib)
             )
 
+    @_reconnecting
     def rebuild_root(self, spec: GuestSpec) -> None:
         dom = self._domain(spec.uuid)
         with _host_errors("rebuild the root disk"):
@@ -359,12 +446,37 @@ class LibvirtDriver:
                 raise HostError("the guest must be shut off before its root disk is rebuilt")
             self._new_root(spec)
 
+    @_reconnecting
     def start(self, guest: uuid.UUID) -> None:
+        """Returns once the guest runs. A guest QEMU still holds paused while libvirt sets it
+        up (a start that began before a crash goes on in libvirtd) is waited for, within a
+        bound; one paused for any other reason is resumed, a shut-off one started."""
         dom = self._domain(guest)
         with _host_errors("start the guest"):
-            if not dom.isActive():
-                dom.create()
+            deadline = time.monotonic() + _START_TIMEOUT
+            while (state := dom.state())[0] not in _RUNNING_STATES:
+                if time.monotonic() > deadline:
+                    seen = _POWER_STATES.get(state[0], PowerState.UNKNOWN).value
+                    raise HostError(f"the guest is still {seen} {_START_TIMEOUT:.0f}s after start")
+                if state[0] == libvirt.VIR_DOMAIN_PAUSED:
+                    if state[1] != libvirt.VIR_DOMAIN_PAUSED_STARTING_UP:
+                        dom.resume()
+                        continue
+                elif not dom.isActive():
+                    self._create(dom)
+                    continue
+                time.sleep(_POLL_SECONDS)
 
+    @staticmethod
+    def _create(dom: libvirt.virDomain) -> None:
+        """Start a shut-off domain; one a start still in libvirtd got to first is fine."""
+        try:
+            dom.create()
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:  # already running
+                raise
+
+    @_reconnecting
     def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool:
         """ACPI power-off, then a forced one after ``timeout``. True when force was needed."""
         dom = self._domain(guest)
@@ -386,11 +498,13 @@ class LibvirtDriver:
                     raise
             return True
 
+    @_reconnecting
     def reboot(self, guest: uuid.UUID) -> None:
         dom = self._domain(guest)
         with _host_errors("reboot the guest"):
             dom.reboot(0)
 
+    @_reconnecting
     def destroy_guest(self, guest: uuid.UUID) -> None:
         with _host_errors("remove the guest"):
             dom = self._lookup(guest)
@@ -403,12 +517,15 @@ class LibvirtDriver:
                 if volume.name().startswith(f"{guest}-"):
                     volume.delete(0)
 
+    @_reconnecting
     def power_state(self, guest: uuid.UUID) -> PowerState:
-        dom = self._lookup(guest)
-        if dom is None:
-            raise HostError(f"guest {guest} is not defined on {self.uri}")
-        with _host_errors("report the guest's state"):
+        dom = self._domain(guest)
+        try:
             return _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:  # undefined since the lookup
+                raise GuestGone(f"guest {guest} is not defined on {self.uri}") from exc
+            raise _host_error("report the guest's state", exc) from exc
 
     def _is_ours(self, dom: libvirt.virDomain) -> bool:
         try:
@@ -422,17 +539,27 @@ class LibvirtDriver:
             raise
         return domain_xml.installation_of(metadata) == self._installation
 
+    @_reconnecting
     def guests(self) -> list[GuestInfo]:
+        """Ours, each with its state; one undefined between the listing and its reading is
+        left out, as if listed a moment later."""
         with _host_errors("list its guests"):
-            return [
-                GuestInfo(
-                    uuid.UUID(dom.UUIDString()),
-                    _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN),
-                )
-                for dom in self._connection().listAllDomains(0)
-                if self._is_ours(dom)
-            ]
+            found = []
+            for dom in self._connection().listAllDomains(0):
+                try:
+                    if self._is_ours(dom):
+                        found.append(
+                            GuestInfo(
+                                uuid.UUID(dom.UUIDString()),
+                                _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN),
+                            )
+                        )
+                except libvirt.libvirtError as exc:
+                    if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                        raise
+            return found
 
+    @_reconnecting
     def volumes(self) -> list[VolumeInfo]:
         with _host_errors("list its volumes"):
             pool = self._refreshed_pool()
@@ -447,6 +574,7 @@ class LibvirtDriver:
                     found.append(VolumeInfo(name, _DISK_OWNERS[disk[1]], uuid.UUID(disk[2])))
             return found
 
+    @_reconnecting
     def delete_volume(self, name: str) -> None:
         with _host_errors("delete a volume"):
             volume = self._find_volume(name)
@@ -463,6 +591,7 @@ class LibvirtDriver:
             yield chunk
         stream.finish()
 
+    @_reconnecting
     def console_output(self, guest: uuid.UUID) -> bytes:
         """The serial log, read through libvirt so it works for remote hosts too."""
         name = guest_volume_name(guest, "console.log")
@@ -489,6 +618,7 @@ class LibvirtDriver:
             raise HostError(f"the {disk.kind.value} disk {disk.id} is missing on {self.uri}")
         return found
 
+    @_reconnecting
     def create_disk(self, disk: DiskRef, size_bytes: int, source: DiskRef | None) -> None:
         name = disk_volume_name(disk)
         with _host_errors(f"create the {disk.kind.value} disk"):
@@ -505,6 +635,7 @@ class LibvirtDriver:
             if copy.info()[1] < capacity:
                 copy.resize(capacity, 0)
 
+    @_reconnecting
     def resize_disk(self, disk: DiskRef, size_bytes: int, *, guest: uuid.UUID | None) -> None:
         volume = self._disk(disk)
         with _host_errors(f"resize the {disk.kind.value} disk"):
@@ -523,6 +654,7 @@ class LibvirtDriver:
             else:
                 volume.resize(size_bytes, 0)
 
+    @_reconnecting
     def delete_disk(self, disk: DiskRef) -> None:
         self.delete_volume(disk_volume_name(disk))
 
@@ -534,6 +666,7 @@ class LibvirtDriver:
     def _hot_plug(self, dom: libvirt.virDomain) -> bool:
         return bool(dom.isActive()) and self._virt_type is not VirtType.TEST
 
+    @_reconnecting
     def attach_disk(self, guest: uuid.UUID, disk: DiskRef, device: str) -> None:
         dom = self._domain(guest)
         with _host_errors("attach the disk"):
@@ -552,6 +685,7 @@ class LibvirtDriver:
             )
             dom.attachDeviceFlags(xml, flags)
 
+    @_reconnecting
     def detach_disk(self, guest: uuid.UUID, disk: DiskRef, *, timeout: float) -> None:
         dom = self._lookup(guest)
         if dom is None:
@@ -576,6 +710,7 @@ class LibvirtDriver:
             if path in defined:
                 self._redefine(dom, None, defined[path])
 
+    @_reconnecting
     def copy_disk(self, source: DiskRef, target: DiskRef, *, guest: uuid.UUID | None) -> int:
         name = disk_volume_name(target)
         with _host_errors(f"copy the {source.kind.value} disk"):
@@ -609,6 +744,7 @@ class LibvirtDriver:
             self.delete_volume(target.name)
             raise HostError(f"the disk copy failed: {stats.get('errmsg', 'no reason given')}")
 
+    @_reconnecting
     def download_disk(self, disk: DiskRef, destination: Path) -> None:
         partial = destination.with_name(destination.name + ".partial")
         with _host_errors("download the disk"):
@@ -635,6 +771,7 @@ class LibvirtDriver:
                 return None
             raise
 
+    @_reconnecting
     def ensure_network(self, network: NetworkSpec) -> None:
         with _host_errors("prepare the network"), self._lock_network(network.id):
             net = self._network(network.id)
@@ -665,6 +802,7 @@ class LibvirtDriver:
     def _lock_network(self, network: uuid.UUID) -> threading.Lock:
         return self._image_lock(f"network-{network}")
 
+    @_reconnecting
     def release_address(self, network: uuid.UUID, mac: str, ip: str) -> None:
         with _host_errors("release a DHCP reservation"):
             net = self._network(network)
@@ -683,6 +821,7 @@ class LibvirtDriver:
                     flags,
                 )
 
+    @_reconnecting
     def delete_network(self, network: uuid.UUID) -> None:
         with _host_errors("remove the network"):
             net = self._network(network)
@@ -691,6 +830,7 @@ class LibvirtDriver:
                     net.destroy()
                 net.undefine()
 
+    @_reconnecting
     def networks(self) -> list[uuid.UUID]:
         with _host_errors("list its networks"):
             return [
@@ -699,6 +839,7 @@ class LibvirtDriver:
                 if domain_xml.installation_of_document(net.XMLDesc(0)) == self._installation
             ]
 
+    @_reconnecting
     def leases(self, network: uuid.UUID) -> dict[str, str]:
         with _host_errors("read the DHCP leases"):
             net = self._network(network)
@@ -729,10 +870,12 @@ class LibvirtDriver:
             raise
         return True
 
+    @_reconnecting
     def apply_group_filter(self, group: GroupFilter) -> None:
         with _host_errors("apply the security group"):
             self._define_filter(nwfilter_xml.group_filter(group.id, group.rules))
 
+    @_reconnecting
     def delete_filters(self, groups: list[uuid.UUID], nics: list[uuid.UUID]) -> None:
         names = [nwfilter_xml.nic_filter_name(n) for n in nics] + [
             nwfilter_xml.group_filter_name(g) for g in groups

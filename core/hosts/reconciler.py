@@ -1,7 +1,11 @@
 """Aligns the database with what libvirt reports, at start-up and then periodically.
 
-* a guest that powered itself off → the instance is stopped (and an event says why);
-* a domain that vanished from its host → the instance is in error;
+* a guest that powered itself off → the instance is stopped, one running (started beside us,
+  or by a start whose job gave up on an unreachable host) → running; an event says why;
+* an instance in error whose guest runs or is shut off (a job failed, or was killed, after the
+  guest got there) → repaired to running or stopped, with an event saying why;
+* a domain that vanished from its host → the instance is in error; one that vanishes during a
+  pass is read as gone, never fatal to the pass;
 * guests, volumes and networks of ours that no live row owns → removed (orphans of a crash);
 * DHCP leases → the NICs' addresses, which is where every API's private IP comes from.
 
@@ -36,7 +40,7 @@ from core.enums import (
     VolumeState,
 )
 from core.errors import CoreError
-from core.hosts.driver import GuestInfo, HostDriver, PowerState, VolumeInfo
+from core.hosts.driver import GuestGone, GuestInfo, HostDriver, PowerState, VolumeInfo
 from core.hosts.registry import HostDrivers
 from core.states import InstanceState, Transition, next_state
 
@@ -46,6 +50,7 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class ReconcileReport:
     powered_off: list[uuid.UUID] = field(default_factory=list)
+    powered_on: list[uuid.UUID] = field(default_factory=list)
     vanished: list[uuid.UUID] = field(default_factory=list)
     orphan_guests: list[uuid.UUID] = field(default_factory=list)
     orphan_volumes: list[str] = field(default_factory=list)
@@ -144,7 +149,9 @@ class Reconciler:
             settled = session.scalars(
                 select(Instance).where(
                     Instance.host_id == host_id,
-                    Instance.state.in_((InstanceState.RUNNING, InstanceState.STOPPED)),
+                    Instance.state.in_(
+                        (InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR)
+                    ),
                 )
             ).all()
             for instance in settled:
@@ -205,32 +212,51 @@ class Reconciler:
         started the guest since then: what would move the instance is read again."""
         if seen is not None and seen.power_state is PowerState.RUNNING:
             return seen
-        if not driver.has_guest(guest):
+        try:
+            return GuestInfo(guest, driver.power_state(guest))
+        except GuestGone:
             return None
-        return GuestInfo(guest, driver.power_state(guest))
 
     @staticmethod
-    def _align(
-        session: Session, instance: Instance, guest: GuestInfo | None, report: ReconcileReport
-    ) -> None:
+    def _change(
+        instance: Instance, guest: GuestInfo | None, report: ReconcileReport
+    ) -> tuple[Transition, str] | None:
+        """What the host says happened to the instance, and why, if anything did."""
+        state = instance.state
         if guest is None:
-            transition, why = Transition.VANISH, "the domain vanished from its host"
+            if state is InstanceState.ERROR:
+                return None
             report.vanished.append(instance.id)
-        elif instance.state is InstanceState.RUNNING and guest.power_state in (
-            PowerState.SHUTOFF,
-            PowerState.CRASHED,
+            return Transition.VANISH, "the domain vanished from its host"
+        power = guest.power_state
+        was = f"; it was in error: {instance.state_reason}" if state is InstanceState.ERROR else ""
+        if power is PowerState.RUNNING and state is not InstanceState.RUNNING:
+            report.powered_on.append(instance.id)
+            return Transition.POWER_ON, f"the host reports the guest running{was}"
+        if power is PowerState.SHUTOFF or (
+            power is PowerState.CRASHED and state is InstanceState.RUNNING
         ):
-            transition, why = Transition.POWER_OFF, f"the guest is {guest.power_state.value}"
+            if state is InstanceState.STOPPED:
+                return None
             report.powered_off.append(instance.id)
-        else:
+            return Transition.POWER_OFF, f"the guest is {power.value}{was}"
+        return None
+
+    @classmethod
+    def _align(
+        cls, session: Session, instance: Instance, guest: GuestInfo | None, report: ReconcileReport
+    ) -> None:
+        change = cls._change(instance, guest, report)
+        if change is None:
             return
+        transition, why = change
         instance.state = next_state(instance.state, transition, ref=instance.ref)
         instance.state_reason = why
         events.record(
             session,
             account_id=instance.account_id,
             user_id=None,
-            type=EventType.VM_STOP,
+            type=EventType.VM_START if transition is Transition.POWER_ON else EventType.VM_STOP,
             state=EventState.COMPLETED,
             level=EventLevel.ERROR if transition is Transition.VANISH else EventLevel.INFO,
             description=f"instance {instance.name}: {why}",

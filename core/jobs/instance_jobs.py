@@ -1,8 +1,11 @@
 """The host work behind each instance action, one handler per job kind.
 
 Every handler is safe to run again after a crash: creating a guest that exists, starting a
-running one or removing a removed one is a no-op. A job's outcome only moves the instance if it
-is still in the state the job was queued for, so a terminate that overtook a pending stop wins.
+running one (or one still starting, which it waits for) or removing a removed one is a no-op. A
+job's outcome only moves the instance if it is still in the state the job was queued for, so a
+terminate that overtook a pending stop wins. A job whose host stayed unreachable gives up: the
+instance goes back to the state the host last reported (a launch, which has none, fails), and
+the reconciler aligns it with the host once it answers.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from core.db.database import Database
 from core.db.models import Host, Instance
 from core.enums import EventType, JobKind
 from core.errors import CoreError, HostError
-from core.hosts.driver import ConfigDrive, GuestSpec, HostDriver, ImageSource, PowerState
+from core.hosts.driver import ConfigDrive, GuestSpec, HostDriver, HostUnreachable, ImageSource
 from core.hosts.registry import HostDrivers
 from core.jobs.queue import ClaimedJob
 from core.jobs.worker import JobHandler
@@ -54,6 +57,8 @@ class InstanceJob(abc.ABC):
 
     event_type: ClassVar[EventType]
     expected: ClassVar[InstanceState]
+    #: how the job gives up on an unreachable host: back to the state the host last reported
+    gives_up_with: ClassVar[Transition] = Transition.FAIL
 
     def __init__(self, db: Database, drivers: HostDrivers, *, stop_timeout: float) -> None:
         self._db = db
@@ -107,6 +112,15 @@ class InstanceJob(abc.ABC):
     def _on_failed(self, session: Session, instance: Instance) -> None:  # noqa: B027
         """Extra bookkeeping when the job fails the instance."""
 
+    def unreachable(self, session: Session, job: ClaimedJob, reason: str) -> None:
+        if self.gives_up_with is Transition.FAIL:
+            self.failed(session, job, reason)
+            return
+        instance = session.get_one(Instance, job.resource_id)
+        if instance.state is self.expected:
+            instance.state = next_state(instance.state, self.gives_up_with, ref=instance.ref)
+            instance.state_reason = reason
+
 
 def remove_guest(driver: HostDriver, spec: GuestSpec) -> None:
     """The domain, its files, its NICs' filters and DHCP reservations; all idempotent."""
@@ -114,12 +128,6 @@ def remove_guest(driver: HostDriver, spec: GuestSpec) -> None:
     driver.delete_filters([], [nic.id for nic in spec.nics])
     for nic in spec.nics:
         driver.release_address(nic.network.id, nic.mac, nic.ip)
-
-
-def _require_running(driver: HostDriver, guest: uuid.UUID) -> None:
-    state = driver.power_state(guest)
-    if state is not PowerState.RUNNING:
-        raise HostError(f"the guest is {state.value} after start")
 
 
 def starts(job: ClaimedJob) -> bool:
@@ -149,7 +157,8 @@ class LaunchInstance(_StartsIfAsked):
             driver.create_guest(spec)
             if starts(job):
                 driver.start(spec.uuid)
-                _require_running(driver, spec.uuid)
+        except HostUnreachable:
+            raise  # nothing can be removed; the reconciler aligns the instance with the host
         except CoreError:
             remove_guest(driver, spec)  # nothing half-made: the instance ends in error alone
             raise
@@ -166,12 +175,12 @@ class LaunchInstance(_StartsIfAsked):
 class StartInstance(InstanceJob):
     event_type = EventType.VM_START
     expected = InstanceState.PENDING
+    gives_up_with = Transition.GIVE_UP
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
         driver, spec = self._placed(job.resource_id)
         driver.refresh_guest(spec)  # a new offering, key or user data since the last start
         driver.start(spec.uuid)
-        _require_running(driver, spec.uuid)
         return {}
 
     def _on_settled(self, session: Session, instance: Instance) -> None:
@@ -181,6 +190,7 @@ class StartInstance(InstanceJob):
 class StopInstance(InstanceJob):
     event_type = EventType.VM_STOP
     expected = InstanceState.STOPPING
+    gives_up_with = Transition.GIVE_UP
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
         driver, spec = self._placed(job.resource_id)
@@ -193,11 +203,16 @@ class StopInstance(InstanceJob):
 class RebootInstance(InstanceJob):
     event_type = EventType.VM_REBOOT
     expected = InstanceState.REBOOTING
+    gives_up_with = Transition.GIVE_UP
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
+        """No reboot for an instance a stop (queued behind this job) or a terminate overtook."""
         driver, spec = self._placed(job.resource_id)
-        driver.reboot(spec.uuid)
-        return {}
+        with self._db.transaction() as session:
+            still_rebooting = session.get_one(Instance, job.resource_id).state is self.expected
+        if still_rebooting:
+            driver.reboot(spec.uuid)
+        return {"rebooted": still_rebooting}
 
 
 class TerminateInstance(InstanceJob):
@@ -256,7 +271,6 @@ class RestoreInstance(_StartsIfAsked):
         driver.refresh_guest(spec)
         if starts(job):
             driver.start(spec.uuid)
-            _require_running(driver, spec.uuid)
         return {}
 
 

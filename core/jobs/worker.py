@@ -3,7 +3,9 @@
 Each job kind has a handler: ``run`` does the host work (no database writes), then one
 transaction records the outcome with ``succeeded`` or ``failed`` and the job's Completed event.
 At start-up, jobs a dead process left running are put back in the queue, or failed cleanly once
-they have used up their attempts, so a kill -9 loses no job.
+they have used up their attempts, so a kill -9 loses no job. A job that fails because its host
+could not be reached (the driver retried for as long as it may) is failed; a handler that is
+``HostBound`` then leaves its resource as the host last reported it instead of in error.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
 from core.db.database import Database
 from core.enums import EventType, JobKind, JobStatus
 from core.errors import CoreError, ErrorKind
+from core.hosts.driver import HostUnreachable
 from core.jobs import queue
 from core.jobs.queue import ClaimedJob
 
@@ -33,6 +36,14 @@ class JobHandler(Protocol):
     def succeeded(self, session: Session, job: ClaimedJob, result: Mapping[str, Any]) -> None: ...
 
     def failed(self, session: Session, job: ClaimedJob, reason: str) -> None: ...
+
+
+@runtime_checkable
+class HostBound(JobHandler, Protocol):
+    """A handler whose resource has a state on a host, which an unreachable host leaves as it
+    was: ``unreachable`` records the failure without calling the resource broken."""
+
+    def unreachable(self, session: Session, job: ClaimedJob, reason: str) -> None: ...
 
 
 class WorkerPool:
@@ -135,17 +146,21 @@ class WorkerPool:
         handler = self._handlers[job.kind]
         result: Mapping[str, Any] = {}
         error: tuple[ErrorKind, str] | None = None
+        unreachable = False
         try:
             result = handler.run(job)
         except CoreError as exc:
             log.info("job %s (%s) failed: %s", job.id, job.kind.value, exc)
             error = (exc.kind_of_error, str(exc))
+            unreachable = isinstance(exc, HostUnreachable)
         except Exception:
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind.value)
             error = (ErrorKind.INTERNAL, "internal error; the gateway log has the details")
         with self._db.transaction() as session:
             if error is None:
                 handler.succeeded(session, job, result)
+            elif unreachable and isinstance(handler, HostBound):
+                handler.unreachable(session, job, error[1])
             else:
                 handler.failed(session, job, error[1])
             queue.finish(

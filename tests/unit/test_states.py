@@ -15,6 +15,7 @@ EXPECTED = {
     # pending → running ⇄ stopping → stopped → pending; rebooting; shutting-down → terminated
     (S.STOPPED, T.START): S.PENDING,
     (S.RUNNING, T.STOP): S.STOPPING,
+    (S.REBOOTING, T.STOP): S.STOPPING,  # queued behind the reboot, as EC2 does
     (S.RUNNING, T.REBOOT): S.REBOOTING,
     **{
         (state, T.TERMINATE): S.SHUTTING_DOWN
@@ -58,7 +59,15 @@ EXPECTED = {
         (state, T.FAIL): S.ERROR
         for state in (S.PENDING, S.STOPPING, S.REBOOTING, S.SHUTTING_DOWN, S.RESTORING)
     },
+    # the host unreachable: back to what it last reported (a launch fails instead)
+    (S.STOPPING, T.GIVE_UP): S.RUNNING,
+    (S.REBOOTING, T.GIVE_UP): S.RUNNING,
+    (S.PENDING, T.GIVE_UP): S.STOPPED,
+    # what the reconciler sees on the host, which also repairs an instance in error
     (S.RUNNING, T.POWER_OFF): S.STOPPED,
+    (S.ERROR, T.POWER_OFF): S.STOPPED,
+    (S.STOPPED, T.POWER_ON): S.RUNNING,
+    (S.ERROR, T.POWER_ON): S.RUNNING,
     (S.RUNNING, T.VANISH): S.ERROR,
     (S.STOPPED, T.VANISH): S.ERROR,
 }
