@@ -12,6 +12,7 @@ code is looked up from these facts in ``translations``, never stored here.
   + NotPermitted(kind, ref, reason) a setting of the resource, or the caller's role, forbids it
   + QuotaExceeded(resource, limit) a per-request or per-account limit
   + CapacityUnavailable(resource)  no host can fit the request
+  + StorageFull                    the database's disk is full
   + HostError(message)             libvirt failed in a way the caller cannot fix
 """
 
@@ -33,6 +34,7 @@ class ErrorKind(enum.Enum):
     QUOTA_EXCEEDED = "quota-exceeded"
     CAPACITY_UNAVAILABLE = "capacity-unavailable"
     HOST_ERROR = "host-error"
+    STORAGE_FULL = "storage-full"  # the database's disk: nothing could be written, try later
     INTERNAL = "internal"  # a bug: its details go to the log, never to the caller
 
     @classmethod
@@ -126,6 +128,17 @@ class CapacityUnavailable(CoreError):
     def __init__(self, resource: str) -> None:
         super().__init__(f"no host has enough free {resource}")
         self.resource = resource
+
+
+class StorageFull(CoreError):
+    """The database could not write for want of space. Nothing was written (the transaction
+    rolled back): the same call succeeds once an operator frees space, so APIs answer it as
+    their "unavailable, try again" error, which SDKs retry, not as an internal error."""
+
+    kind_of_error = ErrorKind.STORAGE_FULL
+
+    def __init__(self) -> None:
+        super().__init__("the cloud's storage is full; nothing was changed, try again later")
 
 
 class HostError(CoreError):

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from core import ADMIN_ACCOUNT, Services, ensure_installation
 from core.errors import CoreError, NotFound
 from core.views import AccountQuery, ImageQuery, ImageView, NewAccount
@@ -255,7 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cloudgate: configuration error: {exc}", file=sys.stderr)
         return 2
-    services = Services(args.config_loaded.core)
+    try:
+        services = Services(args.config_loaded.core)
+    except (CoreError, OperationalError) as exc:  # a full disk, an unreadable file
+        reason = exc.orig if isinstance(exc, OperationalError) else exc
+        print(f"cloudgate: cannot open the database: {reason}", file=sys.stderr)
+        return 1
     try:
         code: int = args.func(args, services)
         return code

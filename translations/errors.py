@@ -95,6 +95,9 @@ ERRORS: Final[Mapping[tuple[ErrorKind, str], ErrorNames]] = MappingProxyType(
             Ec2Code("InsufficientInstanceCapacity", 500), NativeCode(533, 4325), 503, 503
         ),
         (E.HOST_ERROR, ANY): _row(_EC2_INTERNAL, NativeCode(530, 4250), 503, 503),
+        (E.STORAGE_FULL, ANY): _row(
+            Ec2Code("ServiceUnavailable", 503), NativeCode(530, 4250), 503, 503
+        ),
         (E.INTERNAL, ANY): _row(_EC2_INTERNAL, _INTERNAL, 500, 500),
     }
 )

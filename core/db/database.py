@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import InvalidArgument
+from core.errors import InvalidArgument, StorageFull
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _REHEARSING: Final[ContextVar[bool]] = ContextVar("rehearsing", default=False)
@@ -59,12 +59,23 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _refuse_unencodable_text(context: ExceptionContext) -> None:
-    """A string no UTF-8 encoder can write (a lone surrogate, which a JSON body can carry)
-    is the caller's bad value wherever it meets the database, a lookup as much as a write:
-    refused as one, not an internal error. (Writes are checked earlier, see ``core.text``.)"""
-    if isinstance(context.original_exception, UnicodeEncodeError):
+#: PostgreSQL's SQLSTATE for disk_full
+_PG_DISK_FULL: Final = "53100"
+
+
+def _name_known_failures(context: ExceptionContext) -> None:
+    """Failures that are not bugs, raised as the core errors they are.
+
+    A string no UTF-8 encoder can write (a lone surrogate, which a JSON body can carry) is the
+    caller's bad value wherever it meets the database, a lookup as much as a write. (Writes
+    are checked earlier, see ``core.text``.) A full disk is ``StorageFull``: the transaction
+    rolls back and the same call succeeds once there is space again."""
+    found = context.original_exception
+    if isinstance(found, UnicodeEncodeError):
         raise InvalidArgument("text", "holds a lone surrogate, which no UTF-8 text can carry")
+    full = getattr(found, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    if full or getattr(found, "sqlstate", None) == _PG_DISK_FULL:
+        raise StorageFull() from found
 
 
 def create_db_engine(url: str) -> Engine:
@@ -74,7 +85,7 @@ def create_db_engine(url: str) -> Engine:
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    event.listen(engine, "handle_error", _refuse_unencodable_text)
+    event.listen(engine, "handle_error", _name_known_failures)
     return engine
 
 

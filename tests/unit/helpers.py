@@ -52,3 +52,22 @@ def behind_cores_back(services: Services) -> libvirt.virConnect:
     """
     host_driver(services)
     return libvirt.open("test:///default")
+
+
+def _no_growth(connection: Any, _record: Any) -> None:
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")
+
+
+@contextmanager
+def full_database(services: Services) -> Iterator[None]:
+    """Inside the block no connection may grow the SQLite file: a write that needs a new page
+    fails with SQLITE_FULL, exactly as on a full disk. Room comes back when the block ends."""
+    engine = services.db.engine
+    engine.dispose()
+    event.listen(engine, "connect", _no_growth)
+    try:
+        yield
+    finally:
+        event.remove(engine, "connect", _no_growth)
+        engine.dispose()

@@ -114,3 +114,11 @@ def test_configuration_errors_exit_2(tmp_path: Path) -> None:
     done = cloudgate(tmp_path, "--config", str(bad), "flavor", "list")
     assert done.returncode == 2
     assert "unknown setting(s) prot" in done.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "data" / "cloudgate.db").mkdir(parents=True)  # where the database file goes
+    done = cloudgate(tmp_path, "flavor", "list")
+    assert done.returncode == 1
+    assert "cloudgate: cannot open the database: unable to open database file" in done.stderr
+    assert "Traceback" not in done.stderr
