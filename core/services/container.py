@@ -89,6 +89,7 @@ class Services:
             pool_name=self.settings.pool_name,
             pool_path=self.settings.pool_path,
             virt_type=virt_type,
+            retry_timeout=self.settings.host_retry_timeout,
         )
 
     def rehearsal(self) -> AbstractContextManager[None]:

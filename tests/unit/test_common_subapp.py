@@ -18,6 +18,7 @@ from gateway.common import (
     ApiRequest,
     Endpoint,
     ErrorRenderers,
+    HeadersTooLarge,
     Limits,
     RateLimit,
     RequestTooLarge,
@@ -64,6 +65,7 @@ ERRORS = (
     ErrorRenderers()
     .on(ToyError, lambda exc, r: JSONResponse({"error": "toy", "id": r.request_id}, 400))
     .on(RequestTooLarge, lambda exc, r: JSONResponse({"error": "size", "limit": exc.limit}, 413))
+    .on(HeadersTooLarge, lambda exc, r: JSONResponse({"error": "headers", "why": str(exc)}, 431))
     .on(Throttled, lambda exc, r: JSONResponse({"error": "slow", "wait": exc.retry_after}, 429))
     .on(Exception, lambda exc, r: JSONResponse({"error": "internal", "id": r.request_id}, 500))
 )
@@ -190,5 +192,5 @@ def test_the_access_log_escapes_control_characters_in_the_path(
 
 def test_an_api_must_render_exception_and_the_kits_own_refusals() -> None:
     partial = ErrorRenderers().on(ToyError, lambda exc, r: Response(status_code=400))
-    with pytest.raises(ValueError, match="Exception, RequestTooLarge, Throttled"):
+    with pytest.raises(ValueError, match="Exception, HeadersTooLarge, RequestTooLarge, Throttled"):
         api_app("toy", [], partial, Limits(64, Throttle(RateLimit())))
