@@ -112,9 +112,15 @@ def _connection_lost(exc: libvirt.libvirtError) -> bool:
 
 
 def _host_error(action: str, exc: libvirt.libvirtError) -> HostError:
+    """The error a caller sees: what failed and libvirt's kind of failure (the head of its
+    message, "Requested operation is not valid"). The rest of libvirt's message, which can
+    quote host paths and command lines, goes only to the log; a full pool is said plainly."""
     log.warning("libvirt failed to %s: %s", action, exc)
     kind = HostUnreachable if _connection_lost(exc) else HostError
-    return kind(f"the host failed to {action}: {exc.get_error_message()}")
+    said = exc.get_error_message() or ""
+    if "No space left on device" in said:
+        return kind(f"the host failed to {action}: no space left in the storage pool")
+    return kind(f"the host failed to {action}: {said.partition(':')[0].strip() or 'error'}")
 
 
 @contextmanager
