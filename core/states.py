@@ -151,6 +151,27 @@ _TRANSITIONS: Final[Mapping[tuple[InstanceState, Transition], InstanceState]] = 
 )
 
 
+class GuestPause(enum.Enum):
+    """Why the guest of a RUNNING instance does not run although its domain is up: its host
+    holds it paused. EC2 and CloudStack have no paused state, and the guest's memory and
+    disks are all there, so the instance stays RUNNING (as an EC2 instance whose status checks
+    fail stays running): its state reason is one of these texts, set and cleared by the
+    reconciler, and its status is impaired."""
+
+    DISK_ERROR = (
+        "the guest is paused because its disk could not be written, most likely because "
+        "its host's storage pool is full; it is resumed once the pool has room again"
+    )
+    BY_USER = "the guest is paused on its host, by someone there outside Cloudgate"
+
+
+def guest_pause(state: InstanceState, reason: str) -> GuestPause | None:
+    """The pause an instance's state and state reason say its guest is in, if any."""
+    if state is not InstanceState.RUNNING:
+        return None
+    return next((pause for pause in GuestPause if pause.value == reason), None)
+
+
 INSTANCES: Final[StateMachine[InstanceState, Transition]] = StateMachine("instance", _TRANSITIONS)
 # Instances not on their way out: those a listing of "the machines" holds where an API has no
 # word for a deleted one (OCCI and CIMI show a machine being terminated as gone at once).

@@ -28,7 +28,7 @@ from core.enums import (
 )
 from core.errors import ErrorKind
 from core.predicates import Predicate
-from core.states import InstanceState
+from core.states import GuestPause, InstanceState, guest_pause
 
 T = TypeVar("T")
 
@@ -266,6 +266,12 @@ class InstanceView:
     @property
     def private_ip(self) -> str | None:
         return self.nics[0].ip if self.nics else None
+
+    @property
+    def guest_pause(self) -> GuestPause | None:
+        """Why the guest of this running instance is held paused by its host, if it is: its
+        status is then impaired, though its state stays running."""
+        return guest_pause(self.state, self.state_reason)
 
     @property
     def security_groups(self) -> list[str]:

@@ -35,9 +35,17 @@ class GuestGone(HostError):
 
 
 class PowerState(enum.Enum):
+    """What a guest is doing. A paused guest is told apart by why it is paused, since only some
+    pauses need anyone to act: libvirt resumes the ones it makes for its own work itself."""
+
     RUNNING = "running"
     SHUTOFF = "shutoff"
+    # held by libvirt for its own work (starting up, saving, migrating, a snapshot), suspended
+    # to RAM by the guest itself, or paused for a reason nobody here acts on
     PAUSED = "paused"
+    # QEMU stopped it because a write to its disk failed: most likely a full storage pool
+    PAUSED_ON_DISK_ERROR = "paused on a disk error"
+    PAUSED_BY_USER = "paused on its host"  # by someone there, outside Cloudgate (virsh suspend)
     CRASHED = "crashed"
     UNKNOWN = "unknown"  # libvirt has no state for it yet (NOSTATE); nobody acts on it
 
@@ -160,9 +168,20 @@ class HostDriver(Protocol):
         """Returns once the guest runs: a shut-off guest is started, a paused one resumed, and
         one still starting (a start that began before a crash) waited for, within a bound."""
 
-    def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool: ...
+    def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool:
+        """Powered off: asked by ACPI, then forced after ``timeout``; a paused guest, which
+        cannot see an ACPI request, is forced off at once. True when force was needed."""
 
-    def reboot(self, guest: uuid.UUID) -> None: ...
+    def reboot(self, guest: uuid.UUID) -> bool:
+        """Rebooted by ACPI; a paused guest is resumed first, so that it sees the request. True
+        when it had to be resumed."""
+
+    def resume(self, guest: uuid.UUID) -> PowerState:
+        """A paused guest resumed, once; its state afterwards, which is paused again when QEMU
+        finds its disk still cannot be written. A guest that is not paused is left alone."""
+
+    def pool_free_bytes(self) -> int:
+        """Free space on the filesystem of the storage pool, as the host measures it now."""
 
     def destroy_guest(self, guest: uuid.UUID) -> None: ...
 

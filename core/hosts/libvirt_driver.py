@@ -68,6 +68,20 @@ _RUNNING_STATES: Final = frozenset(
     state for state, power in _POWER_STATES.items() if power is PowerState.RUNNING
 )
 
+# The pauses someone has to act on, by libvirt's reason; the others libvirt ends itself
+_PAUSE_REASONS: Final = {
+    libvirt.VIR_DOMAIN_PAUSED_IOERROR: PowerState.PAUSED_ON_DISK_ERROR,
+    libvirt.VIR_DOMAIN_PAUSED_USER: PowerState.PAUSED_BY_USER,
+}
+
+
+def power_state_of(state: int, reason: int) -> PowerState:
+    """A domain's state and its reason, as ``virDomain.state()`` gives them, in core's terms."""
+    if state == libvirt.VIR_DOMAIN_PAUSED:
+        return _PAUSE_REASONS.get(reason, PowerState.PAUSED)
+    return _POWER_STATES.get(state, PowerState.UNKNOWN)
+
+
 PROBE_VOLUME: Final = "kvm-probe.img"
 COMPLETE_SUFFIX: Final = ".complete"
 _UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -462,7 +476,7 @@ class LibvirtDriver:
             deadline = time.monotonic() + _START_TIMEOUT
             while (state := dom.state())[0] not in _RUNNING_STATES:
                 if time.monotonic() > deadline:
-                    seen = _POWER_STATES.get(state[0], PowerState.UNKNOWN).value
+                    seen = power_state_of(*state).value
                     raise HostError(f"the guest is still {seen} {_START_TIMEOUT:.0f}s after start")
                 if state[0] == libvirt.VIR_DOMAIN_PAUSED:
                     if state[1] != libvirt.VIR_DOMAIN_PAUSED_STARTING_UP:
@@ -484,12 +498,18 @@ class LibvirtDriver:
 
     @_reconnecting
     def stop(self, guest: uuid.UUID, *, force: bool, timeout: float) -> bool:
-        """ACPI power-off, then a forced one after ``timeout``. True when force was needed."""
+        """ACPI power-off, then a forced one after ``timeout``. True when force was needed. A
+        paused guest cannot see the ACPI request (libvirt refuses to send it: "domain is not
+        running"), and one paused on a full pool would not get far in shutting down: it is
+        forced off at once."""
         dom = self._domain(guest)
         with _host_errors("stop the guest"):
             if not dom.isActive():
                 return False
-            if not force:
+            state = dom.state()
+            if not force and state[0] not in _RUNNING_STATES:
+                log.info("guest %s is %s; forcing it off", guest, power_state_of(*state).value)
+            elif not force:
                 dom.shutdown()
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline:
@@ -505,10 +525,30 @@ class LibvirtDriver:
             return True
 
     @_reconnecting
-    def reboot(self, guest: uuid.UUID) -> None:
+    def reboot(self, guest: uuid.UUID) -> bool:
+        """A paused guest ignores the reboot request (libvirt accepts it and nothing happens),
+        so it is resumed first; one paused on a full pool may pause again, which the reconciler
+        then reports."""
         dom = self._domain(guest)
         with _host_errors("reboot the guest"):
+            paused = dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+            if paused:
+                dom.resume()
             dom.reboot(0)
+            return bool(paused)
+
+    @_reconnecting
+    def resume(self, guest: uuid.UUID) -> PowerState:
+        dom = self._domain(guest)
+        with _host_errors("resume the guest"):
+            if dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+                dom.resume()
+            return power_state_of(*dom.state())
+
+    @_reconnecting
+    def pool_free_bytes(self) -> int:
+        with _host_errors("measure the storage pool"):
+            return int(self._refreshed_pool().info()[3])  # state, capacity, allocation, available
 
     @_reconnecting
     def destroy_guest(self, guest: uuid.UUID) -> None:
@@ -527,7 +567,7 @@ class LibvirtDriver:
     def power_state(self, guest: uuid.UUID) -> PowerState:
         dom = self._domain(guest)
         try:
-            return _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN)
+            return power_state_of(*dom.state())
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:  # undefined since the lookup
                 raise GuestGone(f"guest {guest} is not defined on {self.uri}") from exc
@@ -555,10 +595,7 @@ class LibvirtDriver:
                 try:
                     if self._is_ours(dom):
                         found.append(
-                            GuestInfo(
-                                uuid.UUID(dom.UUIDString()),
-                                _POWER_STATES.get(dom.state()[0], PowerState.UNKNOWN),
-                            )
+                            GuestInfo(uuid.UUID(dom.UUIDString()), power_state_of(*dom.state()))
                         )
                 except libvirt.libvirtError as exc:
                     if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:

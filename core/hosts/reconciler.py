@@ -4,6 +4,10 @@
   or by a start whose job gave up on an unreachable host) → running; an event says why;
 * an instance in error whose guest runs or is shut off (a job failed, or was killed, after the
   guest got there) → repaired to running or stopped, with an event saying why;
+* a guest its host holds paused (QEMU's answer to a write its full pool refused, or someone's
+  ``virsh suspend``) → the instance stays running with the pause as its state reason, so its
+  status is impaired, and one event says so; a guest paused on a disk error is resumed, once
+  per pass, when its pool has room again, and an event says when it runs again;
 * a domain that vanished from its host → the instance is in error; one that vanishes during a
   pass is read as gone, never fatal to the pass;
 * guests, volumes and networks of ours that no live row owns → removed (orphans of a crash);
@@ -16,11 +20,13 @@ objects they own, so a guest created during a pass can never be mistaken for an 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,12 +45,31 @@ from core.enums import (
     SnapshotState,
     VolumeState,
 )
-from core.errors import CoreError
+from core.errors import CoreError, HostError
 from core.hosts.driver import GuestGone, GuestInfo, HostDriver, PowerState, VolumeInfo
 from core.hosts.registry import HostDrivers
-from core.states import InstanceState, Transition, next_state
+from core.states import GuestPause, InstanceState, Transition, guest_pause, next_state
 
 log = logging.getLogger(__name__)
+
+# The pauses an instance reports, and how loud their event is: a full pool is an outage
+_PAUSES: Final = {
+    PowerState.PAUSED_ON_DISK_ERROR: (GuestPause.DISK_ERROR, EventLevel.ERROR),
+    PowerState.PAUSED_BY_USER: (GuestPause.BY_USER, EventLevel.WARN),
+}
+# A guest paused on a disk error is resumed once its pool has this much free space: enough
+# for it to get on for a while, little enough that a small pool still qualifies
+RESUME_FREE_BYTES: Final = 256 * 1024**2
+
+
+def pool_has_room(driver: HostDriver) -> bool:
+    """Whether a guest paused on a disk error may be resumed: its pool has room again."""
+    try:
+        free = driver.pool_free_bytes()
+    except HostError as exc:
+        log.warning("cannot measure the storage pool of %s: %s", driver, exc)
+        return False
+    return free >= RESUME_FREE_BYTES
 
 
 @dataclass(slots=True)
@@ -55,6 +80,8 @@ class ReconcileReport:
     orphan_guests: list[uuid.UUID] = field(default_factory=list)
     orphan_volumes: list[str] = field(default_factory=list)
     orphan_networks: list[uuid.UUID] = field(default_factory=list)
+    paused: list[uuid.UUID] = field(default_factory=list)
+    resumed: list[uuid.UUID] = field(default_factory=list)  # by this pass, or outside it
     leases: int = 0
 
 
@@ -154,10 +181,11 @@ class Reconciler:
                     ),
                 )
             ).all()
+            room = functools.cache(functools.partial(pool_has_room, driver))
             for instance in settled:
                 if instance.id not in busy:
                     seen = self._fresh(driver, instance.id, guests.get(instance.id))
-                    self._align(session, instance, seen, report)
+                    self.align(session, driver, instance, seen, report, room=room)
         report.orphan_guests.extend(self._orphan_guests(guests.values(), live | busy))
         report.orphan_volumes.extend(
             self._orphan_volumes(volumes, live | busy, images | busy, owned_disks | busy)
@@ -230,9 +258,9 @@ class Reconciler:
             return Transition.VANISH, "the domain vanished from its host"
         power = guest.power_state
         was = f"; it was in error: {instance.state_reason}" if state is InstanceState.ERROR else ""
-        if power is PowerState.RUNNING and state is not InstanceState.RUNNING:
+        if power in (PowerState.RUNNING, *_PAUSES) and state is not InstanceState.RUNNING:
             report.powered_on.append(instance.id)
-            return Transition.POWER_ON, f"the host reports the guest running{was}"
+            return Transition.POWER_ON, f"the host reports the guest {power.value}{was}"
         if power is PowerState.SHUTOFF or (
             power is PowerState.CRASHED and state is InstanceState.RUNNING
         ):
@@ -242,8 +270,86 @@ class Reconciler:
             return Transition.POWER_OFF, f"the guest is {power.value}{was}"
         return None
 
+    def align(
+        self,
+        session: Session,
+        driver: HostDriver,
+        instance: Instance,
+        guest: GuestInfo | None,
+        report: ReconcileReport,
+        *,
+        room: Callable[[], bool],
+    ) -> None:
+        """One settled instance without a job, against what its host reports of its guest
+        (``room``: whether the host's pool has room for a paused guest to be resumed)."""
+        self._apply_change(session, instance, guest, report)
+        if guest is not None and instance.state is InstanceState.RUNNING:
+            power = guest.power_state
+            self._note_pause(session, instance, power, report)
+            how = "after it was paused"
+            if power is PowerState.PAUSED_ON_DISK_ERROR and room():
+                power = self._resume(driver, instance)
+                how = "resumed once its host's storage pool had room again"
+            self._note_running_again(session, instance, power, how, report)
+
+    @staticmethod
+    def _resume(driver: HostDriver, instance: Instance) -> PowerState:
+        log.info("the pool has room again: resuming the paused guest of %s", instance.name)
+        try:
+            return driver.resume(instance.id)
+        except HostError as exc:
+            log.warning("cannot resume the paused guest of %s: %s", instance.name, exc)
+            return PowerState.PAUSED_ON_DISK_ERROR
+
+    @staticmethod
+    def _note_pause(
+        session: Session, instance: Instance, power: PowerState, report: ReconcileReport
+    ) -> None:
+        """The instance's reason and one event per pause, not one per pass."""
+        if power not in _PAUSES:
+            return
+        pause, level = _PAUSES[power]
+        if guest_pause(instance.state, instance.state_reason) is pause:
+            return
+        instance.state_reason = pause.value
+        report.paused.append(instance.id)
+        log.warning("instance %s (%s): %s", instance.name, instance.id, pause.value)
+        events.record(
+            session,
+            account_id=instance.account_id,
+            user_id=None,
+            type=EventType.VM_STOP,
+            state=EventState.COMPLETED,
+            level=level,
+            description=f"instance {instance.name}: {pause.value}",
+            resource=(ResourceKind.INSTANCE, instance.id),
+        )
+
+    @staticmethod
+    def _note_running_again(
+        session: Session, instance: Instance, power: PowerState, how: str, report: ReconcileReport
+    ) -> None:
+        if (
+            power is not PowerState.RUNNING
+            or guest_pause(instance.state, instance.state_reason) is None
+        ):
+            return
+        instance.state_reason = ""
+        report.resumed.append(instance.id)
+        log.info("instance %s (%s): the guest runs again", instance.name, instance.id)
+        events.record(
+            session,
+            account_id=instance.account_id,
+            user_id=None,
+            type=EventType.VM_START,
+            state=EventState.COMPLETED,
+            level=EventLevel.INFO,
+            description=f"instance {instance.name}: the guest runs again, {how}",
+            resource=(ResourceKind.INSTANCE, instance.id),
+        )
+
     @classmethod
-    def _align(
+    def _apply_change(
         cls, session: Session, instance: Instance, guest: GuestInfo | None, report: ReconcileReport
     ) -> None:
         change = cls._change(instance, guest, report)

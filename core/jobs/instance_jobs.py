@@ -116,6 +116,9 @@ class InstanceJob(abc.ABC):
         if self.gives_up_with is Transition.FAIL:
             self.failed(session, job, reason)
             return
+        self._give_up(session, job, reason)
+
+    def _give_up(self, session: Session, job: ClaimedJob, reason: str) -> None:
         instance = session.get_one(Instance, job.resource_id)
         if instance.state is self.expected:
             instance.state = next_state(instance.state, self.gives_up_with, ref=instance.ref)
@@ -206,13 +209,20 @@ class RebootInstance(InstanceJob):
     gives_up_with = Transition.GIVE_UP
 
     def run(self, job: ClaimedJob) -> Mapping[str, Any]:
-        """No reboot for an instance a stop (queued behind this job) or a terminate overtook."""
+        """No reboot for an instance a stop (queued behind this job) or a terminate overtook.
+        A paused guest is resumed to see the request (``resumed`` in the result)."""
         driver, spec = self._placed(job.resource_id)
         with self._db.transaction() as session:
             still_rebooting = session.get_one(Instance, job.resource_id).state is self.expected
-        if still_rebooting:
-            driver.reboot(spec.uuid)
-        return {"rebooted": still_rebooting}
+        if not still_rebooting:
+            return {"rebooted": False}
+        return {"rebooted": True, "resumed": driver.reboot(spec.uuid)}
+
+    def failed(self, session: Session, job: ClaimedJob, reason: str) -> None:
+        """A reboot that failed (a paused guest libvirt would not resume) left the guest as it
+        was: the instance is running again, with the reason, not in error, and the reconciler
+        reports what the host shows of it."""
+        self._give_up(session, job, reason)
 
 
 class TerminateInstance(InstanceJob):

@@ -506,12 +506,18 @@ _STATUS_QUERY_FIELDS: Final = {
 }
 
 
+def _status_summary(instance: InstanceView) -> dict[str, Any]:
+    """Both checks fail while the host holds the guest paused: the guest cannot answer, and
+    the cause (a full storage pool, someone on the host) is the host's."""
+    if instance.state not in (InstanceState.RUNNING, InstanceState.REBOOTING):
+        return {"Status": "not-applicable", "Details": []}
+    if instance.guest_pause is not None:
+        return {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed"}]}
+    return {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
+
+
 def _status(instance: InstanceView) -> dict[str, Any]:
-    running = instance.state in (InstanceState.RUNNING, InstanceState.REBOOTING)
-    summary = {
-        "Status": "ok" if running else "not-applicable",
-        "Details": [{"Name": "reachability", "Status": "passed"}] if running else [],
-    }
+    summary = _status_summary(instance)
     return {
         "InstanceId": INSTANCE.render(instance.ref),
         "AvailabilityZone": instance.zone_name,
