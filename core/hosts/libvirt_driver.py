@@ -125,16 +125,20 @@ def _connection_lost(exc: libvirt.libvirtError) -> bool:
     )
 
 
+#: an absolute path in a libvirt message (a disk, a binary, a socket)
+_HOST_PATH: Final = re.compile(r"(?<![\w.])/[^\s'\",;:)]+")
+
+
 def _host_error(action: str, exc: libvirt.libvirtError) -> HostError:
-    """The error a caller sees: what failed and libvirt's kind of failure (the head of its
-    message, "Requested operation is not valid"). The rest of libvirt's message, which can
-    quote host paths and command lines, goes only to the log; a full pool is said plainly."""
+    """The error a caller sees: what failed and libvirt's message with every host path
+    written as "…" (a failed qemu-img quotes its whole command line); the log keeps it whole.
+    A full pool is said plainly."""
     log.warning("libvirt failed to %s: %s", action, exc)
     kind = HostUnreachable if _connection_lost(exc) else HostError
-    said = exc.get_error_message() or ""
+    said = exc.get_error_message() or "error"
     if "No space left on device" in said:
         return kind(f"the host failed to {action}: no space left in the storage pool")
-    return kind(f"the host failed to {action}: {said.partition(':')[0].strip() or 'error'}")
+    return kind(f"the host failed to {action}: {_HOST_PATH.sub('…', said)}")
 
 
 @contextmanager
@@ -443,7 +447,10 @@ class LibvirtDriver:
                     )
                 )
         except BaseException:
-            self.destroy_guest(spec.uuid)
+            try:
+                self.destroy_guest(spec.uuid)
+            except HostError as cleanup:  # the creation's own failure is the one to report
+                log.warning("removing half-made guest %s failed too: %s", spec.uuid, cleanup)
             raise
 
     @_reconnecting

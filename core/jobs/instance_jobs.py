@@ -11,6 +11,7 @@ the reconciler aligns it with the host once it answers.
 from __future__ import annotations
 
 import abc
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
@@ -29,6 +30,8 @@ from core.jobs.queue import ClaimedJob
 from core.jobs.worker import JobHandler
 from core.network import filters
 from core.states import InstanceState, Transition, next_state
+
+log = logging.getLogger(__name__)
 
 GIB: Final = 1024**3
 
@@ -163,7 +166,12 @@ class LaunchInstance(_StartsIfAsked):
         except HostUnreachable:
             raise  # nothing can be removed; the reconciler aligns the instance with the host
         except CoreError:
-            remove_guest(driver, spec)  # nothing half-made: the instance ends in error alone
+            try:
+                remove_guest(driver, spec)  # nothing half-made: the instance ends in error alone
+            except CoreError as cleanup:  # the launch's own failure is the one to report
+                log.warning(
+                    "launch of %s: removing what it made failed too: %s", spec.uuid, cleanup
+                )
             raise
         return {}
 

@@ -6,7 +6,6 @@ and nothing is left behind."""
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import threading
 import uuid
@@ -17,7 +16,7 @@ import libvirt
 import pytest
 from sqlalchemy import select
 
-from core.bootstrap import ADMIN_ACCOUNT, bootstrap
+from core.bootstrap import ADMIN_ACCOUNT
 from core.db.models import Job
 from core.enums import TERMINAL_JOB_STATUSES, JobKind, JobStatus, VirtType
 from core.hosts.driver import HostUnreachable
@@ -29,37 +28,15 @@ from core.views import InstanceQuery
 from tests.integration.conftest import (
     filter_names,
     leftovers,
-    new_workdir,
     our_domains,
-    purge,
-    settings_for,
     wait_for,
 )
-from tests.integration.test_crash import Gateway
+from tests.integration.test_crash import Gateway, crashing_cloud
 
 CONVERGED_WITHIN = 90.0
 LIBVIRT_SOCKET = Path("/var/run/libvirt/libvirt-sock")
 # what ``virsh domstate`` answers for each settled instance state
 DOMSTATE = {InstanceState.RUNNING: "running", InstanceState.STOPPED: "shut off"}
-
-
-@pytest.fixture
-def served(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[tuple[Services, Gateway]]:
-    workdir = new_workdir()
-    settings = settings_for(workdir)
-    services = Services(settings)  # no workers here: only the gateway process runs jobs
-    bootstrap(services)
-    admin = services.identity.caller_for(ADMIN_ACCOUNT)
-    services.images.register(admin, tiny_image, name="tiny-linux", public=True)
-    gateway = Gateway(settings, workdir / "gateway.log")
-    try:
-        yield services, gateway
-    finally:
-        gateway.stop()
-        names = filter_names(services)
-        services.close()
-        purge(qemu_conn, services.installation, settings.pool_name, names)
-        shutil.rmtree(workdir)
 
 
 def _jobs(services: Services, kind: JobKind | None = None) -> list[Job]:
@@ -152,10 +129,14 @@ Moment = Callable[[Services, libvirt.virConnect, set[uuid.UUID]], bool]
 
 
 @pytest.mark.timeout(900)
-def test_kill_9_during_starts_converges(
-    served: tuple[Services, Gateway], qemu_conn: libvirt.virConnect
+def test_kill_9_during_starts_converges(qemu_conn: libvirt.virConnect, tiny_image: Path) -> None:
+    with crashing_cloud(qemu_conn, tiny_image) as (services, gateway):
+        _kill_during_starts(services, gateway, qemu_conn)
+
+
+def _kill_during_starts(
+    services: Services, gateway: Gateway, qemu_conn: libvirt.virConnect
 ) -> None:
-    services, gateway = served
     admin = services.identity.caller_for(ADMIN_ACCOUNT)
     gateway.start()
     services.compute.launch(admin, LaunchRequest(image="tiny-linux", flavor="t1.micro", count=2))

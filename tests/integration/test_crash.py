@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -104,8 +105,12 @@ class Gateway:
                 self.process.wait(30)
 
 
-@pytest.fixture
-def crashing(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[tuple[Services, Gateway]]:
+@contextmanager
+def crashing_cloud(
+    qemu_conn: libvirt.virConnect, tiny_image: Path
+) -> Iterator[tuple[Services, Gateway]]:
+    """A real cloud whose jobs only a ``cloudgate serve`` child process runs (not started
+    yet), with the public image; everything it made is purged at the end."""
     workdir = new_workdir()
     settings = settings_for(workdir)
     services = Services(settings)  # no workers here: only the gateway process runs jobs
@@ -121,6 +126,12 @@ def crashing(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[tuple[
         services.close()
         purge(qemu_conn, services.installation, settings.pool_name, names)
         shutil.rmtree(workdir)
+
+
+@pytest.fixture
+def crashing(qemu_conn: libvirt.virConnect, tiny_image: Path) -> Iterator[tuple[Services, Gateway]]:
+    with crashing_cloud(qemu_conn, tiny_image) as made:
+        yield made
 
 
 def _jobs(services: Services) -> list[Job]:

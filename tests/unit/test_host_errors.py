@@ -1,5 +1,5 @@
-"""What a caller reads of a libvirt failure: what failed and libvirt's kind of failure, never
-the rest of libvirt's message, which quotes host paths and command lines (the log keeps it)."""
+"""What a caller reads of a libvirt failure: what failed and libvirt's message without the
+host's paths, which libvirt quotes (a disk, a command line); the log keeps them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.errors import HostError
 from core.hosts.libvirt_driver import _host_errors
 
 
-def test_the_message_keeps_libvirts_kind_and_hides_the_details(
+def test_the_message_hides_the_hosts_paths(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     conn = libvirt.open("test:///default")
@@ -25,5 +25,8 @@ def test_the_message_keeps_libvirts_kind_and_hides_the_details(
             conn.storageVolLookupByPath("/srv/secret/tenant-b/disk.qcow2")
     finally:
         conn.close()
-    assert str(failed.value) == "the host failed to find the disk: Storage volume not found"
+    assert str(failed.value) == (
+        "the host failed to find the disk: Storage volume not found: no storage vol with"
+        " matching path '…'"
+    )
     assert "/srv/secret/tenant-b/disk.qcow2" in caplog.text
